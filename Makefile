@@ -1,0 +1,49 @@
+# The project's front door. `make run` and `make test` work on a fresh machine (they install what they need).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8050
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+
+.PHONY: install install-test browser run test bench data train-cnn train-cgan evaluate lint
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
+	$(PY) -m pip install -q -r requirements-test.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+# Headless Chromium and its driver for the browser tests, from Debian's packages, only when missing.
+browser:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+		$(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium chromium-driver; fi
+
+run: install
+	HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/gunicorn dashboard.app:server --bind $(HOST):$(PORT) --workers 1 --threads 4 --timeout 180
+
+test: install-test browser
+	$(PY) -m pytest -q tests
+
+bench: install
+	$(PY) scripts/bench.py
+
+data: install
+	$(PY) scripts/fetch_data.py
+
+train-cnn: install
+	$(PY) -m colorizers.train_cnn
+
+train-cgan: install
+	$(PY) -m colorizers.train_cgan
+
+evaluate: install
+	$(PY) -m colorizers evaluate --models welsh cnn cgan --out runs/evaluation

@@ -1,0 +1,79 @@
+"""Command line: `python -m colorizers models`, `python -m colorizers colorize ...`."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from PIL import Image
+
+from .decode import read_image_file
+from .errors import ColorizerError
+from .reference_transfer import AUTO
+from .registry import MODELS, available_models, colorize
+
+log = logging.getLogger("colorizers")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m colorizers", description="Colour grayscale photos.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("models", help="list the models that can run here")
+    colorize_parser = commands.add_parser("colorize", help="colour photos, writing DIR/<stem>_<model>.png")
+    colorize_parser.add_argument("inputs", nargs="+", type=Path, metavar="INPUT")
+    colorize_parser.add_argument("--model", default="welsh", choices=sorted(MODELS))
+    colorize_parser.add_argument("--reference", default=AUTO, help="a colour photo's path, a gallery name, or auto")
+    colorize_parser.add_argument("--strength", type=float, default=1.0, help="chroma scale, 0 to 1.5")
+    colorize_parser.add_argument("--out", type=Path, required=True, metavar="DIR")
+    arguments = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        return _COMMANDS[arguments.command](arguments)
+    except ColorizerError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def _list_models(arguments: argparse.Namespace) -> int:
+    available = {info.name for info in available_models()}
+    for info in MODELS.values():
+        state = "available" if info.name in available else f"missing weights ({info.weights_file})"
+        print(f"{info.name:6s} {info.title:16s} {state}")
+    return 0
+
+
+def _colorize(arguments: argparse.Namespace) -> int:
+    reference = _reference_argument(arguments.reference)
+    arguments.out.mkdir(parents=True, exist_ok=True)
+    failures = 0
+    for path in arguments.inputs:
+        try:
+            image = read_image_file(path)
+            result = colorize(image, arguments.model, strength=arguments.strength, reference=reference)
+        except (ColorizerError, OSError) as error:
+            print(f"error: {path}: {_reason(error)}", file=sys.stderr)
+            failures += 1
+            continue
+        destination = arguments.out / f"{path.stem}_{arguments.model}.png"
+        Image.fromarray(result.rgb).save(destination)
+        used = f" (reference: {result.details['reference']})" if "reference" in result.details else ""
+        log.info("%s -> %s in %.2f s%s", path, destination, result.seconds, used)
+    return 1 if failures else 0
+
+
+def _reference_argument(reference: str):
+    """A path becomes the decoded colour photo; anything else ("auto", a gallery name) is passed on."""
+    if reference != AUTO and Path(reference).exists():
+        try:
+            return read_image_file(Path(reference)).rgb
+        except ColorizerError as error:
+            raise ColorizerError(f"reference {reference}: {error}") from None
+    return reference
+
+
+def _reason(error: Exception) -> str:
+    return error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+
+
+_COMMANDS = {"models": _list_models, "colorize": _colorize}

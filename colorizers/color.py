@@ -1,0 +1,119 @@
+"""The project's one colour convention and the chroma merge every model uses.
+
+Convention: sRGB (IEC 61966-2-1) with a D65 white, converted to CIELAB.
+- RGB at the edges: uint8, shape (H, W, 3).
+- Inside: lightness L float32 (H, W) in [0, 100]; chroma a/b float32 (H, W, 2), roughly [-110, 110].
+Models predict chroma at their own working size; `merge_chroma` upsamples it and joins it with the original,
+full-resolution lightness, so the output has the input's size and luminance.
+"""
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+# Normalisation shared by the learned models (as in Zhang et al.): L centred at 50 and scaled by 100, a/b by 110.
+L_CENTER = 50.0
+L_SCALE = 100.0
+AB_SCALE = 110.0
+
+_D65_WHITE = np.array([0.95047, 1.0, 1.08883], dtype=np.float32)
+_RGB_TO_XYZ = np.array(
+    [[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.7151522, 0.0721750], [0.0193339, 0.1191920, 0.9503041]],
+    dtype=np.float32,
+)
+_XYZ_TO_RGB = np.linalg.inv(_RGB_TO_XYZ).astype(np.float32)
+_EPSILON = 216.0 / 24389.0
+_KAPPA = 24389.0 / 27.0
+
+
+def srgb_to_linear(rgb: np.ndarray) -> np.ndarray:
+    """sRGB values (uint8 0-255, or float in [0, 1]) to linear light, float32 in [0, 1]."""
+    if rgb.dtype == np.uint8:
+        return _UINT8_TO_LINEAR[rgb]
+    rgb = np.clip(rgb.astype(np.float32, copy=False), 0.0, 1.0)
+    return np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4).astype(np.float32)
+
+
+def linear_to_srgb(linear: np.ndarray) -> np.ndarray:
+    """Linear light float to sRGB uint8 (values outside [0, 1] are clipped)."""
+    linear = np.clip(linear, 0.0, 1.0)
+    encoded = np.where(linear <= 0.0031308, linear * 12.92, 1.055 * np.power(linear, 1.0 / 2.4) - 0.055)
+    return np.rint(encoded * 255.0).astype(np.uint8)
+
+
+_UINT8_TO_LINEAR = np.arange(256, dtype=np.float32) / 255.0
+_UINT8_TO_LINEAR = np.where(
+    _UINT8_TO_LINEAR <= 0.04045, _UINT8_TO_LINEAR / 12.92, ((_UINT8_TO_LINEAR + 0.055) / 1.055) ** 2.4
+).astype(np.float32)
+
+
+def _lab_f(t: np.ndarray) -> np.ndarray:
+    return np.where(t > _EPSILON, np.cbrt(t), (_KAPPA * t + 16.0) / 116.0).astype(np.float32)
+
+
+def _lab_f_inverse(f: np.ndarray) -> np.ndarray:
+    cube = f * f * f
+    return np.where(cube > _EPSILON, cube, (116.0 * f - 16.0) / _KAPPA).astype(np.float32)
+
+
+def luminance_to_lightness(luminance: np.ndarray) -> np.ndarray:
+    """Relative luminance Y in [0, 1] to CIELAB L in [0, 100]."""
+    return (116.0 * _lab_f(luminance) - 16.0).astype(np.float32)
+
+
+def lightness_to_luminance(lightness: np.ndarray) -> np.ndarray:
+    """CIELAB L in [0, 100] to relative luminance Y in [0, 1]."""
+    return _lab_f_inverse((np.asarray(lightness, dtype=np.float32) + 16.0) / 116.0)
+
+
+def rgb_to_lightness(rgb: np.ndarray) -> np.ndarray:
+    """sRGB (uint8 or float [0, 1]) (H, W, 3) to L float32 (H, W); cheaper than a full conversion."""
+    luminance = srgb_to_linear(rgb) @ _RGB_TO_XYZ[1]
+    return luminance_to_lightness(luminance)
+
+
+def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
+    """sRGB (uint8 or float [0, 1]) (..., 3) to CIELAB float32 (..., 3)."""
+    xyz = srgb_to_linear(rgb) @ _RGB_TO_XYZ.T / _D65_WHITE
+    f = _lab_f(xyz)
+    lightness = 116.0 * f[..., 1] - 16.0
+    a = 500.0 * (f[..., 0] - f[..., 1])
+    b = 200.0 * (f[..., 1] - f[..., 2])
+    return np.stack([lightness, a, b], axis=-1).astype(np.float32)
+
+
+def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
+    """CIELAB float (..., 3) to sRGB uint8 (..., 3); colours outside the sRGB gamut are clipped."""
+    lab = np.asarray(lab, dtype=np.float32)
+    fy = (lab[..., 0] + 16.0) / 116.0
+    f = np.stack([fy + lab[..., 1] / 500.0, fy, fy - lab[..., 2] / 200.0], axis=-1)
+    xyz = _lab_f_inverse(f) * _D65_WHITE
+    return linear_to_srgb(xyz @ _XYZ_TO_RGB.T)
+
+
+def gray_rgb(lightness: np.ndarray) -> np.ndarray:
+    """The neutral sRGB uint8 (H, W, 3) image whose lightness is `lightness` (H, W): a grayscale photo."""
+    gray = linear_to_srgb(lightness_to_luminance(lightness))
+    return np.repeat(gray[..., None], 3, axis=-1)
+
+
+def resize_plane(plane: np.ndarray, size: tuple[int, int], resample: int = Image.BILINEAR) -> np.ndarray:
+    """Resize a float (H, W) or (H, W, C) array to size=(height, width), channel by channel."""
+    height, width = size
+    if plane.shape[:2] == (height, width):
+        return plane.astype(np.float32, copy=False)
+    if plane.ndim == 2:
+        return np.asarray(Image.fromarray(plane.astype(np.float32)).resize((width, height), resample))
+    channels = [resize_plane(plane[..., index], size, resample) for index in range(plane.shape[-1])]
+    return np.stack(channels, axis=-1)
+
+
+def merge_chroma(lightness: np.ndarray, chroma: np.ndarray, strength: float = 1.0) -> np.ndarray:
+    """Join full-resolution lightness (H, W) with chroma a/b (h, w, 2) of any size into sRGB uint8 (H, W, 3).
+
+    The chroma is upsampled bilinearly to (H, W) and scaled by `strength` (0 gives the grayscale photo back).
+    """
+    if chroma.ndim != 3 or chroma.shape[-1] != 2:
+        raise ValueError(f"chroma must have shape (h, w, 2), got {chroma.shape}")
+    full_chroma = resize_plane(chroma, lightness.shape) * np.float32(strength)
+    return lab_to_rgb(np.concatenate([lightness[..., None], full_chroma], axis=-1))

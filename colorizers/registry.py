@@ -1,0 +1,170 @@
+"""The one interface the app and the command line use: which models exist, and colour a photo with one.
+
+Models load lazily, once per process, behind a lock (never before a fork: load them in the serving process).
+A learned model is listed as available only when its weights file is in the weights folder; its module (and
+TensorFlow) is imported only when it is first used, so the Welsh path never imports TensorFlow.
+"""
+from __future__ import annotations
+
+import importlib
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from . import settings
+from .color import merge_chroma, rgb_to_lightness
+from .decode import DecodedImage
+from .errors import ColorizerError, UnknownModelError, WeightsMissingError
+
+MAX_STRENGTH = 1.5
+
+
+class Colorizer(Protocol):
+    def predict_chroma(self, lightness: np.ndarray, **options: Any) -> tuple[np.ndarray, dict]:
+        """Chroma a/b float32 (h, w, 2) at the model's working size for lightness (H, W) in [0, 100]."""
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What the app shows about a model, and how to load it (`loader` is "module:callable")."""
+
+    name: str
+    title: str
+    summary: str
+    uses_reference: bool
+    loader: str
+    weights_file: str | None = None
+
+    @property
+    def weights_path(self) -> Path | None:
+        return settings.WEIGHTS_DIR / self.weights_file if self.weights_file else None
+
+    @property
+    def is_available(self) -> bool:
+        return self.weights_path is None or self.weights_path.exists()
+
+
+MODELS: dict[str, ModelInfo] = {
+    info.name: info
+    for info in (
+        ModelInfo(
+            "welsh",
+            "Welsh transfer",
+            "Copies colour from a reference photo by matching lightness and texture (Welsh et al. 2002).",
+            uses_reference=True,
+            loader="colorizers.reference_transfer:WelshColorizer",
+        ),
+        ModelInfo(
+            "cnn",
+            "Fusion CNN",
+            "MobileNetV2 encoder fused with a global scene vector and a convolutional decoder, trained here.",
+            uses_reference=False,
+            loader="colorizers.cnn:load_colorizer",
+            weights_file="cnn.weights.h5",
+        ),
+        ModelInfo(
+            "cgan",
+            "pix2pix cGAN",
+            "A U-Net generator trained against a PatchGAN critic, for livelier colour.",
+            uses_reference=False,
+            loader="colorizers.cgan:load_colorizer",
+            weights_file="cgan_generator.weights.h5",
+        ),
+    )
+}
+
+
+@dataclass
+class Colorization:
+    """One model's result. rgb: uint8 (H, W, 3) at `strength`; chroma: a/b at the model's working size."""
+
+    model: str
+    lightness: np.ndarray
+    chroma: np.ndarray
+    rgb: np.ndarray
+    seconds: float
+    strength: float = 1.0
+    details: dict = field(default_factory=dict)
+
+    def at_strength(self, strength: float) -> np.ndarray:
+        """The result with chroma scaled by `strength` (0 to 1.5), without running the model again."""
+        return merge_chroma(self.lightness, self.chroma, _checked_strength(strength))
+
+
+def available_models() -> list[ModelInfo]:
+    """Models that can run here (weights present), in display order."""
+    return [info for info in MODELS.values() if info.is_available]
+
+
+def model_info(name: str) -> ModelInfo:
+    try:
+        return MODELS[name]
+    except KeyError:
+        known = ", ".join(MODELS)
+        raise UnknownModelError(f"There is no model called '{name}'. Known models: {known}.") from None
+
+
+_loaded: dict[str, Colorizer] = {}
+_load_locks = {name: threading.Lock() for name in MODELS}
+
+
+def get_model(name: str) -> Colorizer:
+    """The loaded model called `name`, loading it on first use (thread-safe)."""
+    info = model_info(name)
+    if name in _loaded:
+        return _loaded[name]
+    with _load_locks[name]:
+        if name not in _loaded:
+            if not info.is_available:
+                raise WeightsMissingError(
+                    f"The {info.title} model is not installed: its weights file {info.weights_file} is missing "
+                    f"from {settings.WEIGHTS_DIR}."
+                )
+            module_name, _, attribute = info.loader.partition(":")
+            factory = getattr(importlib.import_module(module_name), attribute)
+            _loaded[name] = factory(info.weights_path) if info.weights_path else factory()
+    return _loaded[name]
+
+
+def colorize(
+    image: DecodedImage | np.ndarray, model: str, strength: float = 1.0, **options: Any
+) -> Colorization:
+    """Colour `image` with `model`; the result has the input's size and lightness.
+
+    image: a DecodedImage, sRGB uint8 (H, W, 3), or lightness float (H, W) in [0, 100].
+    options: model-specific (for Welsh: reference = sRGB uint8 array, gallery name or "auto"; samples; seed);
+    options a model does not use are ignored, so callers can pass a reference to every model.
+    """
+    strength = _checked_strength(strength)
+    lightness = _lightness_of(image)
+    info = model_info(model)
+    if not info.uses_reference:
+        options = {key: value for key, value in options.items() if key not in ("reference", "samples", "seed")}
+    colorizer = get_model(model)
+    started = time.perf_counter()
+    chroma, details = colorizer.predict_chroma(lightness, **options)
+    rgb = merge_chroma(lightness, chroma, strength)
+    seconds = time.perf_counter() - started
+    return Colorization(model, lightness, chroma, rgb, seconds, strength, details)
+
+
+def _lightness_of(image: DecodedImage | np.ndarray) -> np.ndarray:
+    if isinstance(image, DecodedImage):
+        return image.lightness
+    image = np.asarray(image)
+    if image.ndim == 2:
+        return image.astype(np.float32, copy=False)
+    if image.ndim == 3 and image.shape[-1] == 3:
+        return rgb_to_lightness(image)
+    raise ValueError(f"Expected lightness (H, W) or RGB (H, W, 3), got shape {image.shape}.")
+
+
+def _checked_strength(strength: float) -> float:
+    strength = float(strength)
+    if not 0.0 <= strength <= MAX_STRENGTH:
+        raise ColorizerError(f"Strength must be between 0 and {MAX_STRENGTH:.0%}.")
+    return strength

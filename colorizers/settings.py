@@ -1,0 +1,21 @@
+"""Settings read from environment variables, with defaults, in one place."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _int_env(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+MAX_UPLOAD_BYTES = _int_env("COLORIZER_MAX_BYTES", 50 * 1024 * 1024)
+MAX_PIXELS = _int_env("COLORIZER_MAX_PIXELS", 40_000_000)
+MIN_SIDE = _int_env("COLORIZER_MIN_SIDE", 8)
+WEIGHTS_DIR = Path(os.environ.get("COLORIZER_WEIGHTS_DIR", REPO_ROOT / "weights"))
+GALLERY_DIR = Path(os.environ.get("COLORIZER_GALLERY_DIR", REPO_ROOT / "assets" / "gallery"))
+HOST = os.environ.get("HOST", "127.0.0.1")
+PORT = _int_env("PORT", 8050)
