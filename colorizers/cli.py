@@ -1,4 +1,4 @@
-"""Command line: `python -m colorizers models`, `python -m colorizers colorize ...`."""
+"""Command line: `python -m colorizers models`, `... colorize ...`, `... evaluate ...` (see --help)."""
 from __future__ import annotations
 
 import argparse
@@ -26,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     colorize_parser.add_argument("--reference", default=AUTO, help="a colour photo's path, a gallery name, or auto")
     colorize_parser.add_argument("--strength", type=float, default=1.0, help="chroma scale, 0 to 1.5")
     colorize_parser.add_argument("--out", type=Path, required=True, metavar="DIR")
+    _add_evaluate_parser(commands)
     arguments = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
@@ -62,6 +63,44 @@ def _colorize(arguments: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def _add_evaluate_parser(commands) -> None:
+    # Defaults are spelled out here so that `evaluate` (and its imports) load only when the command runs.
+    evaluate_parser = commands.add_parser(
+        "evaluate", help="score models on the validation photos, writing DIR/metrics.json, table.md, contact_sheet.png"
+    )
+    evaluate_parser.add_argument(
+        "--models", nargs="+", default=list(MODELS), choices=list(MODELS), metavar="MODEL",
+        help=f"models to score besides the gray and welsh-auto baselines ({', '.join(MODELS)}; default all)",
+    )
+    evaluate_parser.add_argument("--out", type=Path, required=True, metavar="DIR")
+    evaluate_parser.add_argument("--max-side", type=int, default=512, help="downscale photos to this long side (512)")
+    evaluate_parser.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N photos")
+    evaluate_parser.add_argument("--sheet-rows", type=int, default=8, help="photos on the contact sheet (8)")
+    evaluate_parser.add_argument("--manifest", type=Path, default=None, help="default datasets/manifest.csv")
+    evaluate_parser.add_argument("--photos", type=Path, default=None, metavar="DIR", help="default data/photos")
+
+
+def _evaluate(arguments: argparse.Namespace) -> int:
+    from . import evaluation  # lazily: `models` and `colorize` stay fast
+
+    try:
+        report = evaluation.run_evaluation(
+            arguments.models,
+            arguments.out,
+            manifest_path=arguments.manifest or evaluation.DEFAULT_MANIFEST,
+            photos_dir=arguments.photos or evaluation.DEFAULT_PHOTOS_DIR,
+            max_side=arguments.max_side,
+            limit=arguments.limit,
+            sheet_rows=arguments.sheet_rows,
+        )
+    except (ValueError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(evaluation.format_table(report), end="")
+    log.info("Wrote metrics.json, table.md and contact_sheet.png to %s", arguments.out)
+    return 0
+
+
 def _reference_argument(reference: str):
     """A path becomes the decoded colour photo; anything else ("auto", a gallery name) is passed on."""
     if reference != AUTO and Path(reference).exists():
@@ -76,4 +115,4 @@ def _reason(error: Exception) -> str:
     return error.strerror if isinstance(error, OSError) and error.strerror else str(error)
 
 
-_COMMANDS = {"models": _list_models, "colorize": _colorize}
+_COMMANDS = {"models": _list_models, "colorize": _colorize, "evaluate": _evaluate}

@@ -151,37 +151,43 @@ def _paragraph_fields(paragraph: str) -> dict[str, str]:
     return result
 
 
-def licence_for_path(stanzas: Sequence[CopyrightStanza], path: str, default: str = "") -> str:
+def licence_for_path(
+    stanzas: Sequence[CopyrightStanza], path: str, default: str = "", anchored: bool = False
+) -> str:
     """Pick the licence of `path` (a path inside the installed package or the upstream tree).
 
     Copyright files name upstream paths, installed files live elsewhere, and converted images
     change extension, so patterns are matched against the end of the path, extensions ignored.
     A pattern naming the file exactly beats a glob; among equals the last stanza wins (DEP-5).
+    `anchored=True` says `path` is relative to the upstream source root (as the copyright file's
+    patterns are), so globs must match from the start rather than at any folder.
     """
     best_score, best_licence = 0, default
     for stanza in stanzas:
         for pattern in stanza.patterns:
-            score = _pattern_score(pattern, path)
+            score = _pattern_score(pattern, path, anchored)
             if score and score >= best_score:
                 best_score, best_licence = score, stanza.licence
     return best_licence
 
 
-def _pattern_score(pattern: str, path: str) -> int:
-    """0: no match; 1: `*`; 2: a glob matching the path's end; 3: the same file, extension aside."""
+def _pattern_score(pattern: str, path: str, anchored: bool = False) -> int:
+    """0: no match; 1: `*`; 2: same file name only; 3: a glob matching the path's end; 4: same path end.
+
+    Extensions are ignored throughout (gcompris ships `fish1.jpg` of the copyright file as `fish1.webp`).
+    """
     if pattern == "*":
         return 1
     path_no_ext, pattern_no_ext = _strip_extension(path), _strip_extension(pattern)
     if "*" not in pattern and "?" not in pattern:
-        if path_no_ext.endswith("/" + pattern_no_ext) or path_no_ext == pattern_no_ext:
-            return 3
-        if PurePosixPath(path_no_ext).name == PurePosixPath(pattern_no_ext).name and "/" not in path:
-            return 3
+        if path_no_ext == pattern_no_ext or path_no_ext.endswith("/" + pattern_no_ext):
+            return 4
+        if PurePosixPath(path_no_ext).name == PurePosixPath(pattern_no_ext).name:
+            return 2
         return 0
-    if fnmatch.fnmatchcase(path, "*/" + pattern) or fnmatch.fnmatchcase(path, pattern):
-        return 2
-    if fnmatch.fnmatchcase(path_no_ext, "*/" + pattern_no_ext):
-        return 2
+    for candidate, glob in ((path, pattern), (path_no_ext, pattern_no_ext)):
+        if fnmatch.fnmatchcase(candidate, glob) or (not anchored and fnmatch.fnmatchcase(candidate, "*/" + glob)):
+            return 3
     return 0
 
 

@@ -16,7 +16,7 @@ from PIL import Image
 
 ANALYSIS_SIDE = 256
 MIN_SHORT_SIDE = 200
-MAX_TRANSPARENT_FRACTION = 0.5
+MAX_TRANSPARENT_FRACTION = 0.05  # cut-outs teach nothing about backgrounds; strict on purpose
 
 # Quantisation for the colour counts: 5 bits per channel (32,768 possible colours).
 QUANT_SHIFT = 3
@@ -107,7 +107,7 @@ def is_natural_photo(rgb: np.ndarray) -> tuple[bool, str]:
         return False, f"too small ({width}x{height}, short side < {MIN_SHORT_SIDE})"
     transparent = transparent_fraction(rgb)
     if transparent > MAX_TRANSPARENT_FRACTION:
-        return False, f"mostly transparent ({transparent:.0%})"
+        return False, f"transparent areas ({transparent:.0%} of pixels)"
     stats = measure(np.ascontiguousarray(rgb[..., :3]))
     summary = (
         f"colours={stats.distinct_colours} flat={stats.flat_fraction:.2f} "

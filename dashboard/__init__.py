@@ -1,0 +1,1 @@
+"""The colorization studio's web app (Dash). It asks `colorizers` for results and knows nothing of TensorFlow."""

@@ -1,0 +1,110 @@
+"""How photos and results look on the pages: per-file alerts, image panels, Welsh result cards, comparison rows.
+
+Images are `<img>`s pointing at the server's routes (see `dashboard.urls`); nothing large is sent as base64.
+"""
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import html
+
+from ..jobs import KeptUpload, ModelResult, PhotoResults
+from ..urls import result_download_url, result_thumbnail_url
+
+COLOUR_UPLOAD_NOTE = (
+    "This photo was already in colour: its colours were set aside and it was re-coloured from its luminance."
+)
+
+
+def file_alert(filename: str, message: str, color: str = "danger") -> dbc.Alert:
+    """A friendly message about one file: its name, then what went wrong."""
+    return dbc.Alert([html.Strong(filename), ": ", message], color=color, class_name="file-alert mb-2")
+
+
+def page_alert(message: str, color: str = "warning") -> dbc.Alert:
+    """A message about the whole request (not one file)."""
+    return dbc.Alert(message, color=color, class_name="mb-3")
+
+
+def image_panel(
+    src: str, alt: str, heading: str, details: list | None = None, download: tuple[str, str] | None = None
+) -> html.Figure:
+    """An image with a heading above and optional detail lines and a download button below.
+
+    download: (url, filename) of the full-resolution PNG.
+    """
+    caption = [html.Div(line, className="small text-body-secondary") for line in details or []]
+    if download:
+        url, filename = download
+        caption.append(
+            html.A("Download PNG", href=url, download=filename, className="btn btn-sm btn-outline-primary mt-2",
+                   role="button")
+        )
+    return html.Figure(
+        [
+            html.Div(heading, className="panel-heading"),
+            html.Img(src=src, alt=alt, className="result-image img-fluid rounded"),
+            html.Figcaption(caption, className="mt-1"),
+        ],
+        className="image-panel mb-3",
+    )
+
+
+def original_panel(upload: KeptUpload, session_id: str) -> html.Figure:
+    """The uploaded photo as shown to the model (no download: the user has it)."""
+    return image_panel(result_thumbnail_url(session_id, upload.image_id or ""), f"Original: {upload.filename}",
+                       "Original")
+
+
+def model_result_panel(result: ModelResult, session_id: str, heading: str | None = None) -> html.Div | html.Figure:
+    """One model's result with its time and, for reference models, the reference used; or its error."""
+    heading = heading or result.model_title
+    if result.error or not result.image_id:
+        return html.Div(
+            [html.Div(heading, className="panel-heading"),
+             dbc.Alert(result.error or "No result.", color="danger", class_name="file-alert")],
+            className="image-panel mb-3",
+        )
+    details = []
+    if result.seconds is not None:
+        details.append(f"Took {result.seconds:.2f} s")
+    if result.reference_title:
+        how = "suggested for you" if result.reference_suggested else "chosen"
+        details.append(
+            html.Span(["Reference: ", html.Strong(result.reference_title, className="reference-used"), f" ({how})"])
+        )
+    return image_panel(
+        result_thumbnail_url(session_id, result.image_id),
+        f"{result.model_title} result",
+        heading,
+        details,
+        download=(result_download_url(session_id, result.image_id), result.filename or "colorized.png"),
+    )
+
+
+def welsh_result_card(photo: PhotoResults, session_id: str) -> dbc.Card | dbc.Alert:
+    """A photo next to its Welsh result (or the photo's own error as an alert)."""
+    if photo.error:
+        return file_alert(photo.upload.filename, photo.error)
+    panels = [dbc.Col(original_panel(photo.upload, session_id), xs=12, md=6)]
+    panels += [dbc.Col(model_result_panel(result, session_id, "Coloured"), xs=12, md=6) for result in photo.results]
+    return _photo_card(photo.upload, dbc.Row(panels, class_name="g-3"))
+
+
+def compare_row(photo: PhotoResults, session_id: str) -> dbc.Card | dbc.Alert:
+    """A photo, then one column per model: the columns share the row on wide screens and stack on phones."""
+    if photo.error:
+        return file_alert(photo.upload.filename, photo.error)
+    columns = [dbc.Col(original_panel(photo.upload, session_id), xs=12, sm=6, lg=True)]
+    columns += [dbc.Col(model_result_panel(result, session_id), xs=12, sm=6, lg=True) for result in photo.results]
+    return _photo_card(photo.upload, dbc.Row(columns, class_name="g-3 compare-row"))
+
+
+def _photo_card(upload: KeptUpload, body: dbc.Row) -> dbc.Card:
+    children = []
+    if upload.was_color:
+        children.append(dbc.Alert(COLOUR_UPLOAD_NOTE, color="info", class_name="colour-note py-2 small"))
+    children.append(body)
+    return dbc.Card(
+        [dbc.CardHeader(upload.filename, class_name="fw-semibold text-truncate"), dbc.CardBody(children)],
+        class_name="photo-card mb-4 shadow-sm",
+    )

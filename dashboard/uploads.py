@@ -1,0 +1,73 @@
+"""Turning what `dcc.Upload` sends (base64 data URLs and file names) into bytes, with a clear error per file."""
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+
+from colorizers import ColorizerError, settings
+
+
+class UploadError(ColorizerError):
+    """The browser sent something that is not a usable file; the message is written for the user."""
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    """One file of an upload: its name as the browser gave it, and its content (None when unusable)."""
+
+    filename: str
+    data: bytes | None
+    error: str | None = None
+
+
+def parse_data_url(contents: str, max_bytes: int | None = None) -> bytes:
+    """The bytes of a `data:[<type>][;base64],<payload>` URL as produced by the browser's FileReader.
+
+    Raises UploadError for a value that is not such a URL, an empty file, a payload over `max_bytes`
+    (default: colorizers.settings.MAX_UPLOAD_BYTES; checked before decoding), or broken base64.
+    """
+    max_bytes = settings.MAX_UPLOAD_BYTES if max_bytes is None else max_bytes
+    if not isinstance(contents, str) or not contents.startswith("data:"):
+        raise UploadError("The browser did not send this file's content.")
+    header, separator, payload = contents.partition(",")
+    if not separator or not payload:
+        raise UploadError("The file is empty.")
+    if not header.endswith(";base64"):
+        raise UploadError("The browser sent this file in an unexpected encoding.")
+    # Four base64 characters carry three bytes: refuse oversized files before spending memory on them.
+    if (len(payload) // 4) * 3 > max_bytes + 2:
+        raise UploadError(f"The file is larger than the limit of {max_bytes / 1e6:.0f} MB.")
+    try:
+        data = base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError):
+        raise UploadError("The file's content arrived damaged; please upload it again.") from None
+    if not data:
+        raise UploadError("The file is empty.")
+    if len(data) > max_bytes:
+        raise UploadError(f"The file is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB.")
+    return data
+
+
+def uploaded_files(
+    contents: str | list[str] | None, filenames: str | list[str] | None, max_bytes: int | None = None
+) -> list[UploadedFile]:
+    """Every file of a `dcc.Upload` event, in order, whether it was sent with `multiple=True` (lists) or not.
+
+    A file whose content cannot be read gets `data=None` and an `error`; the others are unaffected.
+    """
+    if contents is None:
+        return []
+    contents_list = contents if isinstance(contents, list) else [contents]
+    if filenames is None:
+        names_list: list[str | None] = []
+    else:
+        names_list = list(filenames) if isinstance(filenames, list) else [filenames]
+    files = []
+    for index, file_contents in enumerate(contents_list):
+        name = names_list[index] if index < len(names_list) and names_list[index] else f"file {index + 1}"
+        try:
+            files.append(UploadedFile(name, parse_data_url(file_contents, max_bytes)))
+        except UploadError as error:
+            files.append(UploadedFile(name, None, str(error)))
+    return files

@@ -1,0 +1,91 @@
+"""Tests for colorizers.dataset: split, rcc WebP cutter, licences and the manifest writer."""
+import hashlib
+import io
+
+import numpy as np
+from PIL import Image
+
+from colorizers.dataset import (
+    MANIFEST_COLUMNS,
+    ManifestRow,
+    assign_split,
+    find_webp_blobs,
+    licence_for_path,
+    parse_debian_copyright,
+    read_manifest,
+    write_manifest,
+)
+
+
+def fake_hash(index: int) -> str:
+    return hashlib.sha256(f"image-{index}".encode()).hexdigest()
+
+
+def webp_bytes(colour: tuple[int, int, int], size: int = 16) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (size, size), colour).save(buffer, format="WEBP")
+    return buffer.getvalue()
+
+
+def test_split_is_deterministic():
+    hashes = [fake_hash(index) for index in range(200)]
+    assert [assign_split(h) for h in hashes] == [assign_split(h) for h in reversed(hashes)][::-1]
+    assert assign_split(hashes[0].upper()) == assign_split(hashes[0])
+
+
+def test_split_gives_about_fifteen_percent_val():
+    splits = [assign_split(fake_hash(index)) for index in range(5000)]
+    assert set(splits) == {"train", "val"}
+    assert 0.13 < splits.count("val") / len(splits) < 0.17
+
+
+def test_rcc_cutter_finds_two_webp_blobs():
+    first, second = webp_bytes((255, 0, 0)), webp_bytes((0, 0, 255), size=24)
+    bundle = b"qres\x00junk RIFF without webp" + first + b"\x00" * 7 + second + b"RIFF\xff\xff\xff\x7fWEBP"
+    blobs = find_webp_blobs(bundle)
+    assert [blob for _, blob in blobs] == [first, second]
+    assert bundle[blobs[0][0] : blobs[0][0] + len(first)] == first
+    for _, blob in blobs:
+        with Image.open(io.BytesIO(blob)) as image:
+            assert image.format == "WEBP"
+    assert np.asarray(Image.open(io.BytesIO(blobs[1][1])).convert("RGB"))[0, 0, 2] > 200
+
+
+def test_manifest_writer_sorts_rows_and_writes_header(tmp_path):
+    def row(name: str, split: str) -> ManifestRow:
+        return ManifestRow(name, fake_hash(len(name)), "pkg", "1.0-1", "CC-BY-4.0", 640, 480, split, "photo: x, y")
+
+    rows = [row("zebra.jpg", "train"), row("apple.jpg", "val"), row("mango.webp", "rejected")]
+    path = tmp_path / "manifest.csv"
+    write_manifest(rows, path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == ",".join(MANIFEST_COLUMNS)
+    assert lines[0] == "file,sha256,source_package,source_version,licence,width,height,split,reason"
+    assert [line.split(",")[0] for line in lines[1:]] == ["apple.jpg", "mango.webp", "zebra.jpg"]
+    assert read_manifest(path) == sorted(rows, key=lambda r: r.file)
+    first_bytes = path.read_bytes()
+    write_manifest(list(reversed(rows)), path)
+    assert path.read_bytes() == first_bytes
+
+
+COPYRIGHT = """Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
+
+Files: *
+Copyright: someone
+License: GPL-3+
+
+Files: src/activities/erase/resource/*
+Copyright: various
+License: public-domain
+
+Files: src/activities/erase/resource/cat1.jpg
+Copyright: a photographer
+License: CC-BY-SA-3.0
+"""
+
+
+def test_licence_lookup_prefers_the_most_specific_stanza():
+    stanzas = parse_debian_copyright(COPYRIGHT)
+    assert licence_for_path(stanzas, "src/activities/erase/resource/cat1.webp", anchored=True) == "CC-BY-SA-3.0"
+    assert licence_for_path(stanzas, "src/activities/erase/resource/dog.webp", anchored=True) == "public-domain"
+    assert licence_for_path(stanzas, "src/activities/lang/apple.webp", anchored=True) == "GPL-3+"
