@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
+from PIL import Image
 import keras
 from keras import layers
 
@@ -116,13 +117,10 @@ class CNNColorizer:
 
     def predict_chroma(self, lightness: np.ndarray, temperature: float | None = None) -> tuple[np.ndarray, dict]:
         """Chroma (56, 56, 2) for lightness (H, W); the chroma merge brings it to (H, W)."""
-        small = resize_plane(lightness, (INPUT_SIZE, INPUT_SIZE), resample=_AREA)
+        small = resize_plane(lightness, (INPUT_SIZE, INPUT_SIZE), resample=Image.BOX)
         gray = encoder_input(small)[None]
         chroma = self._predict(tf.constant(gray), tf.constant(float(temperature or self.temperature)))
         return chroma.numpy()[0], {}
-
-
-_AREA = 4  # PIL.Image.BOX: averages the pixels each output pixel covers
 
 
 def _chosen_temperature(weights_path: Path) -> float:

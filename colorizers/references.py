@@ -61,8 +61,12 @@ def _gallery(folder: Path) -> tuple[GalleryPhoto, ...]:
 
 
 def load_gallery_photo(name: str, folder: Path | None = None) -> np.ndarray:
-    """The gallery photo called `name` as sRGB uint8 (H, W, 3)."""
-    return _load_rgb(_find(name, folder).file)
+    """The gallery photo called `name` as sRGB uint8 (H, W, 3); ReferenceImageError if missing or unreadable."""
+    photo = _find(name, folder)
+    try:
+        return _load_rgb(photo.file)
+    except OSError:
+        raise ReferenceImageError(f"The reference photo '{name}' could not be read from the gallery.") from None
 
 
 def _find(name: str, folder: Path | None) -> GalleryPhoto:
@@ -116,7 +120,10 @@ def _gallery_signatures(folder: Path) -> tuple[tuple[str, np.ndarray], ...]:
 def suggest_references(lightness: np.ndarray, count: int = 3, folder: Path | None = None) -> list[tuple[str, float]]:
     """The `count` gallery photos most alike the target lightness (H, W), as (name, distance), best first."""
     with _signature_lock:  # computed once per process, on first use
-        signatures = _gallery_signatures(Path(folder or settings.GALLERY_DIR))
+        try:
+            signatures = _gallery_signatures(Path(folder or settings.GALLERY_DIR))
+        except OSError as error:
+            raise ReferenceImageError(f"The reference gallery could not be read ({error.strerror}).") from None
     if not signatures:
         raise ReferenceImageError("The reference gallery is empty, so no reference can be suggested.")
     target = signature(lightness)

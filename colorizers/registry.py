@@ -109,7 +109,14 @@ def model_info(name: str) -> ModelInfo:
 
 
 _loaded: dict[str, Colorizer] = {}
-_load_locks = {name: threading.Lock() for name in MODELS}
+_load_locks: dict[str, threading.Lock] = {}
+_load_locks_guard = threading.Lock()
+
+
+def _load_lock(name: str) -> threading.Lock:
+    """The lock for loading `name`, made on first use (models can be registered after import)."""
+    with _load_locks_guard:
+        return _load_locks.setdefault(name, threading.Lock())
 
 
 def get_model(name: str) -> Colorizer:
@@ -117,7 +124,7 @@ def get_model(name: str) -> Colorizer:
     info = model_info(name)
     if name in _loaded:
         return _loaded[name]
-    with _load_locks[name]:
+    with _load_lock(name):
         if name not in _loaded:
             if not info.is_available:
                 raise WeightsMissingError(

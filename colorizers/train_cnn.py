@@ -24,8 +24,8 @@ from . import settings
 from .backbone import BACKBONE_FILE
 from .chroma_bins import gamut_bins, nearest_bin, rebalancing_weights, SOFT_NEIGHBOURS, SOFT_SIGMA
 from .cnn import INPUT_SIZE, OUTPUT_SIZE, build_colorizer_model, build_decoder, build_encoder, encoder_input
-from .color import merge_chroma
 from .training_data import crops_per_photo, lightness_and_chroma, load_photo, random_crop, split_files
+from .training_loop import cached, choose, gray_baseline, log_to, score_chroma, show_progress, validation_views
 
 log = logging.getLogger("colorizers.train_cnn")
 
@@ -73,23 +73,6 @@ def training_crops(paths: list[Path], total: int, seed: int) -> list[np.ndarray]
     return crops
 
 
-def validation_views(paths: list[Path]) -> list[np.ndarray]:
-    """Whole validation photos squashed to the model size, as the served model sees them."""
-    from PIL import Image
-
-    return [np.asarray(Image.fromarray(load_photo(path, 1024)).resize((INPUT_SIZE, INPUT_SIZE), Image.BOX)) for path in paths]
-
-
-def cached(path: Path, make) -> dict[str, np.ndarray]:
-    if path.exists():
-        with np.load(path) as data:
-            return {name: data[name] for name in data.files}
-    values = make()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(path, **values)
-    return values
-
-
 def make_loss(bins: np.ndarray, weights: np.ndarray):
     """Class-rebalanced cross-entropy against soft targets (5 nearest bins, Gaussian sigma 5)."""
     bins_tensor = tf.constant(bins)
@@ -120,47 +103,13 @@ def make_train_step(decoder: keras.Model, optimizer: keras.optimizers.Optimizer,
 
 
 def score_validation(decoder: keras.Model, features: dict, views: list[np.ndarray], bins: np.ndarray) -> list[dict]:
-    """PSNR and colourfulness gap at model size per temperature, averaged over the validation photos."""
-    from .metrics import colourfulness, psnr
-
+    """Validation scores at model size for each annealing temperature."""
     logits = decoder.predict_on_batch([features[name] for name in FEATURE_NAMES])
-    truth_cf = [colourfulness(view) for view in views]
     rows = []
     for temperature in TEMPERATURES:
-        scaled = logits / temperature
-        probabilities = tf.nn.softmax(scaled, axis=-1).numpy()
-        chroma = probabilities @ bins
-        psnrs, cfs = [], []
-        for view, predicted in zip(views, chroma):
-            lightness, _ = lightness_and_chroma(view, OUTPUT_SIZE)
-            result = merge_chroma(lightness, predicted)
-            psnrs.append(psnr(result, view))
-            cfs.append(colourfulness(result))
-        rows.append(
-            {
-                "temperature": temperature,
-                "psnr": float(np.mean(psnrs)),
-                "cf": float(np.mean(cfs)),
-                "dcf": float(np.mean(np.abs(np.array(cfs) - truth_cf))),
-            }
-        )
+        chroma = tf.nn.softmax(logits / temperature, axis=-1).numpy() @ bins
+        rows.append({"temperature": temperature, **score_chroma(views, list(chroma))})
     return rows
-
-
-def gray_baseline(views: list[np.ndarray]) -> dict:
-    from .metrics import colourfulness, psnr
-
-    psnrs = [psnr(merge_chroma(lightness_and_chroma(view, OUTPUT_SIZE)[0], np.zeros((1, 1, 2), np.float32)), view) for view in views]
-    cfs = [colourfulness(view) for view in views]
-    return {"psnr": float(np.mean(psnrs)), "dcf": float(np.mean(cfs))}
-
-
-def choose(records: list[dict], gray: dict) -> dict:
-    """Best (step, temperature): lowest dCF among those at least 0.5 dB above gray, else the best trade-off."""
-    eligible = [record for record in records if record["psnr"] >= gray["psnr"] + 0.5]
-    if eligible:
-        return min(eligible, key=lambda record: record["dcf"])
-    return max(records, key=lambda record: (record["psnr"] - gray["psnr"]) - 0.05 * record["dcf"])
 
 
 def train(config: Settings, train_paths: list[Path], val_paths: list[Path], backbone: Path | None = BACKBONE_FILE) -> dict:
@@ -170,7 +119,7 @@ def train(config: Settings, train_paths: list[Path], val_paths: list[Path], back
     bins = gamut_bins()
     encoder = build_encoder(weights_file=backbone)
     train_cache = cached(config.out / "train_features.npz", lambda: encode_crops(encoder, training_crops(train_paths, config.crops, config.seed)))
-    views = validation_views(val_paths)
+    views = validation_views(val_paths, INPUT_SIZE)
     val_cache = cached(config.out / "val_features.npz", lambda: encode_crops(encoder, views))
     counts = np.bincount(nearest_bin(train_cache["chroma"].astype(np.float32), bins).ravel(), minlength=len(bins))
     weights = rebalancing_weights(counts, bins, mix=config.rebalance_mix)
@@ -201,7 +150,7 @@ def train(config: Settings, train_paths: list[Path], val_paths: list[Path], back
         current = int(step)
         if current % 10 == 0:
             rate = 10 * config.batch / (time.perf_counter() - started)
-            _progress(current, config.steps, np.mean(losses[-10:]), rate)
+            show_progress(current, config.steps, rate, loss=float(np.mean(losses[-10:])))
             started = time.perf_counter()
         if current % config.eval_every == 0 or current == config.steps:
             snapshot = config.out / f"decoder_step{current:05d}.weights.h5"
@@ -230,12 +179,6 @@ def export(config: Settings, chosen: dict, destination: Path = settings.WEIGHTS_
     log.info("exported %s (step %d, T=%.2f)", destination, chosen["step"], chosen["temperature"])
 
 
-def _progress(step: int, total: int, loss: float, images_per_second: float) -> None:
-    filled = int(30 * step / total)
-    sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {step}/{total} loss {loss:.3f} {images_per_second:.0f} img/s")
-    sys.stderr.flush()
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     defaults = Settings()
@@ -247,8 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-export", action="store_true")
     arguments = parser.parse_args(argv)
     config = Settings(**{key: value for key, value in vars(arguments).items() if key != "no_export"})
-    config.out.mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", handlers=[logging.FileHandler(config.out / "train.log"), logging.StreamHandler()])
+    log_to(config.out)
     chosen = train(config, split_files("train"), split_files("val"))
     if not arguments.no_export:
         export(config, chosen)

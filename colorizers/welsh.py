@@ -33,21 +33,24 @@ def local_deviation(lightness: np.ndarray, window: int = WINDOW) -> np.ndarray:
 
 
 def jittered_grid(shape: tuple[int, int], count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """About `count` (row, column) positions: one uniformly random point in each cell of a regular grid."""
+    """About `count` (row, column) positions: one uniformly random pixel in each cell of a regular grid.
+
+    Cell edges are whole pixels, so every position lies inside its own cell and no two cells share a pixel
+    (unless there are more cells than pixels along a side).
+    """
     height, width = shape
     rows = max(1, int(round(np.sqrt(count * height / width))))
     columns = max(1, int(round(count / rows)))
     rng = np.random.default_rng(seed)
-    row_edges = np.linspace(0, height, rows + 1)
-    column_edges = np.linspace(0, width, columns + 1)
-    cell_rows, cell_columns = np.meshgrid(np.arange(rows), np.arange(columns), indexing="ij")
+    row_edges = np.round(np.linspace(0, height, rows + 1)).astype(int)
+    column_edges = np.round(np.linspace(0, width, columns + 1)).astype(int)
     offsets = rng.random((2, rows, columns))
-    row_positions = row_edges[cell_rows] + offsets[0] * (row_edges[cell_rows + 1] - row_edges[cell_rows])
-    column_positions = column_edges[cell_columns] + offsets[1] * (
-        column_edges[cell_columns + 1] - column_edges[cell_columns]
-    )
-    row_positions = np.minimum(row_positions.astype(int), height - 1).ravel()
-    column_positions = np.minimum(column_positions.astype(int), width - 1).ravel()
+    row_sizes = np.maximum(np.diff(row_edges), 1)[:, None]
+    column_sizes = np.maximum(np.diff(column_edges), 1)[None, :]
+    row_positions = row_edges[:-1, None] + (offsets[0] * row_sizes).astype(int)
+    column_positions = column_edges[None, :-1] + (offsets[1] * column_sizes).astype(int)
+    row_positions = np.minimum(row_positions, height - 1).ravel()
+    column_positions = np.minimum(column_positions, width - 1).ravel()
     return row_positions, column_positions
 
 

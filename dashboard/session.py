@@ -18,3 +18,5 @@ def new_session_id() -> str:
 def is_valid_session_id(value: object) -> bool:
     """True for a string shaped like `new_session_id()`'s output (anything else is refused before lookup)."""
     return isinstance(value, str) and bool(_SESSION_ID_PATTERN.match(value))
+
+SESSION_NOT_READY_MESSAGE = "Your browser session is not ready yet. Please reload the page and try again."

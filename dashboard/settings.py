@@ -20,3 +20,5 @@ RESULTS_TTL_SECONDS = _number_env("COLORIZER_RESULTS_TTL_SECONDS", 3600.0)
 DISPLAY_LONG_SIDE = int(_number_env("COLORIZER_DISPLAY_LONG_SIDE", 768))
 # Long side of the reference gallery's thumbnails.
 GALLERY_THUMB_SIDE = int(_number_env("COLORIZER_GALLERY_THUMB_SIDE", 256))
+# The gallery photo the home page greys and colours again as its example (default: the gallery's first photo).
+SHOWCASE_PHOTO = os.environ.get("COLORIZER_SHOWCASE_PHOTO", "")

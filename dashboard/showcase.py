@@ -13,6 +13,7 @@ from colorizers import colorize
 from colorizers.color import gray_rgb, rgb_to_lightness
 from colorizers.references import gallery, load_gallery_photo, suggest_references
 
+from . import settings
 from .imaging import png_bytes, thumbnail
 from .jobs import reference_title
 
@@ -33,7 +34,8 @@ class Showcase:
 
 
 def build_showcase(long_side: int = EXAMPLE_LONG_SIDE) -> Showcase | None:
-    """Grey the first gallery photo and colour it with Welsh transfer from the best suggested *other* photo.
+    """Grey a gallery photo (settings.SHOWCASE_PHOTO, else the first) and colour it by Welsh transfer from the
+    best suggested *other* photo.
 
     The photo itself is left out of the suggestions: copying a photo's colours back onto itself would flatter
     the method.
@@ -42,13 +44,15 @@ def build_showcase(long_side: int = EXAMPLE_LONG_SIDE) -> Showcase | None:
     if not photos:
         logger.warning("The reference gallery is empty: the home page will show no example.")
         return None
-    photo = photos[0]
+    photo = next((photo for photo in photos if photo.name == settings.SHOWCASE_PHOTO), photos[0])
     original = thumbnail(load_gallery_photo(photo.name), long_side)
     lightness = rgb_to_lightness(original)
     suggestions = [name for name, _ in suggest_references(lightness, count=len(photos)) if name != photo.name]
     reference = suggestions[0] if suggestions else photo.name
     result = colorize(lightness, "welsh", reference=reference)
-    return Showcase(png_bytes(gray_rgb(lightness)), png_bytes(result.rgb), photo.title, reference_title(reference), result.seconds)
+    return Showcase(
+        png_bytes(gray_rgb(lightness)), png_bytes(result.rgb), photo.title, reference_title(reference), result.seconds
+    )
 
 
 _showcase: Showcase | None = None

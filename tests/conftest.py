@@ -2,3 +2,43 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+# --- Dashboard tests: a reference gallery to colour from ------------------------------------------------------
+import json  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from PIL import Image  # noqa: E402
+
+
+def _synthetic_colour_photos(height: int = 96, width: int = 128) -> dict[str, np.ndarray]:
+    """Three small colour photos (sRGB uint8) with different lightness, texture and layout."""
+    rng = np.random.default_rng(1)
+    rows = np.linspace(0.0, 1.0, height)[:, None, None]
+    grain = rng.normal(0.0, 12.0, (height, width, 1))
+    landscape = np.where(rows < 0.5, [120, 170, 235] - 60 * rows, [70, 120, 45]) + grain  # sky over grass
+    sunset = [250, 140, 60] - 150 * rows + grain  # warm, darkening downwards
+    stone = 150 + rng.normal(0.0, 35.0, (height, width, 1)) * np.array([1.0, 0.95, 0.8])  # busy grey-brown
+    photos = {"landscape": landscape, "sunset": sunset, "stone": stone}
+    return {name: np.clip(photo, 0, 255).astype(np.uint8) for name, photo in photos.items()}
+
+
+@pytest.fixture(scope="session")
+def colour_gallery(tmp_path_factory):
+    """The reference gallery folder: assets/gallery when its manifest exists, else a small temporary one that
+    colorizers.settings.GALLERY_DIR points at for the session (set before the dashboard app is imported)."""
+    from colorizers import settings
+
+    if (settings.GALLERY_DIR / "manifest.json").exists():
+        yield settings.GALLERY_DIR
+        return
+    folder = tmp_path_factory.mktemp("gallery")
+    entries = []
+    for name, rgb in _synthetic_colour_photos().items():
+        Image.fromarray(rgb).save(folder / f"{name}.png")
+        entries.append({"name": name, "title": name.title(), "file": f"{name}.png", "licence": "CC0"})
+    (folder / "manifest.json").write_text(json.dumps(entries))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(settings, "GALLERY_DIR", folder)
+        yield folder

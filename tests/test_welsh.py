@@ -86,10 +86,14 @@ def test_jittered_grid_covers_the_image_one_sample_per_cell(shape, count):
     grid_rows = max(1, int(round(np.sqrt(count * height / width))))
     grid_columns = len(rows) // grid_rows
     assert grid_rows * grid_columns == len(rows)
-    cell_row = np.searchsorted(np.linspace(0, height, grid_rows + 1), rows, side="right") - 1
-    cell_column = np.searchsorted(np.linspace(0, width, grid_columns + 1), columns, side="right") - 1
+    # Each cell's edges in whole pixels; every cell holds exactly one sample, inside it.
+    row_edges = np.round(np.linspace(0, height, grid_rows + 1)).astype(int)
+    column_edges = np.round(np.linspace(0, width, grid_columns + 1)).astype(int)
+    cell_row = np.searchsorted(row_edges, rows, side="right") - 1
+    cell_column = np.searchsorted(column_edges, columns, side="right") - 1
     cells = cell_row * grid_columns + cell_column
     assert np.array_equal(np.sort(cells), np.arange(grid_rows * grid_columns))
+    assert len(set(zip(rows.tolist(), columns.tolist()))) == len(rows)  # no pixel sampled twice
 
 
 def test_reference_samples_use_the_seed():

@@ -20,7 +20,7 @@ def reference_options(photos: list[GalleryPhoto], own_reference_src: str | None 
     gallery_tiles = [
         {
             "label": _tile(
-                html.Img(src=gallery_thumbnail_url(photo.name), alt=photo.title, loading="lazy",
+                html.Img(src=gallery_thumbnail_url(photo.name), alt=photo.title,
                          className="reference-tile-image"),
                 photo.title,
             ),

@@ -1,0 +1,75 @@
+"""Pieces both trainings share: validation scoring on whole photos, checkpoint choice, progress, caching, logs."""
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from PIL import Image
+
+from .color import merge_chroma, rgb_to_lightness
+from .metrics import colourfulness, psnr
+from .training_data import load_photo
+
+# The shipped checkpoint must beat doing nothing by this much PSNR; among those, the lowest colourfulness gap wins.
+MIN_PSNR_GAIN = 0.5
+
+
+def validation_views(paths: list[Path], size: int) -> list[np.ndarray]:
+    """Whole validation photos squashed to size x size sRGB uint8, as a served model sees them."""
+    return [np.asarray(Image.fromarray(load_photo(path, 1024)).resize((size, size), Image.BOX)) for path in paths]
+
+
+def score_chroma(views: list[np.ndarray], chromas: list[np.ndarray]) -> dict:
+    """Mean PSNR, colourfulness and colourfulness gap of views re-coloured with predicted chroma (any size)."""
+    psnrs, gaps, cfs = [], [], []
+    for view, chroma in zip(views, chromas):
+        result = merge_chroma(rgb_to_lightness(view), chroma)
+        psnrs.append(psnr(result, view))
+        cfs.append(colourfulness(result))
+        gaps.append(abs(cfs[-1] - colourfulness(view)))
+    return {"psnr": float(np.mean(psnrs)), "cf": float(np.mean(cfs)), "dcf": float(np.mean(gaps))}
+
+
+def gray_baseline(views: list[np.ndarray]) -> dict:
+    """The same scores for doing nothing (chroma 0)."""
+    return score_chroma(views, [np.zeros((1, 1, 2), np.float32)] * len(views))
+
+
+def choose(records: list[dict], gray: dict) -> dict:
+    """Lowest dCF among records at least MIN_PSNR_GAIN above gray; if none, the best PSNR/dCF trade-off."""
+    eligible = [record for record in records if record["psnr"] >= gray["psnr"] + MIN_PSNR_GAIN]
+    if eligible:
+        return min(eligible, key=lambda record: record["dcf"])
+    return max(records, key=lambda record: (record["psnr"] - gray["psnr"]) - 0.05 * record["dcf"])
+
+
+def cached(path: Path, make: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Arrays from an .npz file, made and saved on first use."""
+    if path.exists():
+        with np.load(path) as data:
+            return {name: data[name] for name in data.files}
+    values = make()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, **values)
+    return values
+
+
+def show_progress(step: int, total: int, images_per_second: float, **losses: float) -> None:
+    """One-line progress bar on stderr with the losses and throughput."""
+    filled = int(30 * step / total)
+    scalars = " ".join(f"{name} {value:.3f}" for name, value in losses.items())
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {step}/{total} {scalars} {images_per_second:.1f} img/s")
+    sys.stderr.flush()
+
+
+def log_to(out: Path) -> None:
+    """Log to OUT/train.log and the console."""
+    out.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(message)s",
+        handlers=[logging.FileHandler(out / "train.log"), logging.StreamHandler()],
+    )

@@ -1,0 +1,63 @@
+"""The Dash app: pages from `dashboard/pages`, the shell (navbar, session id), and the image routes.
+
+Serve with `gunicorn dashboard.app:server` (one worker process, several threads: results are kept in the
+process's memory), or run `python -m dashboard` for the development server.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Dash, dcc, html
+
+from . import showcase
+from .components.navbar import SITE_NAME, navbar
+from .results_store import default_store
+from .routes import register_routes
+from .session import SESSION_STORE_ID, new_session_id
+
+logger = logging.getLogger(__name__)
+
+DASHBOARD_DIR = Path(__file__).resolve().parent
+ASSETS_DIR = DASHBOARD_DIR.parent / "assets"
+
+app = Dash(
+    __name__,
+    use_pages=True,
+    pages_folder=str(DASHBOARD_DIR / "pages"),
+    assets_folder=str(ASSETS_DIR),
+    # Bootstrap is vendored in assets/vendor (served like every .css in assets): the site works offline.
+    external_stylesheets=[],
+    title=SITE_NAME,
+    update_title=None,
+    meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+)
+server = app.server
+register_routes(server, default_store())
+
+
+def serve_layout() -> html.Div:
+    """The shell around every page. A function, so each new browser tab gets a fresh session id: the session
+    store keeps the first id it was given for the life of the tab and ignores later ones."""
+    return html.Div(
+        [
+            dcc.Store(id=SESSION_STORE_ID, storage_type="session", data=new_session_id()),
+            navbar(dash.page_registry.values()),
+            dbc.Container(dash.page_container, fluid="lg", class_name="pb-5"),
+            html.Footer(
+                dbc.Container(
+                    "Photos stay in this server's memory for about an hour and are never stored on disk.",
+                    fluid="lg",
+                ),
+                className="site-footer small text-body-secondary py-3",
+            ),
+        ]
+    )
+
+
+app.layout = serve_layout
+
+# Made now, once, so that the home page shows its example at once (Welsh only: no TensorFlow, no fork issue).
+showcase.get_showcase()

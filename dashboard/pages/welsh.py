@@ -1,0 +1,154 @@
+"""Welsh transfer: colour many photos at once from a gallery reference, the user's own, or a suggested one."""
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+
+from colorizers import ColorizerError
+from colorizers.references import gallery
+from dashboard.callback_guard import friendly_errors
+from dashboard.components.reference_picker import reference_options, reference_picker
+from dashboard.components.result_views import file_alert, page_alert, welsh_result_card
+from dashboard.components.upload_area import upload_area
+from dashboard.jobs import OWN_REFERENCE, KeptUpload, colorize_uploads, keep_reference, keep_uploads, resolve_reference
+from dashboard.results_store import default_store
+from dashboard.session import SESSION_NOT_READY_MESSAGE, SESSION_STORE_ID, is_valid_session_id
+from dashboard.uploads import uploaded_files
+from dashboard.urls import result_thumbnail_url
+
+dash.register_page(
+    __name__,
+    path="/welsh",
+    name="Welsh transfer",
+    order=1,
+    description="Colour your photos from a reference photo: one from our gallery, your own, or one we suggest.",
+)
+
+WELSH_MODEL = "welsh"
+PLACEHOLDER = html.P("Your coloured photos will appear here.", className="text-body-secondary results-placeholder")
+
+
+def layout(**_query: str) -> html.Div:
+    """Built per visit, so the gallery's current photos are shown."""
+    photos = gallery()
+    return html.Div(
+        [
+            html.H1("Welsh colour transfer", className="h3"),
+            html.P(
+                "Colours are copied from a reference photo to the parts of your photo with similar brightness and "
+                "texture. A reference with similar content (a beach for a beach) works best.",
+                className="text-body-secondary",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        dbc.Card(
+                            dbc.CardBody(
+                                [
+                                    html.H2("1. Add photos", className="h5"),
+                                    upload_area("welsh-upload", "Black-and-white photos",
+                                                "PNG, JPEG, WebP, TIFF… several at once is fine."),
+                                ]
+                            ),
+                            class_name="h-100 shadow-sm",
+                        ),
+                        xs=12, lg=5,
+                    ),
+                    dbc.Col(
+                        dbc.Card(
+                            dbc.CardBody(
+                                [
+                                    html.H2("2. Choose where the colours come from", className="h5"),
+                                    reference_picker("welsh-reference", photos),
+                                    html.Div(
+                                        upload_area("welsh-reference-upload", "My own reference",
+                                                    "A colour photo to copy colours from.", multiple=False),
+                                        className="mt-3 own-reference-upload",
+                                    ),
+                                    html.Div(id="welsh-reference-feedback", className="mt-2"),
+                                ]
+                            ),
+                            class_name="h-100 shadow-sm",
+                        ),
+                        xs=12, lg=7,
+                    ),
+                ],
+                class_name="g-3 mb-4",
+            ),
+            dcc.Loading(
+                html.Div(PLACEHOLDER, id="welsh-results"),
+                type="circle",
+                overlay_style={"visibility": "visible", "opacity": 0.4},
+                parent_className="results-loading",
+            ),
+            # Small records only (file names and ids): the images themselves stay on the server.
+            dcc.Store(id="welsh-uploads", data=[]),
+            dcc.Store(id="welsh-own-reference"),
+        ]
+    )
+
+
+@callback(
+    Output("welsh-results", "children"),
+    Output("welsh-uploads", "data"),
+    Output("welsh-upload", "contents"),
+    Input("welsh-upload", "contents"),
+    Input("welsh-reference", "value"),
+    Input("welsh-own-reference", "data"),
+    State("welsh-upload", "filename"),
+    State("welsh-uploads", "data"),
+    State(SESSION_STORE_ID, "data"),
+    prevent_initial_call=True,
+)
+@friendly_errors(output_count=3)
+def colour_photos(contents, reference_choice, own_reference_id, filenames, kept, session_id):
+    """New uploads are kept and coloured; a new reference re-colours the photos already uploaded."""
+    new_upload = ctx.triggered_id == "welsh-upload"
+    if new_upload and contents is None:
+        raise PreventUpdate  # our own reset of the upload (so the same file can be dropped again)
+    if not is_valid_session_id(session_id):
+        return page_alert(SESSION_NOT_READY_MESSAGE), no_update, None if new_upload else no_update
+    store = default_store()
+    if new_upload:
+        uploads = keep_uploads(uploaded_files(contents, filenames), session_id, store)
+    else:
+        uploads = [KeptUpload.from_json(record) for record in kept or []]
+        if not uploads:
+            raise PreventUpdate  # a reference was picked before any photo: nothing to colour yet
+    records = [upload.to_json() for upload in uploads]
+    reset = None if new_upload else no_update
+    try:
+        reference = resolve_reference(reference_choice, own_reference_id, session_id, store)
+    except ColorizerError as error:
+        return page_alert(str(error)), records, reset
+    photos = colorize_uploads(uploads, session_id, store, [WELSH_MODEL], reference)
+    return [welsh_result_card(photo, session_id) for photo in photos], records, reset
+
+
+@callback(
+    Output("welsh-own-reference", "data"),
+    Output("welsh-reference", "options"),
+    Output("welsh-reference", "value"),
+    Output("welsh-reference-feedback", "children"),
+    Input("welsh-reference-upload", "contents"),
+    State("welsh-reference-upload", "filename"),
+    State(SESSION_STORE_ID, "data"),
+    prevent_initial_call=True,
+)
+@friendly_errors(output_count=4, alert_index=3)
+def use_own_reference(contents, filename, session_id):
+    """Keep the user's reference photo, show it in the picker and select it."""
+    files = uploaded_files(contents, filename)
+    if not files:
+        raise PreventUpdate
+    if not is_valid_session_id(session_id):
+        return no_update, no_update, no_update, page_alert(SESSION_NOT_READY_MESSAGE)
+    try:
+        image_id = keep_reference(files[0], session_id, default_store())
+    except ColorizerError as error:
+        return no_update, no_update, no_update, file_alert(files[0].filename, str(error))
+    options = reference_options(gallery(), result_thumbnail_url(session_id, image_id))
+    note = html.Small(["Using ", html.Strong(files[0].filename), " as the reference."], className="text-success")
+    return image_id, options, OWN_REFERENCE, note

@@ -1,0 +1,267 @@
+"""The dashboard without a browser: image routes (Flask test client) and the jobs that fill the results store."""
+from __future__ import annotations
+
+import io
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from flask import Flask
+from PIL import Image
+
+from colorizers.references import gallery
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SESSION = "test-session-aaaaaaaaaaaaaaa"
+OTHER_SESSION = "test-session-bbbbbbbbbbbbbbb"
+
+
+@pytest.fixture(scope="module")
+def dashboard_app(colour_gallery):
+    """dashboard.app, imported only once the gallery is in place."""
+    from dashboard import app as app_module
+
+    return app_module
+
+
+@pytest.fixture()
+def client(dashboard_app):
+    return dashboard_app.server.test_client()
+
+
+@pytest.fixture()
+def store(dashboard_app):
+    from dashboard.results_store import default_store
+
+    return default_store()
+
+
+def png_of(rgb: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def gray_photo(height: int = 120, width: int = 160) -> np.ndarray:
+    rows, columns = np.mgrid[0:height, 0:width]
+    gray = (40 + 150 * rows / height + 20 * np.sin(columns / 5.0)).astype(np.uint8)
+    return np.repeat(gray[..., None], 3, axis=-1)
+
+
+def decoded_size(png: bytes) -> tuple[int, int]:
+    """(width, height) of PNG bytes."""
+    return Image.open(io.BytesIO(png)).size
+
+
+# --- Routes -------------------------------------------------------------------------------------------------------
+
+def test_result_png_is_served_at_full_resolution_as_a_download(client, store):
+    from dashboard.results_store import make_stored_image
+    from dashboard.urls import result_download_url
+
+    rgb = np.random.default_rng(0).integers(0, 256, (900, 1300, 3), dtype=np.uint8)
+    image_id = store.put(SESSION, make_stored_image(rgb, "beach-colorized-welsh.png"))
+    response = client.get(result_download_url(SESSION, image_id))
+    assert response.status_code == 200
+    assert response.mimetype == "image/png"
+    assert "attachment" in response.headers["Content-Disposition"]
+    assert "beach-colorized-welsh.png" in response.headers["Content-Disposition"]
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(response.data))), rgb)
+
+
+def test_thumbnail_is_served_at_display_size(client, store):
+    from dashboard import settings
+    from dashboard.results_store import make_stored_image
+    from dashboard.urls import result_thumbnail_url
+
+    image_id = store.put(SESSION, make_stored_image(np.zeros((1000, 1600, 3), np.uint8), "wide.png"))
+    response = client.get(result_thumbnail_url(SESSION, image_id))
+    assert response.status_code == 200
+    assert "Content-Disposition" not in response.headers
+    width, height = decoded_size(response.data)
+    assert width == settings.DISPLAY_LONG_SIDE and height == round(1000 * settings.DISPLAY_LONG_SIDE / 1600)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/results/{SESSION}/unknown.png",
+        f"/results/{SESSION}/unknown/thumb.png",
+        "/results/short/whatever.png",
+        "/gallery/no-such-photo/thumb.png",
+        "/showcase/middle.png",
+    ],
+)
+def test_unknown_images_are_404(client, path):
+    assert client.get(path).status_code == 404
+
+
+def test_another_sessions_result_is_404(client, store):
+    from dashboard.results_store import make_stored_image
+    from dashboard.urls import result_download_url, result_thumbnail_url
+
+    image_id = store.put(SESSION, make_stored_image(np.zeros((20, 20, 3), np.uint8), "mine.png"))
+    assert client.get(result_download_url(OTHER_SESSION, image_id)).status_code == 404
+    assert client.get(result_thumbnail_url(OTHER_SESSION, image_id)).status_code == 404
+
+
+def test_expired_results_are_404():
+    from dashboard.results_store import ResultsStore, make_stored_image
+    from dashboard.routes import register_routes
+    from dashboard.urls import result_download_url
+
+    now = [0.0]
+    store = ResultsStore(max_bytes=10**6, ttl_seconds=60, clock=lambda: now[0])
+    server = Flask("expiry-test")
+    register_routes(server, store)
+    image_id = store.put(SESSION, make_stored_image(np.zeros((20, 20, 3), np.uint8), "soon-gone.png"))
+    assert server.test_client().get(result_download_url(SESSION, image_id)).status_code == 200
+    now[0] += 61
+    assert server.test_client().get(result_download_url(SESSION, image_id)).status_code == 404
+
+
+def test_gallery_thumbnails_are_served_small(client, colour_gallery):
+    from dashboard import settings
+    from dashboard.urls import gallery_thumbnail_url
+
+    photo = gallery()[0]
+    response = client.get(gallery_thumbnail_url(photo.name))
+    assert response.status_code == 200
+    assert max(decoded_size(response.data)) <= settings.GALLERY_THUMB_SIDE
+
+
+def test_home_example_is_served(client):
+    before = client.get("/showcase/before.png")
+    after = client.get("/showcase/after.png")
+    assert before.status_code == after.status_code == 200
+    assert decoded_size(before.data) == decoded_size(after.data)
+
+
+def test_pages_use_the_vendored_bootstrap_and_no_cdn(client):
+    html = client.get("/welsh").get_data(as_text=True)
+    assert "/assets/vendor/bootstrap.min.css" in html
+    assert "/assets/style.css" in html
+    assert "cdn" not in html.lower()
+
+
+def test_the_dashboard_never_imports_tensorflow(colour_gallery):
+    """In a fresh interpreter, since other tests in this process may load TensorFlow themselves."""
+    code = "import sys, dashboard.app; sys.exit(int('tensorflow' in sys.modules or 'keras' in sys.modules))"
+    environment = {**os.environ, "COLORIZER_GALLERY_DIR": str(colour_gallery)}
+    completed = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env=environment, capture_output=True,
+                               timeout=120)
+    assert completed.returncode == 0, completed.stderr.decode()[-2000:]
+
+
+# --- Jobs: uploads in, results in the store -----------------------------------------------------------------------
+
+def uploads_of(*named_data: tuple[str, bytes]):
+    from dashboard.uploads import UploadedFile
+
+    return [UploadedFile(name, data) for name, data in named_data]
+
+
+def test_welsh_results_have_the_uploads_size_and_the_chosen_reference(client, store, colour_gallery):
+    from dashboard.jobs import colorize_uploads, keep_uploads
+    from dashboard.urls import result_download_url
+
+    reference = gallery()[0]
+    kept = keep_uploads(uploads_of(("old.png", png_of(gray_photo(120, 160)))), SESSION, store)
+    [photo] = colorize_uploads(kept, SESSION, store, ["welsh"], reference.name)
+    [result] = photo.results
+    assert result.error is None
+    assert (result.reference_name, result.reference_title, result.reference_suggested) == (
+        reference.name, reference.title, False)
+    assert result.filename == "old-colorized-welsh.png"
+    response = client.get(result_download_url(SESSION, result.image_id))
+    assert decoded_size(response.data) == (160, 120)
+
+
+def test_suggested_reference_is_reported(store):
+    from dashboard.jobs import AUTO_REFERENCE, colorize_uploads, keep_uploads
+
+    kept = keep_uploads(uploads_of(("old.png", png_of(gray_photo()))), SESSION, store)
+    [result] = colorize_uploads(kept, SESSION, store, ["welsh"], AUTO_REFERENCE)[0].results
+    assert result.reference_suggested
+    assert result.reference_name in {photo.name for photo in gallery()}
+
+
+def test_a_bad_file_gets_its_message_and_the_others_still_get_results(store):
+    from dashboard.jobs import colorize_uploads, keep_uploads
+
+    files = uploads_of(("good.png", png_of(gray_photo())), ("notes.png", b"just some text"),
+                       ("also-good.png", png_of(gray_photo(64, 64))))
+    photos = colorize_uploads(keep_uploads(files, SESSION, store), SESSION, store, ["welsh"])
+    assert [photo.error is None for photo in photos] == [True, False, True]
+    assert "not an image" in photos[1].error
+    assert all(photo.results[0].image_id for photo in (photos[0], photos[2]))
+
+
+def test_a_colour_upload_is_flagged(store):
+    from dashboard.jobs import keep_uploads
+
+    colour = np.zeros((40, 40, 3), np.uint8)
+    colour[..., 0] = 200
+    [kept] = keep_uploads(uploads_of(("red.png", png_of(colour))), SESSION, store)
+    assert kept.was_color
+
+
+def test_one_failing_model_does_not_stop_the_others(store):
+    from dashboard.jobs import colorize_uploads, keep_uploads
+
+    kept = keep_uploads(uploads_of(("old.png", png_of(gray_photo()))), SESSION, store)
+    [photo] = colorize_uploads(kept, SESSION, store, ["welsh", "no-such-model"])
+    welsh, missing = photo.results
+    assert welsh.image_id and welsh.error is None
+    assert missing.image_id is None and "no model called" in missing.error
+
+
+def test_unexpected_errors_are_logged_and_replaced_by_a_generic_message(store, monkeypatch, caplog):
+    from dashboard import jobs
+
+    def broken_colorize(*_args, **_kwargs):
+        raise RuntimeError("internal detail that must not reach the page")
+
+    monkeypatch.setattr(jobs, "colorize", broken_colorize)
+    kept = jobs.keep_uploads(uploads_of(("old.png", png_of(gray_photo()))), SESSION, store)
+    with caplog.at_level(logging.ERROR, logger="dashboard.jobs"):
+        [result] = jobs.colorize_uploads(kept, SESSION, store, ["welsh"])[0].results
+    assert result.error == jobs.GENERIC_ERROR
+    assert "internal detail" in caplog.text
+
+
+def test_an_expired_original_asks_for_the_photo_again(store):
+    from dashboard.jobs import KeptUpload, colorize_uploads
+
+    [photo] = colorize_uploads([KeptUpload("gone.png", image_id="expired")], SESSION, store, ["welsh"])
+    assert "upload it again" in photo.error
+
+
+def test_own_reference_must_be_a_colour_photo(store):
+    from colorizers import ColorizerError
+    from dashboard.jobs import OWN_REFERENCE, keep_reference, resolve_reference
+
+    [gray_file] = uploads_of(("gray.png", png_of(gray_photo())))
+    with pytest.raises(ColorizerError, match="no colour"):
+        keep_reference(gray_file, SESSION, store)
+    with pytest.raises(ColorizerError, match="Upload your own reference"):
+        resolve_reference(OWN_REFERENCE, None, SESSION, store)
+
+
+def test_own_reference_is_used(store):
+    from dashboard.jobs import OWN_REFERENCE, colorize_uploads, keep_reference, keep_uploads, resolve_reference
+
+    colour = np.zeros((64, 64, 3), np.uint8)
+    colour[..., 2] = np.linspace(60, 250, 64, dtype=np.uint8)[:, None]
+    [reference_file] = uploads_of(("blue.png", png_of(colour)))
+    reference_id = keep_reference(reference_file, SESSION, store)
+    reference = resolve_reference(OWN_REFERENCE, reference_id, SESSION, store)
+    kept = keep_uploads(uploads_of(("old.png", png_of(gray_photo()))), SESSION, store)
+    [result] = colorize_uploads(kept, SESSION, store, ["welsh"], reference)[0].results
+    assert result.reference_name == OWN_REFERENCE and result.reference_title == "your reference photo"
+    rgb = store.get(SESSION, result.image_id).rgb
+    assert (rgb[..., 2].astype(int) - rgb[..., 0]).mean() > 5  # blue copied from the reference
