@@ -14,6 +14,7 @@ from .color import AB_SCALE, lab_to_rgb
 GRID_STEP = 10.0
 SOFT_NEIGHBOURS = 5
 SOFT_SIGMA = 5.0
+_CHUNK = 65536
 
 
 def gamut_bins(step: float = GRID_STEP) -> np.ndarray:
@@ -55,7 +56,11 @@ def soft_encode(chroma: np.ndarray, bins: np.ndarray) -> np.ndarray:
 def nearest_bin(chroma: np.ndarray, bins: np.ndarray) -> np.ndarray:
     """Index of the nearest bin for each chroma (..., 2)."""
     flat = chroma.reshape(-1, 2)
-    return ((flat[:, None, :] - bins[None]) ** 2).sum(axis=-1).argmin(axis=1).reshape(chroma.shape[:-1])
+    nearest = np.empty(len(flat), dtype=np.int64)
+    for start in range(0, len(flat), _CHUNK):  # bounded memory for millions of pixels
+        part = flat[start : start + _CHUNK]
+        nearest[start : start + _CHUNK] = ((part[:, None, :] - bins[None]) ** 2).sum(axis=-1).argmin(axis=1)
+    return nearest.reshape(chroma.shape[:-1])
 
 
 def rebalancing_weights(bin_counts: np.ndarray, bins: np.ndarray, mix: float = 0.5, sigma: float = 5.0) -> np.ndarray:

@@ -67,8 +67,14 @@ def lightness_to_luminance(lightness: np.ndarray) -> np.ndarray:
 
 
 def rgb_to_lightness(rgb: np.ndarray) -> np.ndarray:
-    """sRGB (uint8 or float [0, 1]) (H, W, 3) to L float32 (H, W); cheaper than a full conversion."""
-    luminance = srgb_to_linear(rgb) @ _RGB_TO_XYZ[1]
+    """sRGB (uint8 or float [0, 1]) (H, W, 3) to L float32 (H, W); cheaper than a full conversion.
+
+    The weighted sum is written out (not a matrix product, whose rounding depends on the pixel's position),
+    so equal colours always get exactly equal lightness: an 8-bit gray photo has at most 256 values of L.
+    """
+    linear = srgb_to_linear(rgb)
+    red, green, blue = _RGB_TO_XYZ[1]
+    luminance = linear[..., 0] * red + linear[..., 1] * green + linear[..., 2] * blue
     return luminance_to_lightness(luminance)
 
 

@@ -5,14 +5,17 @@
 3. For every target pixel, the feature is (L, standard deviation of L in a 5x5 window), weighted 50/50; the
    nearest sample in that 2-D feature space gives its a/b. The target keeps its own L.
 
-Nothing loops over pixels in Python: local deviation comes from box filters and the exact nearest-sample search
-from a k-d tree.
+Nothing loops over pixels in Python. A photo's lightness takes few distinct values (at most 256 from an 8-bit
+source), so the exact nearest-sample search is done per distinct lightness: along each such line of feature
+space the nearest sample changes only at a few break points, which give a (lightness, deviation-bin) look-up
+table; the few pixels in a bin that a break point crosses are decided by brute force with the same arithmetic
+as the per-pixel loop. The colour of each (lightness, sample) pair is likewise computed once, not per pixel.
+Other targets (many distinct lightness values) use a k-d tree.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from scipy import ndimage
 from scipy.spatial import cKDTree
 
 from .color import lab_to_rgb, rgb_to_lab, rgb_to_lightness
@@ -23,13 +26,48 @@ _GRID_CELLS = 256
 LIGHTNESS_WEIGHT = 0.5
 DEVIATION_WEIGHT = 0.5
 
+# The per-lightness search is used up to this many distinct lightness values (16-bit sources can have more).
+_MAX_LEVELS = 4096
+# Deviation bins per lightness value in the look-up table, and the table's largest size in entries.
+_DEVIATION_BINS = 4096
+_MAX_TABLE = 1 << 21
+# Float32 lightness is indexed by the top bits of its bit pattern (sign, exponent, 11 mantissa bits).
+_LEVEL_SHIFT = 12
+# Pixels decided by brute force at a time (bounds the memory of the distance matrix).
+_CHUNK = 4096
+
 
 def local_deviation(lightness: np.ndarray, window: int = WINDOW) -> np.ndarray:
-    """Standard deviation of `lightness` (H, W) in a window x window neighbourhood (edges mirrored)."""
-    values = lightness.astype(np.float64)
-    mean = ndimage.uniform_filter(values, window, mode="reflect")
-    mean_of_squares = ndimage.uniform_filter(values * values, window, mode="reflect")
-    return np.sqrt(np.maximum(mean_of_squares - mean * mean, 0.0))
+    """Standard deviation of `lightness` (H, W) in a window x window neighbourhood (edges mirrored, as scipy's
+    "reflect"), float32 (H, W).
+
+    Box sums of shifted views in float32, about the image's mean so that squares stay small: within 1e-4 of a
+    float64 computation for L in [0, 100].
+    """
+    height, width = lightness.shape
+    pad = window // 2
+    values = np.pad(np.asarray(lightness, dtype=np.float32), pad, mode="symmetric")
+    values -= np.float32(values.mean())
+    count = np.float32(window * window)
+    mean = _box_sum(values, window, height, width)
+    mean /= count
+    mean_of_squares = _box_sum(values * values, window, height, width)
+    mean_of_squares /= count
+    mean *= mean
+    mean_of_squares -= mean
+    np.maximum(mean_of_squares, 0.0, out=mean_of_squares)
+    return np.sqrt(mean_of_squares, out=mean_of_squares)
+
+
+def _box_sum(padded: np.ndarray, window: int, height: int, width: int) -> np.ndarray:
+    """Sums over window x window blocks of a padded (height + window - 1, width + window - 1) array."""
+    rows = padded[0:height].copy()
+    for shift in range(1, window):
+        rows += padded[shift : shift + height]
+    sums = rows[:, 0:width].copy()
+    for shift in range(1, window):
+        sums += rows[:, shift : shift + width]
+    return sums
 
 
 def jittered_grid(shape: tuple[int, int], count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -130,10 +168,143 @@ def transfer_chroma(
     target_lightness: np.ndarray, reference_rgb: np.ndarray, samples: int = DEFAULT_SAMPLES, seed: int = 0
 ) -> np.ndarray:
     """Welsh chroma a/b float32 (H, W, 2) for target lightness (H, W) from a colour reference (h, w, 3) uint8."""
+    match = _match(target_lightness, reference_rgb, samples, seed)
+    return match.sample_chroma[match.nearest].reshape(*target_lightness.shape, 2)
+
+
+class _Match:
+    """The nearest sample (index into the samples) of every pixel, and the distinct lightness values if few."""
+
+    def __init__(self, nearest, sample_chroma, levels=None, level_index=None):
+        self.nearest = nearest
+        self.sample_chroma = sample_chroma
+        self.levels = levels
+        self.level_index = level_index
+
+
+def _match(target_lightness: np.ndarray, reference_rgb: np.ndarray, samples: int, seed: int) -> _Match:
+    target_lightness = np.ascontiguousarray(target_lightness, dtype=np.float32)
     sample_features, sample_chroma = reference_samples(reference_rgb, target_lightness, samples, seed)
-    target_features = _weighted(target_lightness, local_deviation(target_lightness)).reshape(-1, 2)
-    nearest = nearest_samples(target_features, sample_features)
-    return sample_chroma[nearest].reshape(*target_lightness.shape, 2)
+    deviation = local_deviation(target_lightness).ravel()
+    lightness = target_lightness.ravel()
+    found = lightness_levels(lightness)
+    if found is None:
+        nearest = nearest_samples(_weighted(lightness, deviation), sample_features)
+        return _Match(nearest, sample_chroma)
+    levels, level_index = found
+    nearest = _nearest_by_level(lightness, deviation, levels, level_index, sample_features)
+    return _Match(nearest, sample_chroma, levels, level_index)
+
+
+def lightness_levels(lightness: np.ndarray, max_levels: int = _MAX_LEVELS) -> tuple[np.ndarray, np.ndarray] | None:
+    """The distinct values of float32 lightness (P,) (sorted, float32) and each pixel's index into them (int32),
+    or None when there are more than `max_levels` (or values outside [0, 100])."""
+    levels = np.unique(lightness)
+    if len(levels) > max_levels or not (levels[0] >= 0.0 and levels[-1] <= 100.0):
+        return None
+    # Non-negative floats order like their bit patterns: a table on the top bits gives the first level of each
+    # bucket; pixels whose bucket holds several levels are then looked up exactly.
+    level_buckets = (levels.view(np.uint32) >> _LEVEL_SHIFT).astype(np.int64)
+    counts = np.bincount(level_buckets, minlength=int(level_buckets[-1]) + 1)
+    first_in_bucket = (np.cumsum(counts) - counts).astype(np.int32)
+    level_index = first_in_bucket[lightness.view(np.uint32) >> _LEVEL_SHIFT]
+    wrong = np.flatnonzero(levels[level_index] != lightness)
+    if len(wrong):
+        level_index[wrong] = np.searchsorted(levels, lightness[wrong])
+    return levels, level_index
+
+
+def _nearest_by_level(
+    lightness: np.ndarray,
+    deviation: np.ndarray,
+    levels: np.ndarray,
+    level_index: np.ndarray,
+    sample_features: np.ndarray,
+) -> np.ndarray:
+    """Exact nearest-sample index (P,) for pixels (P,) of few distinct lightness values; see the module notes."""
+    # Identical samples: keep the first of each, in order of first appearance (so ties go to the lower index,
+    # as in the loop's argmin).
+    _, first_index = np.unique(sample_features, axis=0, return_index=True)
+    first_index = np.sort(first_index)
+    unique_features = sample_features[first_index]
+    level_features = _weighted(levels, np.zeros_like(levels))[:, 0]
+    highest = float(deviation.max()) if deviation.size else 0.0
+    breaks, owners = _break_points(level_features, unique_features, highest * np.sqrt(DEVIATION_WEIGHT))
+    # Look-up table over (level, deviation bin): the owning sample, or -1 where a break point is within a bin.
+    bins = max(16, min(_DEVIATION_BINS, _MAX_TABLE // len(levels)))
+    bins_per_deviation = bins / highest if highest > 0.0 else 1.0
+    columns = bins + 2
+    break_bins = np.floor(breaks / np.sqrt(DEVIATION_WEIGHT) * bins_per_deviation)  # inf where no break
+    break_bins = np.where(np.isfinite(break_bins), break_bins, columns + 1).astype(np.int64)
+    level_rows = np.broadcast_to(np.arange(len(levels))[:, None], break_bins.shape)
+    counts = np.zeros((len(levels), columns + 2), np.int32)
+    np.add.at(counts, (level_rows, np.minimum(break_bins + 1, columns + 1)), 1)
+    segment = np.cumsum(counts, axis=1)[:, :columns]
+    table = np.take_along_axis(owners, segment, axis=1).astype(np.int32)
+    for offset in (-1, 0, 1):  # a safety margin of one bin on each side of every break point
+        crossed_bins = break_bins + offset
+        valid = (crossed_bins >= 0) & (crossed_bins < columns)
+        table[level_rows[valid], crossed_bins[valid]] = -1
+    # Per pixel: bin, table look-up.
+    key = (deviation * np.float32(bins_per_deviation)).astype(np.int32)
+    np.minimum(key, columns - 1, out=key)
+    key += level_index * np.int32(columns)
+    nearest = np.take(table.ravel(), key)
+    crossed = np.flatnonzero(nearest < 0)
+    nearest = np.take(first_index.astype(np.int32), nearest)  # -1 takes the last entry; replaced below
+    if len(crossed):
+        nearest[crossed] = _brute_force_nearest(
+            _weighted(lightness[crossed], deviation[crossed]), sample_features
+        )
+    return nearest
+
+
+def _break_points(
+    level_features: np.ndarray, samples: np.ndarray, highest: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where the nearest sample changes along each line u = level_features[k], for v in [0, highest].
+
+    For fixed u the squared distance to sample i, minus v * v, is the straight line c_i - 2 v s_i with
+    c_i = (u - u_i)^2 + s_i^2; the nearest sample follows the lower envelope of those lines, walked from v = 0
+    for all levels at once. Returns breaks (K, S) float64 (inf-padded, increasing) and owners (K, S + 1) int:
+    owners[k, j] is nearest on [breaks[k, j - 1], breaks[k, j]) (indices into `samples`).
+    """
+    sample_u, sample_v = samples[:, 0], samples[:, 1]
+    intercepts = (level_features[:, None] - sample_u[None, :]) ** 2 + sample_v[None, :] ** 2
+    levels = np.arange(len(level_features))
+    current = np.argmin(intercepts, axis=1)  # exact at v = 0: the same sums as the loop
+    owners, breaks = [current], []
+    active = np.ones(len(level_features), bool)
+    while active.any():
+        current_slope = sample_v[current]
+        rising = sample_v[None, :] - current_slope[:, None]  # lines with a larger s_i overtake later
+        with np.errstate(divide="ignore", invalid="ignore"):
+            crossing = np.where(
+                rising > 0.0, (intercepts - intercepts[levels, current][:, None]) / (2.0 * rising), np.inf
+            )
+        crossing[~active] = np.inf
+        at = crossing.min(axis=1)
+        # Of several lines crossing at the same point, the steepest one stays below afterwards.
+        steepest = np.where(crossing == at[:, None], sample_v[None, :], -np.inf).argmax(axis=1)
+        active &= at <= highest
+        at = np.where(active, at, np.inf)
+        current = np.where(active, steepest, current)
+        breaks.append(at)
+        owners.append(current)
+    if not breaks:
+        breaks.append(np.full(len(level_features), np.inf))
+        owners.append(current)
+    return np.stack(breaks, axis=1), np.stack(owners, axis=1)
+
+
+def _brute_force_nearest(points: np.ndarray, samples: np.ndarray) -> np.ndarray:
+    """Nearest sample (first of equals) for points (P, 2) among samples (N, 2), with the loop's arithmetic."""
+    nearest = np.empty(len(points), np.int32)
+    for start in range(0, len(points), _CHUNK):
+        chunk = points[start : start + _CHUNK]
+        distance = (chunk[:, 0:1] - samples[None, :, 0]) ** 2 + (chunk[:, 1:2] - samples[None, :, 1]) ** 2
+        nearest[start : start + _CHUNK] = np.argmin(distance, axis=1)
+    return nearest
 
 
 def transfer_chroma_loop(
@@ -154,5 +325,18 @@ def transfer_chroma_loop(
 
 def colorize(target_lightness: np.ndarray, reference_rgb: np.ndarray, samples: int = DEFAULT_SAMPLES, seed: int = 0) -> np.ndarray:
     """Welsh transfer end to end: sRGB uint8 (H, W, 3) with the target's own lightness."""
-    chroma = transfer_chroma(target_lightness, reference_rgb, samples, seed)
-    return lab_to_rgb(np.concatenate([target_lightness[..., None], chroma], axis=-1))
+    match = _match(target_lightness, reference_rgb, samples, seed)
+    shape = (*np.shape(target_lightness), 3)
+    count = len(match.sample_chroma)
+    if match.levels is None or len(match.levels) * count > match.nearest.size // 4:
+        chroma = match.sample_chroma[match.nearest]
+        lightness = np.asarray(target_lightness, dtype=np.float32).reshape(-1, 1)
+        return lab_to_rgb(np.concatenate([lightness, chroma], axis=-1)).reshape(shape)
+    # Few distinct (lightness, sample) pairs: convert each once, then look the pixels up.
+    pairs = np.empty((len(match.levels), count, 3), np.float32)
+    pairs[..., 0] = match.levels[:, None]
+    pairs[..., 1:] = match.sample_chroma[None, :, :]
+    colours = lab_to_rgb(pairs).reshape(-1, 3)
+    key = match.level_index * np.int32(count)
+    key += match.nearest
+    return np.take(colours, key, axis=0).reshape(shape)

@@ -5,7 +5,6 @@ process's memory), or run `python -m dashboard` for the development server.
 """
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import dash
@@ -17,8 +16,6 @@ from .components.navbar import SITE_NAME, navbar
 from .results_store import default_store
 from .routes import register_routes
 from .session import SESSION_STORE_ID, new_session_id
-
-logger = logging.getLogger(__name__)
 
 DASHBOARD_DIR = Path(__file__).resolve().parent
 ASSETS_DIR = DASHBOARD_DIR.parent / "assets"

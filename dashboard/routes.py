@@ -6,7 +6,6 @@ Anything unknown, expired or malformed answers 404.
 from __future__ import annotations
 
 import io
-import logging
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,8 +17,6 @@ from . import settings, showcase
 from .imaging import png_bytes, thumbnail
 from .results_store import ResultsStore, StoredImage
 from .session import is_valid_session_id
-
-logger = logging.getLogger(__name__)
 
 _RESULT_CACHE = "private, max-age=3600"
 _GALLERY_CACHE = "public, max-age=86400"

@@ -67,6 +67,13 @@ def test_rgb_to_lightness_equals_lab_lightness():
     np.testing.assert_allclose(rgb_to_lightness(rgb / 255.0), lightness, atol=1e-3)
 
 
+def test_equal_colours_get_exactly_equal_lightness():
+    grays = np.random.default_rng(3).integers(0, 256, (300, 401), dtype=np.uint8)
+    for rgb in (np.repeat(grays[..., None], 3, axis=-1), np.repeat(grays[..., None], 3, axis=-1) / np.float32(255)):
+        lightness = rgb_to_lightness(rgb)
+        assert len(np.unique(lightness)) == len(np.unique(grays))
+
+
 def test_luminance_and_lightness_are_inverse():
     lightness = np.linspace(0.0, 100.0, 1001, dtype=np.float32)
     np.testing.assert_allclose(luminance_to_lightness(lightness_to_luminance(lightness)), lightness, atol=1e-3)

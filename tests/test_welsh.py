@@ -144,6 +144,29 @@ def test_fast_transfer_equals_the_loop_on_continuous_lightness(seed):
     )
 
 
+def test_fast_transfer_equals_the_loop_with_many_distinct_lightness_values():
+    """Over 4096 distinct values (and values outside [0, 100]): the k-d tree path, still exact."""
+    rng = np.random.default_rng(6)
+    target = rng.uniform(0.0, 100.0, (70, 70)).astype(np.float32)
+    assert welsh.lightness_levels(target.ravel()) is None
+    reference = random_photo(40, 50, seed=6)
+    assert np.array_equal(welsh.transfer_chroma(target, reference), welsh.transfer_chroma_loop(target, reference))
+    outside = rng.uniform(-5.0, 105.0, (20, 30)).astype(np.float32)
+    assert welsh.lightness_levels(outside.ravel()) is None
+    assert np.array_equal(welsh.transfer_chroma(outside, reference), welsh.transfer_chroma_loop(outside, reference))
+
+
+def test_lightness_levels_indexes_every_pixel_exactly():
+    rng = np.random.default_rng(11)
+    base = rng.uniform(0.0, 100.0, 300).astype(np.float32)
+    neighbours = np.nextafter(base[:50], np.float32(np.inf))  # one float step apart: the same table bucket
+    values = np.concatenate([base, neighbours, [np.float32(0.0), np.float32(100.0)]])
+    lightness = rng.choice(values, 20000)
+    levels, index = welsh.lightness_levels(lightness)
+    assert np.array_equal(levels, np.unique(lightness))
+    assert np.array_equal(levels[index], lightness)
+
+
 def test_fast_transfer_equals_the_loop_with_flat_and_repeated_samples():
     reference = np.zeros((30, 30, 3), np.uint8)
     reference[:, :15] = [200, 40, 40]  # two flat colours: many identical samples, all deviations zero
@@ -187,6 +210,21 @@ def test_local_deviation():
     deviation = welsh.local_deviation(checker)
     assert deviation.shape == (10, 12)
     assert deviation[5, 5] == pytest.approx(np.std([0.0] * 12 + [10.0] * 13), abs=1e-4)
+
+
+@pytest.mark.parametrize("kind", ["8-bit", "continuous"])
+def test_colorize_equals_merging_the_chroma(kind):
+    rng = np.random.default_rng(12)
+    if kind == "8-bit":
+        lightness = rgb_to_lightness(random_photo(64, 64, seed=12))
+    else:
+        lightness = rng.uniform(5.0, 95.0, (70, 70)).astype(np.float32)
+    reference = random_photo(50, 40, seed=13)
+    rgb = welsh.colorize(lightness, reference)
+    chroma = welsh.transfer_chroma(lightness, reference)
+    expected = lab_to_rgb(np.concatenate([lightness[..., None], chroma], axis=-1))
+    assert rgb.shape == expected.shape and rgb.dtype == np.uint8
+    assert np.abs(rgb.astype(int) - expected.astype(int)).max() <= 1
 
 
 def test_colorize_keeps_the_target_lightness():

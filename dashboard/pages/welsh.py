@@ -50,9 +50,19 @@ def layout(**_query: str) -> html.Div:
                                     html.H2("1. Add photos", className="h5"),
                                     upload_area("welsh-upload", "Black-and-white photos",
                                                 "PNG, JPEG, WebP, TIFF… several at once is fine."),
+                                    html.Ul(
+                                        [
+                                            html.Li("Pick another reference at any time: your photos are "
+                                                    "coloured again with it."),
+                                            html.Li("Colour photos work too: they are re-coloured from their "
+                                                    "luminance."),
+                                            html.Li("Downloads are full-resolution PNGs."),
+                                        ],
+                                        className="small text-body-secondary mt-3 mb-0 ps-3",
+                                    ),
                                 ]
                             ),
-                            class_name="h-100 shadow-sm",
+                            class_name="shadow-sm",
                         ),
                         xs=12, lg=5,
                     ),
@@ -70,7 +80,7 @@ def layout(**_query: str) -> html.Div:
                                     html.Div(id="welsh-reference-feedback", className="mt-2"),
                                 ]
                             ),
-                            class_name="h-100 shadow-sm",
+                            class_name="shadow-sm",
                         ),
                         xs=12, lg=7,
                     ),

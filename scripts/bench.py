@@ -1,0 +1,140 @@
+"""Timings for the colorizers, printed as a small table (`make bench`). Not a test: numbers depend on the machine.
+
+Each section is a function that takes the bench images and returns rows (name, value, note); add sections
+(CNN, cGAN, end to end, memory) to SECTIONS. Images: the first two photos of the reference gallery
+(assets/gallery/*.jpg) resized to the chosen size, the first as an 8-bit grayscale upload and the second as the
+colour reference; generated photo-like images when the gallery is not there.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from colorizers import settings, welsh  # noqa: E402
+from colorizers.decode import decode_image  # noqa: E402
+
+LOOP_CROP = 100  # the per-pixel loop runs on a LOOP_CROP x LOOP_CROP crop and is extrapolated
+
+
+@dataclass
+class BenchImages:
+    """target: the grayscale upload, decoded; reference: sRGB uint8 (h, w, 3); source: where they came from."""
+
+    target_lightness: np.ndarray
+    reference_rgb: np.ndarray
+    source: str
+
+
+@dataclass
+class Row:
+    name: str
+    value: str
+    note: str = ""
+
+
+def timed(function: Callable[[], object], runs: int) -> list[float]:
+    """Wall-clock seconds of `runs` calls."""
+    seconds = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        function()
+        seconds.append(time.perf_counter() - started)
+    return seconds
+
+
+def load_images(megapixels: float) -> BenchImages:
+    photos = sorted(Path(settings.GALLERY_DIR).glob("*.jpg"))
+    if len(photos) >= 2:
+        target = Image.open(photos[0]).convert("L")
+        reference = Image.open(photos[1]).convert("RGB")
+        source = f"{photos[0].name} (as grayscale) + {photos[1].name}"
+    else:
+        target = Image.fromarray(generated_photo(seed=1)).convert("L")
+        reference = Image.fromarray(generated_photo(seed=2))
+        source = "generated photo-like images (no gallery photos found)"
+    target, reference = resized(target, megapixels), resized(reference, megapixels)
+    buffer = io.BytesIO()
+    target.save(buffer, format="PNG")  # decoded like an upload, so the lightness is what the app would see
+    lightness = decode_image(buffer.getvalue()).lightness
+    return BenchImages(lightness, np.asarray(reference), source)
+
+
+def resized(image: Image.Image, megapixels: float) -> Image.Image:
+    scale = np.sqrt(megapixels * 1e6 / (image.width * image.height))
+    return image.resize((max(8, round(image.width * scale)), max(8, round(image.height * scale))), Image.BILINEAR)
+
+
+def generated_photo(seed: int, height: int = 768, width: int = 1024) -> np.ndarray:
+    """Smooth colour regions (sky-like gradient, a few blobs) with fine texture in part: sRGB uint8."""
+    rng = np.random.default_rng(seed)
+    rows, columns = np.mgrid[0:height, 0:width] / max(height, width)
+    image = np.zeros((height, width, 3))
+    for channel in range(3):
+        for _ in range(4):
+            frequency, phase = rng.uniform(1.0, 6.0, 2), rng.uniform(0.0, 2 * np.pi)
+            image[..., channel] += np.sin(frequency[0] * rows * np.pi + frequency[1] * columns * np.pi + phase)
+    image = 128 + 40 * image
+    texture = rng.normal(0.0, 18.0, (height, width, 1)) * (rows[..., None] > 0.4)
+    return np.clip(image + texture, 0, 255).astype(np.uint8)
+
+
+def bench_welsh(images: BenchImages, runs: int) -> list[Row]:
+    """Welsh on the full target and reference (decode excluded), and the per-pixel loop, extrapolated."""
+    target, reference = images.target_lightness, images.reference_rgb
+    welsh.colorize(target, reference)  # warm up (first-call imports, allocator)
+    fast = timed(lambda: welsh.colorize(target, reference), runs)
+    median = statistics.median(fast)
+    megapixels = target.size / 1e6
+    crop = np.ascontiguousarray(target[:LOOP_CROP, :LOOP_CROP])
+    # The loop's per-pixel part is extrapolated; its fixed part (sampling the reference) is counted once.
+    fixed = statistics.median(timed(lambda: welsh.reference_samples(reference, crop), 3))
+    loop = statistics.median(timed(lambda: welsh.transfer_chroma_loop(crop, reference), 3))
+    loop_per_megapixel = (loop - fixed) * 1e6 / crop.size + fixed
+    fast_per_megapixel = median / megapixels
+    size = f"{target.shape[1]}x{target.shape[0]} + {reference.shape[1]}x{reference.shape[0]}"
+    return [
+        Row("welsh.colorize, median", f"{median:.3f} s", f"{runs} runs, {size}"),
+        Row("welsh.colorize, spread", f"{min(fast):.3f}-{max(fast):.3f} s", "min-max"),
+        Row("welsh.colorize, per MP", f"{fast_per_megapixel:.3f} s", "target pixels"),
+        Row("per-pixel loop, per MP", f"{loop_per_megapixel:.1f} s", f"timed on {LOOP_CROP}x{LOOP_CROP}, extrapolated"),
+        Row("speed-up over the loop", f"{loop_per_megapixel / fast_per_megapixel:.0f}x", ""),
+    ]
+
+
+SECTIONS: dict[str, Callable[[BenchImages, int], list[Row]]] = {"welsh": bench_welsh}
+
+
+def print_table(title: str, rows: list[Row]) -> None:
+    width = max(len(row.name) for row in rows)
+    value_width = max(len(row.value) for row in rows)
+    print(f"\n{title}")
+    for row in rows:
+        print(f"  {row.name:<{width}}  {row.value:>{value_width}}  {row.note}".rstrip())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7, help="timed runs per measurement (default 7)")
+    parser.add_argument("--megapixels", type=float, default=1.0, help="target and reference size (default 1)")
+    parser.add_argument("--only", choices=sorted(SECTIONS), nargs="*", help="sections to run (default all)")
+    arguments = parser.parse_args(argv)
+    images = load_images(arguments.megapixels)
+    print(f"images: {images.source}")
+    for name in arguments.only or SECTIONS:
+        print_table(name, SECTIONS[name](images, arguments.runs))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

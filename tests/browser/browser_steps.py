@@ -1,0 +1,36 @@
+"""Small steps the browser tests share: uploading through dcc.Upload and waiting for images to load."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from selenium.webdriver.support.ui import WebDriverWait
+
+RESULT_TIMEOUT = 60
+
+
+def upload(dash_duo, upload_id: str, paths: list[Path]) -> None:
+    """Send files to the hidden <input type=file> inside a dcc.Upload (several paths: one multi-file upload)."""
+    file_input = dash_duo.find_element(f"#{upload_id} input[type=file]")
+    file_input.send_keys("\n".join(str(path) for path in paths))
+
+
+def wait_for_count(dash_duo, selector: str, count: int, timeout: float = RESULT_TIMEOUT) -> list:
+    """Wait until exactly `count` elements match `selector`; returns them."""
+    WebDriverWait(dash_duo.driver, timeout).until(lambda driver: len(dash_duo.find_elements(selector)) == count)
+    return dash_duo.find_elements(selector)
+
+
+def wait_for_images_loaded(dash_duo, selector: str = "img", timeout: float = RESULT_TIMEOUT) -> None:
+    """Wait until every image matching `selector` has loaded with a real size (a 404 would never load)."""
+    script = (
+        "const images = [...document.querySelectorAll(arguments[0])];"
+        "return images.length > 0 && images.every(image => image.complete && image.naturalWidth > 0);"
+    )
+    WebDriverWait(dash_duo.driver, timeout).until(lambda driver: driver.execute_script(script, selector))
+
+
+def resource_urls(dash_duo) -> list[str]:
+    """Every URL the page has loaded so far (documents, scripts, styles, images, callbacks)."""
+    return dash_duo.driver.execute_script(
+        "return [location.href, ...performance.getEntriesByType('resource').map(entry => entry.name)];"
+    )

@@ -1,0 +1,87 @@
+"""Home and Compare pages in a real browser, no request leaving the server, and screenshots at two widths."""
+from __future__ import annotations
+
+from browser_steps import resource_urls, upload, wait_for_count, wait_for_images_loaded
+from colorizers import available_models
+from dashboard.session import SESSION_STORE_ID
+
+PHONE_WIDTH, DESKTOP_WIDTH = 390, 1440
+
+
+def test_home_page_renders_with_its_example_and_links(dash_duo, studio_app):
+    dash_duo.start_server(studio_app)
+    dash_duo.wait_for_contains_text("h1", "colour")
+    wait_for_images_loaded(dash_duo, ".showcase img")
+    nav_links = [link.get_attribute("href") for link in dash_duo.find_elements(".site-navbar .nav-link")]
+    assert [link.removeprefix(dash_duo.server_url) for link in nav_links] == ["/", "/welsh", "/compare"]
+    assert dash_duo.find_elements(".models-list li")
+    assert dash_duo.get_logs() == []
+
+
+def test_compare_page_shows_a_row_with_every_model(dash_duo, studio_app, photo_files):
+    dash_duo.start_server(studio_app)
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/compare")
+    upload(dash_duo, "compare-upload", photo_files((120, 160)))
+    [row] = wait_for_count(dash_duo, ".compare-row", 1)
+    headings = [heading.text for heading in row.find_elements("css selector", ".panel-heading")]
+    assert headings == ["Original"] + [model.title for model in available_models()]
+    assert "Took" in row.text and "Reference:" in row.text and "suggested for you" in row.text
+    wait_for_images_loaded(dash_duo, "#compare-results img")
+    assert dash_duo.get_logs() == []
+
+
+def test_no_request_leaves_the_server(dash_duo, studio_app):
+    """Bootstrap and everything else is served locally, so the site works offline."""
+    dash_duo.start_server(studio_app)
+    session_ids = set()
+    for path in ("/", "/welsh", "/compare"):
+        dash_duo.wait_for_page(f"{dash_duo.server_url}{path}")
+        dash_duo.wait_for_element(".site-navbar")
+        session_ids.add(dash_duo.driver.execute_script(f"return sessionStorage.getItem('{SESSION_STORE_ID}');"))
+        if path == "/welsh":
+            wait_for_images_loaded(dash_duo, "#welsh-reference img")
+        outside = [url for url in resource_urls(dash_duo) if not url.startswith(dash_duo.server_url)]
+        assert outside == [], path
+    styles = dash_duo.driver.execute_script(
+        "return [...document.querySelectorAll('link[rel=stylesheet]')].map(link => link.href);")
+    assert any("/assets/vendor/bootstrap.min.css" in url for url in styles)
+    # The tab keeps one session id across full page loads, so its results stay reachable.
+    assert len(session_ids) == 1 and None not in session_ids
+    assert dash_duo.get_logs() == []
+
+
+def _fits_width(dash_duo) -> bool:
+    """No horizontal scrolling: the layout fits the window."""
+    return dash_duo.driver.execute_script(
+        "return document.documentElement.scrollWidth <= document.documentElement.clientWidth;")
+
+
+def _screenshot_at_both_widths(dash_duo, directory, name: str) -> None:
+    for width in (PHONE_WIDTH, DESKTOP_WIDTH):
+        dash_duo.driver.set_window_size(width, 1000)
+        # Full-page screenshot: grow the window to the page's height.
+        height = dash_duo.driver.execute_script("return document.documentElement.scrollHeight;")
+        dash_duo.driver.set_window_size(width, min(max(height, 800), 6000))
+        assert _fits_width(dash_duo), f"{name} overflows at {width} px"
+        dash_duo.driver.save_screenshot(str(directory / f"{name}-{width}.png"))
+
+
+def test_pages_fit_phone_and_desktop_widths(dash_duo, studio_app, photo_files, grayscale_gallery_photo, artifacts_dir):
+    """Saves test-artifacts/<page>-<width>.png to look at, and checks nothing overflows sideways."""
+    dash_duo.start_server(studio_app)
+    dash_duo.wait_for_contains_text("h1", "colour")
+    wait_for_images_loaded(dash_duo, ".showcase img")
+    _screenshot_at_both_widths(dash_duo, artifacts_dir, "home")
+
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/welsh")
+    upload(dash_duo, "welsh-upload", [grayscale_gallery_photo, *photo_files((400, 300))])
+    wait_for_count(dash_duo, ".photo-card", 2)
+    wait_for_images_loaded(dash_duo, "#welsh-results img, #welsh-reference img")
+    _screenshot_at_both_widths(dash_duo, artifacts_dir, "welsh")
+
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/compare")
+    upload(dash_duo, "compare-upload", [grayscale_gallery_photo])
+    wait_for_count(dash_duo, ".compare-row", 1)
+    wait_for_images_loaded(dash_duo, "#compare-results img")
+    _screenshot_at_both_widths(dash_duo, artifacts_dir, "compare")
+    assert dash_duo.get_logs() == []

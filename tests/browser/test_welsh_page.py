@@ -1,0 +1,99 @@
+"""The Welsh page in a real browser: uploads, the reference picker, results, downloads and per-file errors."""
+from __future__ import annotations
+
+import io
+
+import requests
+from PIL import Image
+
+from browser_steps import upload, wait_for_count, wait_for_images_loaded
+from colorizers.references import gallery
+
+
+def open_welsh_page(dash_duo, studio_app) -> None:
+    dash_duo.start_server(studio_app)
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/welsh")
+    dash_duo.wait_for_element("#welsh-upload")
+
+
+def test_suggested_reference_then_a_gallery_reference(dash_duo, studio_app, photo_files):
+    open_welsh_page(dash_duo, studio_app)
+    [photo] = photo_files((120, 160))
+    upload(dash_duo, "welsh-upload", [photo])
+
+    wait_for_count(dash_duo, ".photo-card", 1)
+    dash_duo.wait_for_contains_text(".photo-card", "suggested for you")
+    suggested = dash_duo.find_element(".reference-used").text
+    assert suggested in {photo.title for photo in gallery()}
+
+    chosen = gallery()[-1] if gallery()[-1].title != suggested else gallery()[0]
+    dash_duo.find_element(f"#welsh-reference label[for] img[alt='{chosen.title}']").click()
+    dash_duo.wait_for_text_to_equal(".reference-used", chosen.title, timeout=60)
+    dash_duo.wait_for_contains_text(".photo-card", "(chosen)")
+    wait_for_images_loaded(dash_duo, "#welsh-results img")
+
+    # The download is the full-resolution PNG.
+    link = dash_duo.find_element(".photo-card a[download]")
+    assert link.get_attribute("download") == "old-photo-1-colorized-welsh.png"
+    response = requests.get(link.get_attribute("href"), timeout=30)
+    assert response.status_code == 200
+    assert Image.open(io.BytesIO(response.content)).size == (160, 120)
+    assert "attachment" in response.headers["Content-Disposition"]
+    assert dash_duo.get_logs() == []
+
+
+def test_gallery_reference_picked_before_upload(dash_duo, studio_app, photo_files):
+    open_welsh_page(dash_duo, studio_app)
+    chosen = gallery()[0]
+    dash_duo.find_element(f"#welsh-reference img[alt='{chosen.title}']").click()
+    upload(dash_duo, "welsh-upload", photo_files((96, 128)))
+    wait_for_count(dash_duo, ".photo-card", 1)
+    dash_duo.wait_for_text_to_equal(".reference-used", chosen.title, timeout=60)
+    wait_for_images_loaded(dash_duo, "#welsh-results img")
+    assert len(dash_duo.find_elements("#welsh-results img.result-image")) == 2  # original and result
+    assert dash_duo.get_logs() == []
+
+
+def test_two_files_at_once_both_get_results(dash_duo, studio_app, photo_files):
+    open_welsh_page(dash_duo, studio_app)
+    upload(dash_duo, "welsh-upload", photo_files((100, 140), (140, 100)))
+    cards = wait_for_count(dash_duo, ".photo-card", 2)
+    assert [card.find_element("css selector", ".card-header").text for card in cards] == [
+        "old-photo-1.png", "old-photo-2.png"]
+    assert len(dash_duo.find_elements(".photo-card a[download]")) == 2
+    wait_for_images_loaded(dash_duo, "#welsh-results img")
+    assert dash_duo.get_logs() == []
+
+
+def test_a_bad_file_shows_an_alert_and_the_good_one_still_gets_its_result(
+    dash_duo, studio_app, photo_files, text_file_named_png
+):
+    open_welsh_page(dash_duo, studio_app)
+    [photo] = photo_files((100, 140))
+    upload(dash_duo, "welsh-upload", [text_file_named_png, photo])
+    [alert] = wait_for_count(dash_duo, ".file-alert", 1)
+    assert alert.text.startswith("notes.png:")
+    assert "not an image" in alert.text
+    assert "Traceback" not in dash_duo.find_element("#welsh-results").text
+    wait_for_count(dash_duo, ".photo-card", 1)
+    wait_for_images_loaded(dash_duo, "#welsh-results img")
+    assert dash_duo.get_logs() == []
+
+
+def test_own_reference_upload(dash_duo, studio_app, photo_files, colour_reference_file):
+    open_welsh_page(dash_duo, studio_app)
+    upload(dash_duo, "welsh-reference-upload", [colour_reference_file])
+    dash_duo.wait_for_contains_text("#welsh-reference-feedback", "my-reference.png", timeout=30)
+    wait_for_images_loaded(dash_duo, "#welsh-reference img[alt='Your reference photo']")
+    upload(dash_duo, "welsh-upload", photo_files((90, 120)))
+    wait_for_count(dash_duo, ".photo-card", 1)
+    dash_duo.wait_for_text_to_equal(".reference-used", "your reference photo", timeout=60)
+    assert dash_duo.get_logs() == []
+
+
+def test_a_colour_upload_gets_the_luminance_note(dash_duo, studio_app, colour_reference_file):
+    open_welsh_page(dash_duo, studio_app)
+    upload(dash_duo, "welsh-upload", [colour_reference_file])
+    wait_for_count(dash_duo, ".photo-card", 1)
+    dash_duo.wait_for_contains_text(".colour-note", "re-coloured from its luminance")
+    assert dash_duo.get_logs() == []
