@@ -101,6 +101,7 @@ class CNNColorizer:
 
     def __init__(self, weights_path: Path, temperature: float | None = None):
         self.bins = gamut_bins()
+        self.size = INPUT_SIZE
         self.model = build_colorizer_model(build_encoder(), build_decoder(len(self.bins)))
         self.model.load_weights(weights_path)
         self.temperature = temperature or _chosen_temperature(weights_path)

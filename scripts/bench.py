@@ -8,8 +8,10 @@ colour reference; generated photo-like images when the gallery is not there.
 from __future__ import annotations
 
 import argparse
+import ast
 import io
 import statistics
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -21,8 +23,9 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from colorizers import settings, welsh  # noqa: E402
-from colorizers.decode import decode_image  # noqa: E402
+from colorizers import registry, settings, welsh  # noqa: E402
+from colorizers.color import gray_rgb  # noqa: E402
+from colorizers.decode import decode_image, encode_png  # noqa: E402
 
 LOOP_CROP = 100  # the per-pixel loop runs on a LOOP_CROP x LOOP_CROP crop and is extrapolated
 
@@ -112,7 +115,73 @@ def bench_welsh(images: BenchImages, runs: int) -> list[Row]:
     ]
 
 
-SECTIONS: dict[str, Callable[[BenchImages, int], list[Row]]] = {"welsh": bench_welsh}
+def _learned_models() -> list[str]:
+    return [info.name for info in registry.available_models() if not info.uses_reference]
+
+
+def bench_models(images: BenchImages, runs: int) -> list[Row]:
+    """Per learned model: load time, a forward pass at model size, and a 1 MP photo end to end (no decode)."""
+    rows = []
+    for name in _learned_models():
+        started = time.perf_counter()
+        colorizer = registry.get_model(name)  # loads, compiles and warms up
+        rows.append(Row(f"{name}: load + warm-up", f"{time.perf_counter() - started:.2f} s", "once per process"))
+        size = colorizer.size
+        small = np.full((size, size), 50.0, np.float32)
+        forward = timed(lambda: colorizer.predict_chroma(small), runs * 3)
+        rows.append(Row(f"{name}: forward at {size}x{size}", f"{statistics.median(forward) * 1000:.0f} ms", f"median of {runs * 3}"))
+        whole = timed(lambda: registry.colorize(images.target_lightness, name), runs)
+        shape = images.target_lightness.shape
+        rows.append(Row(f"{name}: {shape[1]}x{shape[0]} end to end", f"{statistics.median(whole):.3f} s", "model + chroma merge"))
+    if not rows:
+        rows.append(Row("no learned model installed", "-", "weights missing"))
+    return rows
+
+
+def bench_all_models(images: BenchImages, runs: int) -> list[Row]:
+    """A 1 MP upload through every available model: decode, colour, encode each result as PNG."""
+    buffer = io.BytesIO()
+    Image.fromarray(gray_rgb(images.target_lightness)).save(buffer, format="PNG")
+    upload = buffer.getvalue()
+    names = [info.name for info in registry.available_models()]
+    for name in names:
+        registry.get_model(name)
+
+    def everything():
+        image = decode_image(upload)
+        for name in names:
+            encode_png(registry.colorize(image, name).rgb)
+
+    everything()
+    seconds = timed(everything, runs)
+    return [
+        Row(f"decode + {' + '.join(names)} + PNGs", f"{statistics.median(seconds):.3f} s", f"median of {runs}, spread {min(seconds):.3f}-{max(seconds):.3f} s")
+    ]
+
+
+def bench_memory(images: BenchImages, runs: int) -> list[Row]:
+    """Resident memory of a fresh process holding every available model after one photo each."""
+    probe = (
+        "import numpy as np; from colorizers import registry; "
+        "names = [i.name for i in registry.available_models()]; "
+        "[registry.colorize(np.full((600, 800), 50.0, np.float32), n) for n in names]; "
+        "status = open('/proc/self/status').read(); "
+        "print(' + '.join(names)); "
+        "print({line.split(':')[0]: line.split()[1] for line in status.splitlines() if line.startswith(('VmRSS', 'VmHWM'))})"
+    )
+    output = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=settings.REPO_ROOT, check=True)
+    names, kilobytes = output.stdout.strip().splitlines()[-2:]
+    values = ast.literal_eval(kilobytes)
+    rss, peak = int(values["VmRSS"]) / 1024, int(values["VmHWM"]) / 1024
+    return [Row(f"RSS with {names}", f"{rss:.0f} MB", f"peak {peak:.0f} MB")]
+
+
+SECTIONS: dict[str, Callable[[BenchImages, int], list[Row]]] = {
+    "welsh": bench_welsh,
+    "models": bench_models,
+    "all_models": bench_all_models,
+    "memory": bench_memory,
+}
 
 
 def print_table(title: str, rows: list[Row]) -> None:
