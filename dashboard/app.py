@@ -1,4 +1,4 @@
-"""The Dash app: pages from `dashboard/pages`, the shell (navbar, session id), and the image routes.
+"""The Dash app: pages from `dashboard/pages`, the shell (navbar, session id), the image routes and the REST API.
 
 Serve with `gunicorn dashboard.app:server` (one worker process, several threads: results are kept in the
 process's memory), or run `python -m dashboard` for the development server.
@@ -12,10 +12,12 @@ import dash_bootstrap_components as dbc
 from dash import Dash, dcc, html
 
 from . import showcase
+from .api import register_api
 from .components.navbar import SITE_NAME, navbar
 from .results_store import default_store
 from .routes import register_routes
 from .session import SESSION_STORE_ID, new_session_id
+from .studio import default_studio
 
 DASHBOARD_DIR = Path(__file__).resolve().parent
 ASSETS_DIR = DASHBOARD_DIR.parent / "assets"
@@ -32,7 +34,8 @@ app = Dash(
     meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
 )
 server = app.server
-register_routes(server, default_store())
+register_routes(server, default_store(), default_studio())
+register_api(server)
 
 
 def serve_layout() -> html.Div:

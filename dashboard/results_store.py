@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import settings
-from .imaging import png_bytes, thumbnail
+from .imaging import jpeg_bytes, thumbnail
 
 logger = logging.getLogger(__name__)
 
@@ -31,18 +31,18 @@ class ImageTooLargeToKeepError(Exception):
 class StoredImage:
     """One image kept for a session.
 
-    rgb: uint8 (H, W, 3) at full resolution, read-only. thumbnail_png: PNG bytes of the display-size copy.
+    rgb: uint8 (H, W, 3) at full resolution, read-only. thumbnail_jpeg: JPEG bytes of the display-size copy.
     filename: the name a download gets (e.g. "beach-colorized-welsh.png").
     """
 
     rgb: np.ndarray
-    thumbnail_png: bytes
+    thumbnail_jpeg: bytes
     filename: str
 
     @property
     def nbytes(self) -> int:
         """Memory the image holds, as counted against the store's budget."""
-        return int(self.rgb.nbytes) + len(self.thumbnail_png)
+        return int(self.rgb.nbytes) + len(self.thumbnail_jpeg)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -55,7 +55,7 @@ def make_stored_image(rgb: np.ndarray, filename: str, display_long_side: int | N
     long_side = settings.DISPLAY_LONG_SIDE if display_long_side is None else display_long_side
     rgb = np.array(rgb, dtype=np.uint8, copy=True)  # our own copy, so that nobody can change it behind our back
     rgb.setflags(write=False)
-    return StoredImage(rgb=rgb, thumbnail_png=png_bytes(thumbnail(rgb, long_side)), filename=filename)
+    return StoredImage(rgb=rgb, thumbnail_jpeg=jpeg_bytes(thumbnail(rgb, long_side)), filename=filename)
 
 
 @dataclass

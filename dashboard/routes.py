@@ -1,7 +1,8 @@
-"""Flask routes that serve images kept on the server: results and uploads, gallery thumbnails, the home example.
+"""Flask routes that serve images kept on the server: results and uploads, the studio's rows and results, the zip of
+a session's results, gallery and legacy thumbnails, the home example and the evaluation's contact sheet.
 
 Pages show images through these URLs (see `dashboard.urls`) instead of sending base64 through callbacks.
-Anything unknown, expired or malformed answers 404.
+Anything unknown, expired or malformed answers 404. Display images are JPEG; downloads are PNG at full resolution.
 """
 from __future__ import annotations
 
@@ -9,21 +10,23 @@ import io
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Flask, Response, abort, send_file
+from flask import Flask, Response, abort, request, send_file
 
 from colorizers.references import gallery, load_gallery_photo
 
-from . import settings, showcase
-from .imaging import png_bytes, thumbnail
+from . import model_docs, settings, showcase
+from .imaging import jpeg_bytes, png_bytes, thumbnail
 from .results_store import ResultsStore, StoredImage
 from .session import is_valid_session_id
+from .studio import MAX_STRENGTH, Studio, StudioError, checked_strength
 
 _RESULT_CACHE = "private, max-age=3600"
 _GALLERY_CACHE = "public, max-age=86400"
+_NO_CACHE = "no-store"
 
 
-def register_routes(server: Flask, store: ResultsStore) -> None:
-    """Add the image routes to the app's Flask `server`, looking results up in `store`."""
+def register_routes(server: Flask, store: ResultsStore, studio: Studio | None = None) -> None:
+    """Add the image routes to the app's Flask `server`, looking results up in `store` and `studio`."""
 
     def stored_image(session_id: str, image_id: str) -> StoredImage:
         image = store.get(session_id, image_id) if is_valid_session_id(session_id) else None
@@ -34,41 +37,99 @@ def register_routes(server: Flask, store: ResultsStore) -> None:
     @server.get("/results/<session_id>/<image_id>.png")
     def result_download(session_id: str, image_id: str) -> Response:
         image = stored_image(session_id, image_id)
-        response = send_file(
-            io.BytesIO(png_bytes(image.rgb)), mimetype="image/png", as_attachment=True,
-            download_name=image.filename,
-        )
-        response.headers["Cache-Control"] = _RESULT_CACHE
-        return response
+        return _download(png_bytes(image.rgb), image.filename, "image/png")
 
-    @server.get("/results/<session_id>/<image_id>/thumb.png")
+    @server.get("/results/<session_id>/<image_id>/thumb.jpg")
     def result_thumbnail(session_id: str, image_id: str) -> Response:
         image = stored_image(session_id, image_id)
-        return _png_response(image.thumbnail_png, _RESULT_CACHE)
+        return _image_response(image.thumbnail_jpeg, "image/jpeg", _RESULT_CACHE)
 
-    @server.get("/gallery/<name>/thumb.png")
+    @server.get("/gallery/<name>/thumb.jpg")
     def gallery_thumbnail(name: str) -> Response:
         photo = next((photo for photo in gallery() if photo.name == name), None)
         if photo is None:
             abort(404)
-        return _png_response(_gallery_thumbnail_png(photo.name, photo.file, settings.GALLERY_THUMB_SIDE),
-                             _GALLERY_CACHE)
+        return _image_response(_gallery_thumbnail_jpeg(photo.name, photo.file, settings.GALLERY_THUMB_SIDE),
+                               "image/jpeg", _GALLERY_CACHE)
 
     @server.get("/showcase/<which>.png")
     def showcase_image(which: str) -> Response:
         example = showcase.get_showcase()
         if example is None or which not in ("before", "after"):
             abort(404)
-        return _png_response(example.before_png if which == "before" else example.after_png, _GALLERY_CACHE)
+        return _image_response(example.before_png if which == "before" else example.after_png, "image/png",
+                               _GALLERY_CACHE)
+
+    @server.get("/evaluation/contact_sheet.png")
+    def evaluation_contact_sheet() -> Response:
+        path = model_docs.contact_sheet_path()
+        if path is None:
+            abort(404)
+        return _image_response(path.read_bytes(), "image/png", "public, max-age=300")
+
+    if studio is None:
+        return
+
+    def valid_session(session_id: str) -> str:
+        if not is_valid_session_id(session_id):
+            abort(404)
+        return session_id
+
+    def strength_of(percent: int) -> int:
+        if not 0 <= percent <= MAX_STRENGTH:
+            abort(404)
+        return percent
+
+    @server.get("/results/<session_id>/rows/<row_id>/original.jpg")
+    def studio_original(session_id: str, row_id: str) -> Response:
+        data = studio.original_jpeg(valid_session(session_id), row_id)
+        if data is None:
+            abort(404)
+        return _image_response(data, "image/jpeg", _RESULT_CACHE)
+
+    @server.get("/results/<session_id>/studio/<result_id>/s<int:percent>.jpg")
+    def studio_result_display(session_id: str, result_id: str, percent: int) -> Response:
+        render = studio.display_render(valid_session(session_id), result_id, strength_of(percent))
+        if render is None:
+            abort(404)
+        return _image_response(render.jpeg, "image/jpeg", _RESULT_CACHE)
+
+    @server.get("/results/<session_id>/studio/<result_id>/s<int:percent>.png")
+    def studio_result_download(session_id: str, result_id: str, percent: int) -> Response:
+        found = studio.download_png(valid_session(session_id), result_id, strength_of(percent))
+        if found is None:
+            abort(404)
+        data, filename = found
+        return _download(data, filename, "image/png")
+
+    @server.get("/results/<session_id>/all.zip")
+    def studio_zip(session_id: str) -> Response:
+        percent = request.args.get("strength")
+        try:
+            strength = None if percent is None else checked_strength(percent)
+        except StudioError:
+            abort(404)
+        data = studio.zip_png(valid_session(session_id), strength)
+        if data is None:
+            abort(404)
+        response = _download(data, "colorized-photos.zip", "application/zip")
+        response.headers["Cache-Control"] = _NO_CACHE  # the session's results change as work goes on
+        return response
 
 
-def _png_response(data: bytes, cache_control: str) -> Response:
-    response = Response(data, mimetype="image/png")
+def _download(data: bytes, filename: str, mimetype: str) -> Response:
+    response = send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=filename)
+    response.headers["Cache-Control"] = _RESULT_CACHE
+    return response
+
+
+def _image_response(data: bytes, mimetype: str, cache_control: str) -> Response:
+    response = Response(data, mimetype=mimetype)
     response.headers["Cache-Control"] = cache_control
     return response
 
 
 @lru_cache(maxsize=128)
-def _gallery_thumbnail_png(name: str, file: Path, long_side: int) -> bytes:
+def _gallery_thumbnail_jpeg(name: str, file: Path, long_side: int) -> bytes:
     """Made once per photo (the file path is part of the key, so a different gallery folder is not confused)."""
-    return png_bytes(thumbnail(load_gallery_photo(name), long_side))
+    return jpeg_bytes(thumbnail(load_gallery_photo(name), long_side))

@@ -10,15 +10,46 @@ def result_download_url(session_id: str, image_id: str) -> str:
 
 
 def result_thumbnail_url(session_id: str, image_id: str) -> str:
-    """Display-size PNG (long side settings.DISPLAY_LONG_SIDE)."""
-    return f"/results/{session_id}/{image_id}/thumb.png"
+    """Display-size JPEG (long side settings.DISPLAY_LONG_SIDE)."""
+    return f"/results/{session_id}/{image_id}/thumb.jpg"
 
 
 def gallery_thumbnail_url(name: str) -> str:
-    """Small PNG of a reference gallery photo."""
-    return f"/gallery/{quote(name, safe='')}/thumb.png"
+    """Small JPEG of a reference gallery photo."""
+    return f"/gallery/{quote(name, safe='')}/thumb.jpg"
 
 
 def showcase_url(which: str) -> str:
     """The home page's example: which is "before" (grey) or "after" (coloured)."""
     return f"/showcase/{which}.png"
+
+
+def studio_original_url(session_id: str, row_id: str) -> str:
+    """A compare row's photo at display size (JPEG)."""
+    return f"/results/{session_id}/rows/{row_id}/original.jpg"
+
+
+def studio_display_url(session_id: str, result_id: str, strength: int) -> str:
+    """A compare result at `strength` percent, display size (JPEG)."""
+    return f"/results/{session_id}/studio/{result_id}/s{strength}.jpg"
+
+
+def studio_download_url(session_id: str, result_id: str, strength: int) -> str:
+    """A compare result at `strength` percent, full-resolution PNG, sent as a download."""
+    return f"/results/{session_id}/studio/{result_id}/s{strength}.png"
+
+
+def studio_zip_url(session_id: str, strength: int | None = None) -> str:
+    """Every compare result of the session as full-resolution PNGs in one zip."""
+    query = "" if strength is None else f"?strength={strength}"
+    return f"/results/{session_id}/all.zip{query}"
+
+
+def contact_sheet_url() -> str:
+    """The evaluation's contact sheet (weights/evaluation/contact_sheet.png)."""
+    return "/evaluation/contact_sheet.png"
+
+
+def legacy_photo_url(file: str) -> str:
+    """A legacy photo, served as a static asset (grayscale JPEG, long side at most 800 px)."""
+    return f"/assets/legacy/{quote(file)}"

@@ -90,9 +90,9 @@ def test_thumbnail_is_served_at_display_size(client, store):
     "path",
     [
         f"/results/{SESSION}/unknown.png",
-        f"/results/{SESSION}/unknown/thumb.png",
+        f"/results/{SESSION}/unknown/thumb.jpg",
         "/results/short/whatever.png",
-        "/gallery/no-such-photo/thumb.png",
+        "/gallery/no-such-photo/thumb.jpg",
         "/showcase/middle.png",
     ],
 )
@@ -265,3 +265,53 @@ def test_own_reference_is_used(store):
     assert result.reference_name == OWN_REFERENCE and result.reference_title == "your reference photo"
     rgb = store.get(SESSION, result.image_id).rgb
     assert (rgb[..., 2].astype(int) - rgb[..., 0]).mean() > 5  # blue copied from the reference
+
+
+# --- The comparison studio's routes -------------------------------------------------------------------------------
+
+@pytest.fixture()
+def studio_with_a_result(dashboard_app):
+    """A studio (no worker thread) with one finished Welsh result, behind a Flask app with the routes."""
+    from dashboard.studio import Studio
+    from dashboard.uploads import UploadedFile
+
+    studio = Studio(max_bytes=10**9, ttl_seconds=600, display_long_side=100, autostart=False)
+    studio.add_uploads(SESSION, [UploadedFile("old.png", png_of(gray_photo(120, 160)))], ["welsh"])
+    studio.process_pending()
+    row = studio.view(SESSION).rows[0]
+    server = Flask("studio-routes-test")
+    from dashboard.results_store import ResultsStore
+    from dashboard.routes import register_routes
+
+    register_routes(server, ResultsStore(10**6, 60), studio)
+    return server.test_client(), row, row.cells[0].result_id
+
+
+def test_studio_display_images_are_jpeg_and_downloads_full_size_png(studio_with_a_result):
+    from dashboard.urls import studio_display_url, studio_download_url, studio_original_url, studio_zip_url
+
+    client, row, result_id = studio_with_a_result
+    original = client.get(studio_original_url(SESSION, row.row_id))
+    display = client.get(studio_display_url(SESSION, result_id, 150))
+    for response in (original, display):
+        assert response.status_code == 200 and response.mimetype == "image/jpeg"
+        assert Image.open(io.BytesIO(response.data)).size == (100, 75)
+    download = client.get(studio_download_url(SESSION, result_id, 40))
+    assert download.mimetype == "image/png" and "attachment" in download.headers["Content-Disposition"]
+    assert decoded_size(download.data) == (160, 120)
+    archive = client.get(studio_zip_url(SESSION, 40))
+    assert archive.mimetype == "application/zip" and archive.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("template", [
+    "/results/{other}/studio/{result}/s100.jpg",
+    "/results/{session}/studio/{result}/s151.jpg",
+    "/results/{session}/studio/unknown/s100.png",
+    "/results/{session}/rows/unknown/original.jpg",
+    "/results/{other}/all.zip",
+    "/results/{session}/all.zip?strength=400",
+    "/results/short/all.zip",
+])
+def test_studio_routes_answer_404_for_anything_unknown(studio_with_a_result, template):
+    client, _row, result_id = studio_with_a_result
+    assert client.get(template.format(session=SESSION, other=OTHER_SESSION, result=result_id)).status_code == 404

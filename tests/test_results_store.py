@@ -20,7 +20,7 @@ class FakeClock:
 def image_of(nbytes: int, name: str = "photo.png") -> StoredImage:
     """A stored image that counts exactly `nbytes` (no thumbnail)."""
     rgb = np.zeros((1, nbytes // 3, 3), np.uint8)
-    return StoredImage(rgb=rgb, thumbnail_png=b"", filename=name)
+    return StoredImage(rgb=rgb, thumbnail_jpeg=b"", filename=name)
 
 
 def test_put_then_get_returns_the_image():
@@ -142,9 +142,10 @@ def test_make_stored_image_keeps_a_read_only_copy_and_a_display_size_thumbnail()
     rgb[:] = 0
     assert image.rgb[0, 0, 0] == 128
     assert not image.rgb.flags.writeable
-    assert Image.open(BytesIO(image.thumbnail_png)).size == (400, 250)
+    thumbnail = Image.open(BytesIO(image.thumbnail_jpeg))
+    assert thumbnail.format == "JPEG" and thumbnail.size == (400, 250)
     assert image.size == (1000, 1600)
-    assert image.nbytes == rgb.nbytes + len(image.thumbnail_png)
+    assert image.nbytes == rgb.nbytes + len(image.thumbnail_jpeg)
 
 
 def test_store_rejects_nonsense_limits():

@@ -10,7 +10,8 @@ SITE_NAME = "Colorization Studio"
 
 
 def navbar(pages: Iterable[dict]) -> dbc.Navbar:
-    """A dark navbar with the site name and one link per registered page, in the pages' `order`."""
+    """A dark navbar with the site name (leading to Compare, the studio's main page) and one link per registered
+    page, in the pages' `order`."""
     links = [
         dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], active="exact"))
         for page in sorted(pages, key=lambda page: page.get("order") or 0)
@@ -19,8 +20,8 @@ def navbar(pages: Iterable[dict]) -> dbc.Navbar:
         dbc.Container(
             [
                 dbc.NavbarBrand([html.Span("◐", className="brand-mark", **{"aria-hidden": "true"}), SITE_NAME],
-                                href="/", class_name="me-auto"),
-                dbc.Nav(links, navbar=True, class_name="flex-row gap-2 gap-sm-3"),
+                                href="/compare", class_name="me-auto"),
+                dbc.Nav(links, navbar=True, class_name="flex-row flex-wrap column-gap-3 row-gap-0"),
             ],
             fluid="lg",
             class_name="flex-wrap",

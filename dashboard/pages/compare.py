@@ -1,84 +1,248 @@
-"""Compare: every available model on the same photos, side by side (new models appear by themselves)."""
+"""Compare: every available model on the same photos, side by side, with a strength control, a before/after
+viewer and downloads. Uploads join a per-session queue that a worker thread works through; the page polls it.
+"""
 from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, dcc, html
+from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from colorizers import available_models
+from colorizers import ColorizerError, available_models
+from colorizers.references import gallery
 from dashboard.callback_guard import friendly_errors
-from dashboard.components.result_views import compare_row, page_alert
+from dashboard.components.result_views import file_alert, page_alert
+from dashboard.components.studio_views import queue_list, row_card, viewer_body
 from dashboard.components.upload_area import upload_area
-from dashboard.jobs import AUTO_REFERENCE, colorize_uploads, keep_uploads
-from dashboard.results_store import default_store
+from dashboard.legacy import find_legacy_photo
 from dashboard.session import SESSION_NOT_READY_MESSAGE, SESSION_STORE_ID, is_valid_session_id
+from dashboard.studio import DEFAULT_STRENGTH, MAX_STRENGTH, default_studio
 from dashboard.uploads import uploaded_files
+from dashboard.urls import studio_display_url, studio_original_url, studio_zip_url
 
 dash.register_page(
     __name__,
     path="/compare",
-    name="Compare models",
-    order=2,
-    description="Run every model on the same photos and compare the results and their running times.",
+    name="Compare",
+    order=0,
+    description="Colour photos with every model at once, side by side: colourfulness, time, strength, downloads.",
 )
 
+POLL_MILLISECONDS = 350
 
 
-def layout(**_query: str) -> html.Div:
-    """Built per visit, so models installed since start-up are included."""
+def layout(legacy: str | None = None, **_query: str) -> html.Div:
+    """Built per visit, so models installed since start-up are included. `?legacy=<name>` opens a legacy photo."""
     models = available_models()
     return html.Div(
         [
             html.H1("Compare models", className="h3"),
             html.P(
-                "Each photo is coloured by every model installed here. Reference-based models pick their "
-                "reference automatically.",
+                ["Each photo becomes a row: the original, then one column per model installed here (",
+                 ", ".join(model.title for model in models),
+                 "). Click a result to compare it with the original."],
                 className="text-body-secondary",
             ),
             dbc.Row(
                 [
                     dbc.Col(upload_area("compare-upload", "Black-and-white photos",
-                                        "One or several; each becomes a row."), xs=12, lg=5),
+                                        "One or many: drag and drop, or browse. Each becomes a row."), xs=12, lg=6),
                     dbc.Col(
-                        html.Ul(
-                            [html.Li([html.Strong(model.title), " — ", model.summary]) for model in models],
-                            className="small models-list mb-0",
-                        ),
-                        xs=12, lg=7,
+                        dbc.Card(dbc.CardBody([
+                            dbc.Label("Colour strength", html_for="compare-strength", class_name="fw-semibold mb-1"),
+                            dcc.Slider(id="compare-strength", min=0, max=MAX_STRENGTH, step=5,
+                                       value=DEFAULT_STRENGTH, marks={0: "0%", 50: "50%", 100: "100%", 150: "150%"},
+                                       updatemode="mouseup", className="strength-slider"),
+                            html.Small("Scales every result's colour without running the models again.",
+                                       className="text-body-secondary d-block mb-2"),
+                            html.A("Download all results (zip)", id="compare-zip", href="#",
+                                   className="btn btn-outline-primary btn-sm disabled", role="button",
+                                   download="colorized-photos.zip"),
+                        ]), class_name="shadow-sm h-100"),
+                        xs=12, lg=6,
                     ),
                 ],
-                class_name="g-3 mb-4 align-items-center",
+                class_name="g-3 mb-3",
             ),
-            dcc.Loading(
-                html.Div(html.P("Each photo will appear here as a row: the original, then one column per model.",
-                                className="text-body-secondary results-placeholder"),
-                         id="compare-results"),
-                type="circle",
-                overlay_style={"visibility": "visible", "opacity": 0.4},
-                parent_className="results-loading",
+            html.Div(id="compare-feedback"),
+            html.Section([html.H2("Queue", className="h6 visually-hidden"), html.Div(id="compare-queue")],
+                         className="compare-queue mb-3"),
+            html.Div(html.P("Each photo will appear here as a row: the original, then one column per model.",
+                            className="text-body-secondary results-placeholder"), id="compare-results"),
+            dcc.Interval(id="compare-poll", interval=POLL_MILLISECONDS, disabled=False),
+            dcc.Store(id="compare-rendered"),
+            dcc.Store(id="compare-legacy-request", data=legacy),
+            dbc.Modal(
+                [
+                    dbc.ModalHeader(dbc.ModalTitle("Before and after", id="compare-viewer-title")),
+                    dbc.ModalBody([
+                        viewer_body(),
+                        dbc.Label("Drag to reveal: before on the left, after on the right", html_for="compare-reveal",
+                                  class_name="small text-body-secondary mt-2 mb-0"),
+                        dcc.Slider(id="compare-reveal", min=0, max=100, step=1, value=50, marks=None,
+                                   updatemode="drag", className="reveal-slider"),
+                    ]),
+                ],
+                id="compare-viewer", is_open=False, size="xl", centered=True,
             ),
         ]
     )
 
 
 @callback(
-    Output("compare-results", "children"),
     Output("compare-upload", "contents"),
+    Output("compare-feedback", "children"),
+    Output("compare-poll", "disabled", allow_duplicate=True),
     Input("compare-upload", "contents"),
     State("compare-upload", "filename"),
     State(SESSION_STORE_ID, "data"),
     prevent_initial_call=True,
 )
-@friendly_errors(output_count=2)
-def compare_models(contents, filenames, session_id):
-    """One row per uploaded photo: the original, then each available model's result."""
+@friendly_errors(output_count=3, alert_index=1)
+def queue_uploads(contents, filenames, session_id):
+    """Every dropped file becomes a queued row at once; the worker colours them one by one."""
     if contents is None:
-        raise PreventUpdate  # our own reset of the upload (so the same file can be dropped again)
+        raise PreventUpdate  # our own reset of the upload (so the same files can be dropped again)
     if not is_valid_session_id(session_id):
-        return page_alert(SESSION_NOT_READY_MESSAGE), None
-    store = default_store()
-    uploads = keep_uploads(uploaded_files(contents, filenames), session_id, store)
+        return None, page_alert(SESSION_NOT_READY_MESSAGE), no_update
     model_names = [model.name for model in available_models()]
-    photos = colorize_uploads(uploads, session_id, store, model_names, AUTO_REFERENCE)
-    return [compare_row(photo, session_id) for photo in photos], None
+    default_studio().add_uploads(session_id, uploaded_files(contents, filenames), model_names)
+    return None, None, False
+
+
+@callback(
+    Output("compare-queue", "children"),
+    Output("compare-results", "children"),
+    Output("compare-rendered", "data"),
+    Output("compare-poll", "disabled"),
+    Output("compare-zip", "href"),
+    Output("compare-zip", "className"),
+    Input("compare-poll", "n_intervals"),
+    Input("compare-strength", "value"),
+    State("compare-legacy-request", "data"),
+    State("compare-rendered", "data"),
+    State(SESSION_STORE_ID, "data"),
+)
+@friendly_errors(output_count=6, alert_index=1)
+def show_rows(_ticks, strength, legacy_name, rendered, session_id):
+    """Redraw the queue and rows when the session changed (or the strength did); stop polling when idle."""
+    if not is_valid_session_id(session_id):
+        return no_update, page_alert(SESSION_NOT_READY_MESSAGE), no_update, True, no_update, no_update
+    studio = default_studio()
+    strength = studio.set_strength(session_id, DEFAULT_STRENGTH if strength is None else strength)
+    if legacy_name:
+        _open_legacy_photo(session_id, legacy_name)
+    view = studio.view(session_id)
+    key = f"{view.version}:{strength}"
+    if key == rendered:
+        return no_update, no_update, no_update, not view.pending, no_update, no_update
+    photos = gallery()
+    cards = [row_card(row, session_id, strength, studio, photos) for row in view.rows]
+    has_results = any(cell.result_id for row in view.rows for cell in row.cells)
+    zip_class = "btn btn-outline-primary btn-sm" + ("" if has_results else " disabled")
+    return (queue_list(view.rows), cards or no_update, key, not view.pending, studio_zip_url(session_id, strength),
+            zip_class)
+
+
+def _open_legacy_photo(session_id: str, name: str) -> None:
+    """Add the legacy photo `name` as a row, once per session."""
+    photo = find_legacy_photo(name)
+    studio = default_studio()
+    if photo is None or studio.has_source(session_id, name):
+        return
+    studio.add_photo(session_id, photo.file, photo.path.read_bytes(), [model.name for model in available_models()],
+                     source=name, exclude_reference=photo.gallery_name)
+
+
+@callback(
+    Output("compare-feedback", "children", allow_duplicate=True),
+    Output("compare-poll", "disabled", allow_duplicate=True),
+    Input({"type": "row-reference", "row": ALL}, "value"),
+    State(SESSION_STORE_ID, "data"),
+    prevent_initial_call=True,
+)
+@friendly_errors(output_count=2)
+def change_reference(_values, session_id):
+    """A new reference in one row colours that row's reference-based models again."""
+    trigger = ctx.triggered_id
+    if not isinstance(trigger, dict) or not is_valid_session_id(session_id):
+        raise PreventUpdate
+    choice = ctx.triggered[0]["value"] if ctx.triggered else None
+    studio = default_studio()
+    row = next((row for row in studio.view(session_id).rows if row.row_id == trigger["row"]), None)
+    if not choice or row is None or row.reference_choice == choice:
+        raise PreventUpdate  # a redraw, not the user's choice
+    try:
+        studio.set_reference(session_id, trigger["row"], choice)
+    except ColorizerError as error:
+        return file_alert(row.filename, str(error)), no_update
+    return None, False
+
+
+@callback(
+    Output("compare-feedback", "children", allow_duplicate=True),
+    Output("compare-poll", "disabled", allow_duplicate=True),
+    Input({"type": "row-own-reference", "row": ALL}, "contents"),
+    State({"type": "row-own-reference", "row": ALL}, "filename"),
+    State(SESSION_STORE_ID, "data"),
+    prevent_initial_call=True,
+)
+@friendly_errors(output_count=2)
+def use_own_reference(_contents, _filenames, session_id):
+    """The user's colour photo becomes this row's reference."""
+    trigger = ctx.triggered_id
+    if not isinstance(trigger, dict) or not is_valid_session_id(session_id):
+        raise PreventUpdate
+    index = next((i for i, item in enumerate(ctx.inputs_list[0]) if item["id"] == trigger), None)
+    contents = ctx.inputs_list[0][index].get("value") if index is not None else None
+    if not contents:
+        raise PreventUpdate
+    filename = ctx.states_list[0][index].get("value") or "reference"
+    files = uploaded_files(contents, filename)
+    try:
+        default_studio().set_own_reference(session_id, trigger["row"], files[0])
+    except ColorizerError as error:
+        return file_alert(files[0].filename, str(error)), no_update
+    return None, False
+
+
+@callback(
+    Output("compare-viewer", "is_open"),
+    Output("compare-viewer-title", "children"),
+    Output("compare-reveal-before", "src"),
+    Output("compare-reveal-after", "src"),
+    Output("compare-reveal", "value"),
+    Input({"type": "result-open", "row": ALL, "result": ALL}, "n_clicks"),
+    State("compare-strength", "value"),
+    State(SESSION_STORE_ID, "data"),
+    prevent_initial_call=True,
+)
+@friendly_errors(output_count=5, alert_index=1)
+def open_viewer(_clicks, strength, session_id):
+    """Clicking a result opens it over its original, half revealed."""
+    trigger = ctx.triggered_id
+    if not isinstance(trigger, dict) or not ctx.triggered or not ctx.triggered[0]["value"]:
+        raise PreventUpdate  # new buttons appearing, not a click
+    if not is_valid_session_id(session_id):
+        raise PreventUpdate
+    view = default_studio().view(session_id)
+    row = next((row for row in view.rows if row.row_id == trigger["row"]), None)
+    cell = next((cell for cell in row.cells if cell.result_id == trigger["result"]), None) if row else None
+    if cell is None:
+        raise PreventUpdate
+    strength = DEFAULT_STRENGTH if strength is None else int(strength)
+    return (True, f"{row.filename}: {cell.model_title}", studio_original_url(session_id, row.row_id),
+            studio_display_url(session_id, cell.result_id, strength), 50)
+
+
+clientside_callback(
+    """
+    function (position) {
+        const value = Math.max(0, Math.min(100, Number(position ?? 50)));
+        return [{clipPath: `inset(0 0 0 ${value}%)`}, {left: `${value}%`}];
+    }
+    """,
+    Output("compare-reveal-after", "style"),
+    Output("compare-reveal-handle", "style"),
+    Input("compare-reveal", "value"),
+)

@@ -12,8 +12,8 @@ from dashboard.urls import showcase_url
 dash.register_page(
     __name__,
     path="/",
-    name="Home",
-    order=0,
+    name="Intro",
+    order=4,
     description="Bring colour back to black-and-white photos.",
 )
 

@@ -22,7 +22,7 @@ dash.register_page(
     __name__,
     path="/welsh",
     name="Welsh transfer",
-    order=1,
+    order=2,
     description="Colour your photos from a reference photo: one from our gallery, your own, or one we suggest.",
 )
 

@@ -36,7 +36,10 @@ def pytest_setup_options() -> Options:
 def studio_app(colour_gallery):
     """The dashboard's Dash app, imported after the gallery fixture has put a gallery in place."""
     from dashboard.app import app
+    from dashboard.studio import default_studio
 
+    # dash_duo stops its server by killing every thread started after it: start the studio's worker before.
+    default_studio().ensure_worker()
     return app
 
 
@@ -92,3 +95,11 @@ def grayscale_gallery_photo(tmp_path: Path, colour_gallery) -> Path:
     path = tmp_path / f"grey-{photo.name}.png"
     gray.save(path)
     return path
+
+
+@pytest.fixture()
+def three_models(monkeypatch):
+    """cnn and cgan as fast fakes next to the real Welsh transfer: the pages show three model columns."""
+    from tests.browser.fake_models import register_fakes
+
+    return register_fakes(monkeypatch)

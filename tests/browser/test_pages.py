@@ -1,8 +1,10 @@
-"""Home and Compare pages in a real browser, no request leaving the server, and screenshots at two widths."""
+"""Every page in a real browser: the navbar, no request leaving the server, and screenshots of every page at two
+widths (saved under test-artifacts/)."""
 from __future__ import annotations
 
-from browser_steps import resource_urls, upload, wait_for_count, wait_for_images_loaded
-from colorizers import available_models
+from selenium.webdriver.support.ui import WebDriverWait
+
+from browser_steps import RESULT_TIMEOUT, resource_urls, upload, wait_for_count, wait_for_images_loaded
 from dashboard.session import SESSION_STORE_ID
 
 PHONE_WIDTH, DESKTOP_WIDTH = 390, 1440
@@ -13,20 +15,11 @@ def test_home_page_renders_with_its_example_and_links(dash_duo, studio_app):
     dash_duo.wait_for_contains_text("h1", "colour")
     wait_for_images_loaded(dash_duo, ".showcase img")
     nav_links = [link.get_attribute("href") for link in dash_duo.find_elements(".site-navbar .nav-link")]
-    assert [link.removeprefix(dash_duo.server_url) for link in nav_links] == ["/", "/welsh", "/compare"]
+    assert [link.removeprefix(dash_duo.server_url) for link in nav_links] == [
+        "/compare", "/legacy", "/welsh", "/models", "/"]
+    brand = dash_duo.find_element(".site-navbar .navbar-brand").get_attribute("href")
+    assert brand.removeprefix(dash_duo.server_url) == "/compare"  # the studio's main page
     assert dash_duo.find_elements(".models-list li")
-    assert dash_duo.get_logs() == []
-
-
-def test_compare_page_shows_a_row_with_every_model(dash_duo, studio_app, photo_files):
-    dash_duo.start_server(studio_app)
-    dash_duo.wait_for_page(f"{dash_duo.server_url}/compare")
-    upload(dash_duo, "compare-upload", photo_files((120, 160)))
-    [row] = wait_for_count(dash_duo, ".compare-row", 1)
-    headings = [heading.text for heading in row.find_elements("css selector", ".panel-heading")]
-    assert headings == ["Original"] + [model.title for model in available_models()]
-    assert "Took" in row.text and "Reference:" in row.text and "suggested for you" in row.text
-    wait_for_images_loaded(dash_duo, "#compare-results img")
     assert dash_duo.get_logs() == []
 
 
@@ -34,12 +27,14 @@ def test_no_request_leaves_the_server(dash_duo, studio_app):
     """Bootstrap and everything else is served locally, so the site works offline."""
     dash_duo.start_server(studio_app)
     session_ids = set()
-    for path in ("/", "/welsh", "/compare"):
+    for path in ("/", "/welsh", "/compare", "/legacy", "/models"):
         dash_duo.wait_for_page(f"{dash_duo.server_url}{path}")
         dash_duo.wait_for_element(".site-navbar")
         session_ids.add(dash_duo.driver.execute_script(f"return sessionStorage.getItem('{SESSION_STORE_ID}');"))
         if path == "/welsh":
             wait_for_images_loaded(dash_duo, "#welsh-reference img")
+        if path == "/legacy":
+            wait_for_images_loaded(dash_duo, ".legacy-card img")
         outside = [url for url in resource_urls(dash_duo) if not url.startswith(dash_duo.server_url)]
         assert outside == [], path
     styles = dash_duo.driver.execute_script(
@@ -56,17 +51,19 @@ def _fits_width(dash_duo) -> bool:
         "return document.documentElement.scrollWidth <= document.documentElement.clientWidth;")
 
 
-def _screenshot_at_both_widths(dash_duo, directory, name: str) -> None:
+def _screenshot_at_both_widths(dash_duo, directory, name: str, full_page: bool = True) -> None:
     for width in (PHONE_WIDTH, DESKTOP_WIDTH):
         dash_duo.driver.set_window_size(width, 1000)
-        # Full-page screenshot: grow the window to the page's height.
-        height = dash_duo.driver.execute_script("return document.documentElement.scrollHeight;")
-        dash_duo.driver.set_window_size(width, min(max(height, 800), 6000))
+        if full_page:  # grow the window to the page's height
+            height = dash_duo.driver.execute_script("return document.documentElement.scrollHeight;")
+            dash_duo.driver.set_window_size(width, min(max(height, 800), 6000))
         assert _fits_width(dash_duo), f"{name} overflows at {width} px"
         dash_duo.driver.save_screenshot(str(directory / f"{name}-{width}.png"))
 
 
-def test_pages_fit_phone_and_desktop_widths(dash_duo, studio_app, photo_files, grayscale_gallery_photo, artifacts_dir):
+def test_pages_fit_phone_and_desktop_widths(
+    dash_duo, studio_app, three_models, photo_files, grayscale_gallery_photo, artifacts_dir
+):
     """Saves test-artifacts/<page>-<width>.png to look at, and checks nothing overflows sideways."""
     dash_duo.start_server(studio_app)
     dash_duo.wait_for_contains_text("h1", "colour")
@@ -80,8 +77,21 @@ def test_pages_fit_phone_and_desktop_widths(dash_duo, studio_app, photo_files, g
     _screenshot_at_both_widths(dash_duo, artifacts_dir, "welsh")
 
     dash_duo.wait_for_page(f"{dash_duo.server_url}/compare")
-    upload(dash_duo, "compare-upload", [grayscale_gallery_photo])
-    wait_for_count(dash_duo, ".compare-row", 1)
+    upload(dash_duo, "compare-upload", [grayscale_gallery_photo, *photo_files((300, 400))])
+    WebDriverWait(dash_duo.driver, RESULT_TIMEOUT).until(
+        lambda driver: len(dash_duo.find_elements(".studio-row.row-done")) == 2)
     wait_for_images_loaded(dash_duo, "#compare-results img")
     _screenshot_at_both_widths(dash_duo, artifacts_dir, "compare")
+    dash_duo.find_element(".cell-cnn img.result-image").click()
+    dash_duo.wait_for_element("#compare-viewer .reveal")
+    wait_for_images_loaded(dash_duo, "#compare-viewer img")
+    _screenshot_at_both_widths(dash_duo, artifacts_dir, "compare-viewer", full_page=False)
+
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/legacy")
+    wait_for_images_loaded(dash_duo, ".legacy-card img")
+    _screenshot_at_both_widths(dash_duo, artifacts_dir, "legacy")
+
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/models")
+    dash_duo.wait_for_element(".model-section")
+    _screenshot_at_both_widths(dash_duo, artifacts_dir, "models")
     assert dash_duo.get_logs() == []

@@ -1,0 +1,168 @@
+"""The REST API, on the same Flask server as the pages, with the same registry and limits (`colorizers.settings`).
+
+GET  /api/models     -> JSON list of the models available here: name, title, summary, uses_reference.
+POST /api/colorize   -> multipart form: `image` (file), `model` (name), optional `reference` (a colour photo file,
+                        or the value "auto" or a gallery name; reference-based models only), optional `strength`
+                        (0 to 1.5, default 1). Answers image/png at the input's size.
+Errors are JSON {"error": message}: 400 bad image, strength or reference; 404 unknown model; 413 too large;
+503 model weights missing.
+"""
+from __future__ import annotations
+
+import io
+import logging
+
+from flask import Blueprint, Flask, Response, jsonify, request, send_file
+
+from colorizers import (
+    ColorizerError,
+    ImageTooLargeError,
+    InvalidImageError,
+    ReferenceImageError,
+    UnknownModelError,
+    WeightsMissingError,
+    available_models,
+    colorize,
+    decode_image,
+    model_info,
+    settings,
+)
+from colorizers.references import gallery
+from colorizers.registry import MAX_STRENGTH
+
+from .imaging import png_bytes
+
+logger = logging.getLogger(__name__)
+
+api = Blueprint("api", __name__, url_prefix="/api")
+
+AUTO_REFERENCE = "auto"
+# A multipart body carries the image and perhaps a reference photo, each within MAX_UPLOAD_BYTES, plus headers.
+_FORM_OVERHEAD_BYTES = 64 * 1024
+
+
+class ApiError(Exception):
+    """An error answered as JSON {"error": message} with `status`."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def _status_of(error: ColorizerError) -> int:
+    if isinstance(error, ImageTooLargeError):
+        return 413
+    if isinstance(error, UnknownModelError):
+        return 404
+    if isinstance(error, WeightsMissingError):
+        return 503
+    return 400
+
+
+@api.errorhandler(ApiError)
+def _api_error(error: ApiError) -> tuple[Response, int]:
+    return jsonify(error=error.message), error.status
+
+
+@api.errorhandler(ColorizerError)
+def _colorizer_error(error: ColorizerError) -> tuple[Response, int]:
+    return jsonify(error=str(error)), _status_of(error)
+
+
+@api.errorhandler(413)
+def _too_large(_error: Exception) -> tuple[Response, int]:
+    return jsonify(error=_too_large_message()), 413
+
+
+@api.get("/models")
+def list_models() -> Response:
+    return jsonify([
+        {"name": info.name, "title": info.title, "summary": info.summary, "uses_reference": info.uses_reference}
+        for info in available_models()
+    ])
+
+
+@api.post("/colorize")
+def colorize_image() -> Response:
+    limit = 2 * settings.MAX_UPLOAD_BYTES + _FORM_OVERHEAD_BYTES  # refused before reading the body
+    if request.content_length is not None and request.content_length > limit:
+        raise ApiError(_too_large_message(), 413)
+    model_name = request.form.get("model", "").strip()
+    if not model_name:
+        raise ApiError("Say which model to use in the form field 'model' (see GET /api/models).", 400)
+    info = model_info(model_name)  # UnknownModelError -> 404
+    if not info.is_available:
+        raise ApiError(f"The {info.title} model is not installed here: its weights file is missing.", 503)
+    strength = _strength(request.form.get("strength"))
+    upload = request.files.get("image")
+    if upload is None:
+        raise ApiError("Send the photo as the multipart file field 'image'.", 400)
+    image = decode_image(_read_limited(upload.stream, "photo"))  # InvalidImageError -> 400, too large -> 413
+    reference = _reference() if info.uses_reference else AUTO_REFERENCE
+    try:
+        result = colorize(image, model_name, strength=strength, reference=reference)
+    except ColorizerError:
+        raise
+    except Exception:
+        logger.exception("Unexpected error in /api/colorize with %s", model_name)
+        raise ApiError("Something went wrong while colouring this photo. The error was logged.", 500) from None
+    response = send_file(io.BytesIO(png_bytes(result.rgb)), mimetype="image/png")
+    response.headers["X-Colorizer-Model"] = model_name
+    response.headers["X-Colorizer-Seconds"] = f"{result.seconds:.3f}"
+    if info.uses_reference and result.details.get("reference"):
+        response.headers["X-Colorizer-Reference"] = str(result.details["reference"])
+    return response
+
+
+def _strength(value: str | None) -> float:
+    if value is None or value.strip() == "":
+        return 1.0
+    try:
+        strength = float(value)
+    except ValueError:
+        raise ApiError(f"The strength must be a number from 0 to {MAX_STRENGTH}, not {value[:40]!r}.", 400) from None
+    if not 0.0 <= strength <= MAX_STRENGTH:  # also refuses NaN
+        raise ApiError(f"The strength must be from 0 to {MAX_STRENGTH}, got {strength:g}.", 400)
+    return strength
+
+
+def _reference():
+    """The `reference` form field: a colour photo file, "auto", or a gallery name."""
+    upload = request.files.get("reference")
+    if upload is not None and upload.filename:
+        try:
+            decoded = decode_image(_read_limited(upload.stream, "reference photo"))
+        except ImageTooLargeError:
+            raise
+        except InvalidImageError as error:
+            raise ApiError(f"The reference photo could not be used: {error}", 400) from None
+        if not decoded.was_color:
+            raise ApiError("The reference photo has no colour to copy; send a colour photo.", 400)
+        return decoded.rgb
+    value = request.form.get("reference", AUTO_REFERENCE).strip() or AUTO_REFERENCE
+    if value == AUTO_REFERENCE:
+        return AUTO_REFERENCE
+    names = [photo.name for photo in gallery()]
+    if value not in names:
+        raise ReferenceImageError(
+            f"There is no reference photo called '{value[:60]}' in the gallery. Send 'auto', a gallery name "
+            f"({', '.join(names)}) or a colour photo file."
+        )
+    return value
+
+
+def _read_limited(stream, what: str) -> bytes:
+    data = stream.read(settings.MAX_UPLOAD_BYTES + 1)
+    if len(data) > settings.MAX_UPLOAD_BYTES:
+        raise ApiError(f"The {what} is larger than the limit of {settings.MAX_UPLOAD_BYTES / 1e6:.0f} MB.", 413)
+    return data
+
+
+def _too_large_message() -> str:
+    return f"The request is too large: each photo may be at most {settings.MAX_UPLOAD_BYTES / 1e6:.0f} MB."
+
+
+def register_api(server: Flask) -> None:
+    """Add the /api routes to the app's Flask server."""
+    server.register_blueprint(api)

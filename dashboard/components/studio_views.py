@@ -1,0 +1,163 @@
+"""How the comparison studio looks: the queue, one card per photo (original, then a column per model), the per-row
+reference controls and the before/after viewer. Built from `dashboard.studio` snapshots; images are URLs.
+"""
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from colorizers.references import GalleryPhoto
+
+from ..jobs import AUTO_REFERENCE, OWN_REFERENCE
+from ..studio import DONE, ERROR, QUEUED, WORKING, CellView, RowView, Studio
+from ..urls import studio_display_url, studio_download_url, studio_original_url
+from .result_views import COLOUR_UPLOAD_NOTE
+from .upload_area import ACCEPTED_TYPES
+
+STATUS_WORDS = {QUEUED: "queued", WORKING: "working", DONE: "done", ERROR: "error"}
+STATUS_COLOURS = {QUEUED: "secondary", WORKING: "primary", DONE: "success", ERROR: "danger"}
+
+
+def status_badge(status: str) -> dbc.Badge:
+    return dbc.Badge(STATUS_WORDS.get(status, status), color=STATUS_COLOURS.get(status, "secondary"),
+                     class_name=f"status-badge status-{status}")
+
+
+def queue_list(rows: tuple[RowView, ...]) -> html.Div | html.Ol:
+    """Every file of the session with its state and how many models have finished."""
+    if not rows:
+        return html.Div()
+    items = []
+    for row in rows:
+        finished = sum(cell.status in (DONE, ERROR) for cell in row.cells)
+        total = len(row.cells)
+        progress = 100 if row.status in (DONE, ERROR) else int(100 * finished / max(total, 1))
+        items.append(html.Li(
+            [
+                html.Span(row.filename, className="queue-name text-truncate"),
+                status_badge(row.status),
+                dbc.Progress(value=progress, class_name="queue-progress", color=STATUS_COLOURS.get(row.status),
+                             striped=row.status == WORKING, animated=row.status == WORKING),
+                html.Small(f"{finished}/{total} models" if total else (row.error or ""),
+                           className="queue-detail text-body-secondary text-truncate"),
+            ],
+            className=f"queue-item queue-{row.status}",
+            **{"data-row": row.row_id},
+        ))
+    return html.Ol(items, className="queue-list list-unstyled mb-0")
+
+
+def row_card(row: RowView, session_id: str, strength: int, studio: Studio, photos: list[GalleryPhoto]) -> html.Div:
+    """A photo's card: a header with its state, then the original and one column per model (stacked on phones)."""
+    header = dbc.CardHeader(
+        [html.Span(row.filename, className="fw-semibold text-truncate"), status_badge(row.status)],
+        class_name="d-flex justify-content-between align-items-center gap-2",
+    )
+    if row.status == ERROR:
+        body = [dbc.Alert([html.Strong(row.filename), ": ", row.error or "The file could not be read."],
+                          color="danger", class_name="file-alert row-error mb-0")]
+    else:
+        columns = [dbc.Col(_original_panel(row, session_id), xs=12, sm=6, lg=True)]
+        columns += [dbc.Col(_cell_panel(row, cell, session_id, strength, studio, photos), xs=12, sm=6, lg=True)
+                    for cell in row.cells]
+        body = []
+        if row.was_color:
+            body.append(dbc.Alert(COLOUR_UPLOAD_NOTE, color="info", class_name="colour-note py-2 small"))
+        body.append(dbc.Row(columns, class_name="g-3 compare-row"))
+    return html.Div(
+        dbc.Card([header, dbc.CardBody(body)], class_name="photo-card mb-4 shadow-sm"),
+        className=f"studio-row row-{row.status}", **{"data-row": row.row_id},
+    )
+
+
+def _original_panel(row: RowView, session_id: str) -> html.Figure:
+    caption = []
+    if row.size:
+        caption.append(html.Div(f"{row.size[1]} × {row.size[0]} px", className="small text-body-secondary"))
+    picture = (html.Img(src=studio_original_url(session_id, row.row_id), alt=f"Original: {row.filename}",
+                        className="result-image img-fluid rounded")
+               if row.size else _placeholder(row.status))
+    heading = html.Div(html.Span("Original", className="panel-title"), className="panel-heading")
+    return html.Figure([heading, picture, html.Figcaption(caption)], className="image-panel studio-cell mb-2")
+
+
+def _placeholder(status: str) -> html.Div:
+    words = "Waiting in the queue…" if status == QUEUED else "Working…"
+    return html.Div([dbc.Spinner(size="sm", color="secondary") if status == WORKING else None, html.Span(words)],
+                    className="result-placeholder rounded")
+
+
+def _cell_panel(row: RowView, cell: CellView, session_id: str, strength: int, studio: Studio,
+                photos: list[GalleryPhoto]) -> html.Div:
+    heading = html.Div([html.Span(cell.model_title, className="panel-title"), " ", status_badge(cell.status)],
+                       className="panel-heading")
+    children: list = [heading]
+    if cell.status == ERROR:
+        children.append(dbc.Alert(cell.error or "No result.", color="danger", class_name="file-alert cell-error"))
+    elif cell.status == DONE and cell.result_id:
+        render = studio.display_render(session_id, cell.result_id, strength)
+        children.append(html.Button(
+            html.Img(src=studio_display_url(session_id, cell.result_id, strength),
+                     alt=f"{cell.model_title} result for {row.filename}", className="result-image img-fluid rounded"),
+            id={"type": "result-open", "row": row.row_id, "result": cell.result_id},
+            className="result-open", title="Compare before and after", n_clicks=0,
+        ))
+        details = [html.Span(f"Took {cell.seconds:.2f} s", className="result-seconds")]
+        if render is not None:
+            details.append(html.Span(f"Colourfulness {render.colourfulness:.1f}", className="result-colourfulness",
+                                     title="Hasler and Suesstrunk (2003): 0 is gray, about 33 moderately, "
+                                           "59 quite colourful"))
+        children.append(html.Div(details, className="result-figures small text-body-secondary"))
+        if cell.reference_title:
+            how = "suggested for you" if cell.reference_suggested else "chosen"
+            children.append(html.Div(["Reference: ", html.Strong(cell.reference_title, className="reference-used"),
+                                      f" ({how})"], className="small text-body-secondary"))
+        children.append(html.A("Download PNG", href=studio_download_url(session_id, cell.result_id, strength),
+                               download=cell.filename, className="btn btn-sm btn-outline-primary mt-2 result-download",
+                               role="button"))
+    else:
+        children.append(_placeholder(cell.status))
+    if cell.uses_reference:
+        children.append(reference_controls(row, photos))
+    return html.Div(children, className=f"image-panel studio-cell cell-{cell.model_name} mb-2")
+
+
+def reference_controls(row: RowView, photos: list[GalleryPhoto]) -> html.Div:
+    """This row's reference: suggested, a gallery photo, or the user's own (uploaded here)."""
+    options = [{"label": "Suggest for me", "value": AUTO_REFERENCE}]
+    options += [{"label": photo.title, "value": photo.name} for photo in photos]
+    options.append({"label": "My own photo" if row.has_own_reference else "My own (upload below)",
+                    "value": OWN_REFERENCE, "disabled": not row.has_own_reference})
+    return html.Div(
+        [
+            dbc.Label("Reference", html_for=f"reference-{row.row_id}", class_name="small mb-1"),
+            dbc.Select(id={"type": "row-reference", "row": row.row_id}, options=options, value=row.reference_choice,
+                       size="sm", class_name="row-reference"),
+            dcc.Upload(
+                id={"type": "row-own-reference", "row": row.row_id},
+                accept=ACCEPTED_TYPES,
+                multiple=False,
+                className="upload-zone upload-zone-small mt-2",
+                className_active="upload-zone upload-zone-small upload-zone-active",
+                children=html.Small(["Use my own reference: drop or ", html.Span("browse", className="link-primary")]),
+            ),
+        ],
+        className="reference-controls mt-2",
+    )
+
+
+def viewer_body() -> html.Div:
+    """The before/after view: the result over the original, clipped at the reveal slider's position (the images'
+    sources are set when a result is opened)."""
+    frame = html.Div(
+        [
+            html.Img(id="compare-reveal-before", alt="Before: the original", className="reveal-before"),
+            html.Img(id="compare-reveal-after", alt="After: the result", className="reveal-after",
+                     style={"clipPath": "inset(0 0 0 50%)"}),
+            html.Div(id="compare-reveal-handle", className="reveal-handle", style={"left": "50%"}),
+            html.Span("Before", className="reveal-label reveal-label-before"),
+            html.Span("After", className="reveal-label reveal-label-after"),
+        ],
+        className="reveal-frame",
+    )
+    return html.Div(frame, className="reveal")

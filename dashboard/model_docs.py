@@ -1,0 +1,195 @@
+"""What the Models page says about each model: how it works, its training data, its validation scores (read from
+`weights/evaluation/metrics.json`, written by `colorizers.evaluation`), the model card's sections and its weaknesses.
+
+Everything read from disk is optional: a missing or unreadable file gives None, and the page says "not yet
+evaluated". The prose is written from the module docstrings of colorizers/welsh.py, cnn.py and cgan.py.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from colorizers import settings
+
+logger = logging.getLogger(__name__)
+
+EVALUATION_DIR_NAME = "evaluation"
+MODEL_CARD_NAME = "MODEL_CARD.md"
+MANIFEST_PATH = settings.REPO_ROOT / "datasets" / "manifest.csv"
+# colorizers.evaluation names the Welsh row "welsh-auto" (the reference chosen automatically).
+_METRIC_ROWS = {"welsh": "welsh-auto"}
+BASELINE_ROW = "gray"
+METRIC_COLUMNS = (
+    ("psnr", "PSNR dB", "{:.2f}"),
+    ("ssim", "SSIM", "{:.4f}"),
+    ("colourfulness", "CF", "{:.1f}"),
+    ("colourfulness_gap", "ΔCF", "{:.1f}"),
+    ("seconds", "s/photo", "{:.3f}"),
+)
+
+
+@dataclass(frozen=True)
+class ModelNotes:
+    """Hand-written text about one model. diagram: the stages of its block diagram, left to right."""
+
+    how_it_works: tuple[str, str]
+    diagram: tuple[str, ...]
+    training_data: str
+    weaknesses: tuple[str, ...]
+
+
+NOTES: dict[str, ModelNotes] = {
+    "welsh": ModelNotes(
+        how_it_works=(
+            "Welsh transfer (Welsh, Ashikhmin and Mueller 2002) copies colour from a reference photo instead of "
+            "learning it. The reference's lightness is first remapped to the target's mean and spread, then about "
+            "200 samples are taken from it on a jittered grid. Every pixel of your photo is described by two "
+            "numbers, its lightness and the standard deviation of lightness in the 5x5 window around it (a "
+            "measure of texture), and takes the colour (a/b) of the nearest sample. Your photo keeps its own "
+            "lightness, so detail and size are untouched.",
+            "Nothing loops over pixels in Python: a photo's lightness takes few distinct values, so the exact "
+            "nearest-sample search is done once per distinct lightness, giving a look-up table, and only the few "
+            "pixels near a break point are decided one by one. When you do not choose a reference, the site "
+            "suggests the gallery photo whose lightness histogram, texture and coarse layout are most alike yours.",
+        ),
+        diagram=("Your photo: lightness L", "L and local texture (5x5 std)", "Nearest of ~200 reference samples",
+                 "Copy a/b", "Merge with your L"),
+        training_data="No training. It needs a colour reference: a photo from the reference gallery (openly "
+                      "licensed photos from Debian packages), one you upload, or one suggested automatically.",
+        weaknesses=(
+            "Only as good as the reference: a beach reference puts sand colours on a snowfield.",
+            "Matches brightness and texture, not objects: a face and a wall of the same brightness get the "
+            "same colour.",
+            "Colours can be patchy where the texture changes quickly.",
+        ),
+    ),
+    "cnn": ModelNotes(
+        how_it_works=(
+            "The fusion CNN looks at the photo's lightness resized to 224x224 through MobileNetV2, an image "
+            "classifier pretrained on ImageNet, shown the gray photo as three equal channels. A mid-level 28x28 "
+            "feature map (what is where) is fused with a vector pooled from the top of the encoder (what kind of "
+            "scene this is), as Iizuka et al. did, so that a beach is coloured like a beach everywhere.",
+            "A Zhang-style decoder then predicts, for each point of a 56x56 grid, a probability distribution over "
+            "quantised a/b colour bins; the annealed mean of that distribution gives vivid but plausible a/b. The "
+            "chroma is upsampled to your photo's full size and merged with its own lightness.",
+        ),
+        diagram=("Lightness 224x224", "MobileNetV2 encoder (ImageNet, frozen)", "Fusion: 28x28 map + scene vector",
+                 "Decoder: a/b bins at 56x56", "Annealed mean, merge with your L"),
+        training_data="",
+        weaknesses=(
+            "Trained on a few hundred photos: objects it has rarely seen come out brownish or gray.",
+            "Chroma is predicted at 56x56 and upsampled, so small objects can bleed colour into their surroundings.",
+            "Cautious: it prefers muted, average colours when unsure.",
+        ),
+    ),
+    "cgan": ModelNotes(
+        how_it_works=(
+            "The pix2pix conditional GAN (Isola et al. 2017) has a U-Net generator: 4x4 stride-2 convolutions "
+            "halve the lightness down to 1x1, transposed convolutions bring it back up, and each level is joined "
+            "to its mirror by a skip connection so that fine detail is not lost. It outputs a/b through tanh, "
+            "scaled to the Lab range; the result always keeps your photo's own lightness.",
+            "During training a second network, the 70x70 PatchGAN discriminator, looks at (lightness, colour) "
+            "patches and tells real from generated ones; the generator learns to fool it as well as to stay close "
+            "to the true colours (an L1 loss). The adversarial part pushes it towards livelier colour than a plain "
+            "regression would give.",
+        ),
+        diagram=("Lightness, scaled to [-1, 1]", "U-Net encoder (down to 1x1)", "U-Net decoder + skip connections",
+                 "tanh → a/b", "Merge with your L"),
+        training_data="",
+        weaknesses=(
+            "Can invent colour: confident but wrong hues, or blotches, especially on unusual scenes.",
+            "GAN training is unstable; the shipped snapshot is the one that scored best on validation.",
+            "Trained on a few hundred photos, so its palette is limited to what they show.",
+        ),
+    ),
+}
+
+GENERIC_NOTES = ModelNotes(
+    how_it_works=("", ""), diagram=(), training_data="", weaknesses=(),
+)
+
+
+def notes_for(name: str) -> ModelNotes:
+    return NOTES.get(name, GENERIC_NOTES)
+
+
+def evaluation_dir() -> Path:
+    return Path(settings.WEIGHTS_DIR) / EVALUATION_DIR_NAME
+
+
+def load_metrics(path: Path | None = None) -> dict | None:
+    """The evaluation's metrics.json as a dict, or None when missing or unreadable (logged)."""
+    path = path or evaluation_dir() / "metrics.json"
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        logger.warning("Could not read %s", path, exc_info=True)
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("models"), dict) else None
+
+
+def metrics_row(metrics: dict | None, model_name: str) -> dict | None:
+    """The model's row of metrics.json ({"skipped": ..., "mean": {...}}), or None when it was not evaluated."""
+    if not metrics:
+        return None
+    row = metrics["models"].get(_METRIC_ROWS.get(model_name, model_name))
+    return row if isinstance(row, dict) else None
+
+
+def format_metric(value: object, pattern: str) -> str:
+    """A number as the table shows it; "–" for null, NaN or anything else."""
+    if isinstance(value, (int, float)) and math.isfinite(value):
+        return pattern.format(value)
+    return "–"
+
+
+def contact_sheet_path() -> Path | None:
+    path = evaluation_dir() / "contact_sheet.png"
+    return path if path.is_file() else None
+
+
+def model_card_sections(model_name: str, title: str, path: Path | None = None) -> list[tuple[str, str]]:
+    """(heading, Markdown body) of the model card's sections (## or ###) whose heading names the model."""
+    path = path or Path(settings.WEIGHTS_DIR) / MODEL_CARD_NAME
+    if not path.is_file():
+        return []
+    try:
+        text = path.read_text()
+    except OSError:
+        return []
+    sections = []
+    parts = re.split(r"^(#{2,3} .+)$", text, flags=re.MULTILINE)
+    pattern = re.compile(rf"\b({re.escape(model_name)}|{re.escape(title)})\b", re.IGNORECASE)
+    for heading, body in zip(parts[1::2], parts[2::2]):
+        heading_text = heading.lstrip("#").strip()
+        if pattern.search(heading_text) and body.strip():
+            sections.append((heading_text, body.strip()))
+    return sections
+
+
+@dataclass(frozen=True)
+class TrainingSummary:
+    train: int
+    validation: int
+    sources: tuple[tuple[str, int], ...]  # (package, photos) most first
+    licences: tuple[str, ...]
+
+
+def training_summary(path: Path = MANIFEST_PATH) -> TrainingSummary | None:
+    """Counts from datasets/manifest.csv (split train / val), or None when it is missing."""
+    if not path.is_file():
+        return None
+    with open(path, newline="") as handle:
+        rows = [row for row in csv.DictReader(handle) if row.get("split") in ("train", "val")]
+    splits = Counter(row["split"] for row in rows)
+    sources = Counter(row.get("source_package", "") for row in rows)
+    licences = sorted({row.get("licence", "").replace(" (package default)", "") for row in rows} - {""})
+    return TrainingSummary(splits["train"], splits["val"], tuple(sources.most_common()), tuple(licences))

@@ -1,0 +1,65 @@
+"""Legacy photos: sample grayscale photos; one click colours a photo with every model (as a row on Compare)."""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import html
+
+from dashboard.legacy import legacy_photos
+from dashboard.urls import legacy_photo_url
+
+dash.register_page(
+    __name__,
+    path="/legacy",
+    name="Legacy photos",
+    order=1,
+    description="Sample black-and-white photos to try: one click colours a photo with every model.",
+)
+
+
+def _card(photo) -> dbc.Col:
+    kind = "Genuine old photo" if photo.genuine_old_photo else "Modern photo, turned grayscale"
+    source = " ".join(part for part in (photo.source_package, photo.source_version) if part)
+    return dbc.Col(
+        dbc.Card(
+            [
+                html.Img(src=legacy_photo_url(photo.file), alt=photo.title, className="card-img-top legacy-image"),
+                dbc.CardBody(
+                    [
+                        html.H2(photo.title, className="h6 mb-1"),
+                        dbc.Badge(kind, color="light", text_color="dark", class_name="mb-2 legacy-kind"),
+                        html.Div(f"From {source}; licence {photo.licence}.",
+                                 className="small text-body-secondary mb-2 legacy-source"),
+                        dbc.Button("Colour with all models", href=f"/compare?legacy={quote(photo.name)}",
+                                   color="primary", size="sm", class_name="legacy-open",
+                                   id=f"legacy-open-{photo.name}"),
+                    ]
+                ),
+            ],
+            class_name="h-100 shadow-sm legacy-card",
+        ),
+        xs=12, sm=6, lg=3,
+    )
+
+
+def layout(**_query: str) -> html.Div:
+    photos = legacy_photos()
+    genuine = any(photo.genuine_old_photo for photo in photos)
+    note = (
+        "Some of these are genuinely old photographs."
+        if genuine
+        else "We found no genuinely old, openly licensed photographs in the packages we draw from, so these are "
+             "modern photos from our reference gallery turned grayscale: you can judge each model against colours "
+             "that really were there. Their colour originals are never suggested as Welsh references."
+    )
+    return html.Div(
+        [
+            html.H1("Legacy photos", className="h3"),
+            html.P(["Pick a photo: it opens on the Compare page, coloured by every model. ", note],
+                   className="text-body-secondary"),
+            dbc.Row([_card(photo) for photo in photos], class_name="g-3 legacy-gallery")
+            if photos else dbc.Alert("No legacy photos are installed (assets/legacy/manifest.json).", color="info"),
+        ]
+    )

@@ -1,0 +1,138 @@
+"""Models: one section per model in the registry: how it works, a block diagram, training data, validation
+scores and the contact sheet (from weights/evaluation, when the evaluation has run), known weaknesses."""
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from colorizers.registry import MODELS, ModelInfo
+from colorizers.references import gallery
+from dashboard import model_docs
+from dashboard.urls import contact_sheet_url
+
+dash.register_page(
+    __name__,
+    path="/models",
+    name="Models",
+    order=3,
+    description="How each model works, what it was trained on, how it scores on held-out photos, where it fails.",
+)
+
+NOT_EVALUATED = ("Not yet evaluated: the scores appear here once the evaluation (make evaluate) has written "
+                 "weights/evaluation.")
+
+
+def diagram(stages: tuple[str, ...], name: str) -> html.Div:
+    """A left-to-right block diagram (wraps into a column on phones)."""
+    items = []
+    for index, stage in enumerate(stages):
+        if index:
+            items.append(html.Div("→", className="diagram-arrow", **{"aria-hidden": "true"}))
+        items.append(html.Div(stage, className="diagram-block"))
+    return html.Div(items, className="model-diagram", role="img",
+                    **{"aria-label": f"Block diagram of {name}: " + ", then ".join(stages)})
+
+
+def metrics_table(info: ModelInfo, metrics: dict | None) -> html.Div:
+    row = model_docs.metrics_row(metrics, info.name)
+    if row is None:
+        return html.P(NOT_EVALUATED, className="text-body-secondary not-evaluated")
+    if row.get("skipped"):
+        return html.P(f"Not evaluated: {row['skipped']}.", className="text-body-secondary not-evaluated")
+    baseline = model_docs.metrics_row(metrics, model_docs.BASELINE_ROW)
+    header = html.Thead(html.Tr([html.Th("")] + [html.Th(label, className="text-end")
+                                                 for _, label, _ in model_docs.METRIC_COLUMNS]))
+    body_rows = [(info.title, row)]
+    if baseline and not baseline.get("skipped"):
+        body_rows.append(("Gray (no colour) baseline", baseline))
+    body = html.Tbody([
+        html.Tr([html.Th(label, scope="row")] + [
+            html.Td(model_docs.format_metric(values.get("mean", {}).get(key), pattern), className="text-end")
+            for key, _, pattern in model_docs.METRIC_COLUMNS])
+        for label, values in body_rows
+    ])
+    photos = len(metrics.get("photos", []))
+    truth = (metrics.get("truth") or {}).get("mean_colourfulness")
+    caption = (f"{photos} held-out validation photos"
+               + (f", long side at most {metrics['max_side']} px" if metrics.get("max_side") else "")
+               + f". True photos' mean CF: {model_docs.format_metric(truth, '{:.1f}')}. PSNR and SSIM against the "
+               "colour original (higher is closer); CF = colourfulness; ΔCF = distance from the truth's CF.")
+    return html.Div([
+        dbc.Table([header, body], size="sm", bordered=False, striped=True, responsive=True,
+                  class_name="metrics-table mb-1"),
+        html.Small(caption, className="text-body-secondary"),
+    ])
+
+
+def training_data(info: ModelInfo) -> html.P:
+    notes = model_docs.notes_for(info.name)
+    if notes.training_data:
+        text = notes.training_data
+        if info.uses_reference:
+            text += f" The gallery has {len(gallery())} photos."
+        return html.P(text)
+    summary = model_docs.training_summary()
+    if summary is None:
+        return html.P("The training photos are listed in datasets/manifest.csv (not found here).")
+    sources = ", ".join(f"{package} ({count})" for package, count in summary.sources)
+    return html.P(
+        f"{summary.train} training and {summary.validation} validation photos, all openly licensed, taken from "
+        f"Debian packages: {sources}. Licences: {', '.join(summary.licences)}. Every photo, its source and licence "
+        "are listed in datasets/manifest.csv.")
+
+
+def model_section(info: ModelInfo, metrics: dict | None) -> html.Section:
+    notes = model_docs.notes_for(info.name)
+    available = info.is_available
+    children = [
+        html.Div([
+            html.H2(info.title, className="h4 mb-0"),
+            dbc.Badge("available" if available else "weights not installed yet",
+                      color="success" if available else "secondary", class_name="ms-2"),
+        ], className="d-flex align-items-center flex-wrap gap-1 mb-2"),
+        html.P(info.summary, className="lead fs-6"),
+        html.H3("How it works", className="h6"),
+    ]
+    children += [html.P(paragraph) for paragraph in notes.how_it_works if paragraph]
+    if notes.diagram:
+        children.append(diagram(notes.diagram, info.title))
+    children += [html.H3("Training data", className="h6 mt-3"), training_data(info),
+                 html.H3("Validation", className="h6"), metrics_table(info, metrics)]
+    if notes.weaknesses:
+        children += [html.H3("Known weaknesses", className="h6 mt-3"),
+                     html.Ul([html.Li(text) for text in notes.weaknesses])]
+    for heading, body in model_docs.model_card_sections(info.name, info.title):
+        children += [html.H3(f"Model card: {heading}", className="h6 mt-3"),
+                     dcc.Markdown(body, className="model-card-text small")]
+    return html.Section(dbc.Card(dbc.CardBody(children), class_name="shadow-sm"),
+                        id=f"model-{info.name}", className="model-section mb-4")
+
+
+def contact_sheet_section() -> html.Section:
+    if model_docs.contact_sheet_path() is None:
+        body = html.P("Not yet evaluated: the contact sheet appears here once the evaluation (make evaluate) "
+                      "has run.", className="text-body-secondary not-evaluated")
+    else:
+        image = html.Img(src=contact_sheet_url(), alt="Contact sheet: validation photos, gray, each model, and the "
+                         "truth", className="img-fluid rounded contact-sheet")
+        body = html.A(image, href=contact_sheet_url(), target="_blank")
+    return html.Section([html.H2("Contact sheet", className="h4"),
+                         html.P("The first validation photos as each model coloured them, beside the truth.",
+                                className="text-body-secondary"), body], className="mb-4", id="contact-sheet")
+
+
+def layout(**_query: str) -> html.Div:
+    """Read per visit, so a new evaluation shows without a restart."""
+    metrics = model_docs.load_metrics()
+    return html.Div(
+        [
+            html.H1("The models", className="h3"),
+            html.P("Every model predicts only colour (chroma); your photo keeps its own lightness and size.",
+                   className="text-body-secondary"),
+            html.Nav([dbc.Button(info.title, href=f"#model-{info.name}", color="link", size="sm")
+                      for info in MODELS.values()], className="mb-3 model-nav"),
+            *[model_section(info, metrics) for info in MODELS.values()],
+            contact_sheet_section(),
+        ]
+    )

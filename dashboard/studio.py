@@ -1,0 +1,606 @@
+"""The comparison studio without Dash: per-session photo rows, a job queue a worker thread works through, and
+results re-merged at any colour strength without running a model again.
+
+A browser session (its id from `dashboard.session`) owns rows, one per photo. Each row keeps the photo's lightness
+and, per model, a cell: queued, working, done (with its `Colorization`) or error. Uploads only add rows and
+tasks; one worker thread per process colours them one photo at a time, in order (a thread, never a process: a
+process forked after a model was loaded hangs), and pages poll `view()` to show progress.
+
+Strength: every result keeps its `Colorization` (full-resolution lightness shared by the row's models, chroma at the
+model's size) and a display-size copy of it. `display_render` re-merges the display copy at a strength with
+`Colorization.at_strength` (a few milliseconds) and caches the JPEG and its colourfulness per strength;
+`download_png` and `zip_png` re-merge at full resolution on request.
+
+Memory: sessions not used for `ttl_seconds` are dropped, and when the rows of all sessions pass `max_bytes` the
+least recently used sessions go first. Everything is per process: serve with one worker process (and threads) or
+sticky sessions.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from colorizers import ColorizerError, Colorization, colorize, decode_image, model_info
+from colorizers.color import resize_plane
+from colorizers.metrics import colourfulness
+from colorizers.references import gallery, suggest_references
+
+from . import settings
+from .archive import zip_bytes
+from .imaging import download_name, jpeg_bytes, png_bytes, thumbnail
+from .jobs import AUTO_REFERENCE, OWN_REFERENCE, friendly_message, reference_title
+from .uploads import UploadedFile
+
+logger = logging.getLogger(__name__)
+
+QUEUED, WORKING, DONE, ERROR = "queued", "working", "done", "error"
+DEFAULT_STRENGTH = 100  # percent
+MAX_STRENGTH = 150
+RENDERS_PER_RESULT = 6  # display renders (strengths) cached per result
+EXPIRED_MESSAGE = "This photo has expired from the server; please upload it again."
+
+
+class StudioError(ColorizerError):
+    """A request about a row or result that the user can act on (the message is written for them)."""
+
+
+@dataclass(frozen=True)
+class Render:
+    """A result at one strength, display size: JPEG bytes and the Hasler-Suesstrunk colourfulness of that image."""
+
+    jpeg: bytes
+    colourfulness: float
+
+
+@dataclass
+class KeptResult:
+    """One model's result for one row. `colorization` is full resolution (its `rgb` is dropped to save memory:
+    `at_strength` makes it again); `display` is the same chroma over display-size lightness."""
+
+    result_id: str
+    model_name: str
+    colorization: Colorization
+    display: Colorization
+    filename: str
+    reference_name: str | None = None
+    reference_suggested: bool = False
+    renders: OrderedDict[int, Render] = field(default_factory=OrderedDict)
+
+
+@dataclass
+class Cell:
+    model_name: str
+    status: str = QUEUED
+    result: KeptResult | None = None
+    error: str | None = None
+
+
+@dataclass
+class Row:
+    row_id: str
+    filename: str
+    model_names: list[str]
+    status: str = QUEUED
+    error: str | None = None
+    data: bytes | None = None  # the upload, until the worker decodes it
+    lightness: np.ndarray | None = None  # float32 (H, W) in [0, 100], full resolution
+    display_lightness: np.ndarray | None = None
+    original_jpeg: bytes = b""
+    was_color: bool = False
+    source: str | None = None  # the legacy photo's name, for rows opened from the legacy gallery
+    exclude_reference: str | None = None  # a gallery photo never to suggest (the legacy photo's own original)
+    reference_choice: str = AUTO_REFERENCE
+    own_reference: np.ndarray | None = None
+    cells: dict[str, Cell] = field(default_factory=dict)
+
+    @property
+    def nbytes(self) -> int:
+        arrays = [self.lightness, self.display_lightness, self.own_reference]
+        total = sum(int(array.nbytes) for array in arrays if array is not None)
+        total += len(self.data or b"") + len(self.original_jpeg)
+        for cell in self.cells.values():
+            if cell.result is not None:
+                total += int(cell.result.colorization.chroma.nbytes) + int(cell.result.display.rgb.nbytes)
+                total += sum(len(render.jpeg) for render in cell.result.renders.values())
+        return total
+
+
+@dataclass
+class Session:
+    rows: OrderedDict[str, Row] = field(default_factory=OrderedDict)
+    version: int = 0
+    strength: int = DEFAULT_STRENGTH
+    last_used: float = 0.0
+
+
+# --- What pages see: immutable snapshots ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CellView:
+    model_name: str
+    model_title: str
+    uses_reference: bool
+    status: str
+    result_id: str | None = None
+    seconds: float | None = None
+    filename: str | None = None
+    reference_name: str | None = None
+    reference_title: str | None = None
+    reference_suggested: bool = False
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class RowView:
+    row_id: str
+    filename: str
+    status: str
+    error: str | None
+    was_color: bool
+    size: tuple[int, int] | None  # (height, width)
+    reference_choice: str
+    has_own_reference: bool
+    cells: tuple[CellView, ...]
+
+
+@dataclass(frozen=True)
+class SessionView:
+    version: int
+    strength: int
+    rows: tuple[RowView, ...]
+
+    @property
+    def pending(self) -> bool:
+        """True while any row or cell is queued or being worked on."""
+        return any(row.status in (QUEUED, WORKING) or any(cell.status in (QUEUED, WORKING) for cell in row.cells)
+                   for row in self.rows)
+
+
+@dataclass(frozen=True)
+class Task:
+    """Work for the worker: decode the row if needed, then colour it with `model_names`."""
+
+    session_id: str
+    row_id: str
+    model_names: tuple[str, ...]
+
+
+def checked_strength(percent: object) -> int:
+    """A strength in whole percent, 0 to MAX_STRENGTH; StudioError otherwise."""
+    try:
+        value = float(percent)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise StudioError("The strength must be a number of percent.") from None
+    if not 0 <= value <= MAX_STRENGTH:
+        raise StudioError(f"The strength must be between 0 and {MAX_STRENGTH}%.")
+    return int(round(value))
+
+
+class Studio:
+    """Rows, results and the job queue of every browser session in this process (thread-safe)."""
+
+    def __init__(
+        self,
+        max_bytes: int,
+        ttl_seconds: float,
+        display_long_side: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        autostart: bool = True,
+    ) -> None:
+        self.max_bytes = max_bytes
+        self.ttl_seconds = ttl_seconds
+        self.display_long_side = display_long_side or settings.DISPLAY_LONG_SIDE
+        self._clock = clock
+        self._autostart = autostart
+        self._sessions: OrderedDict[str, Session] = OrderedDict()  # least recently used first
+        self._lock = threading.RLock()
+        self._tasks: queue.Queue[Task] = queue.Queue()
+        self._worker: threading.Thread | None = None
+
+    # --- Adding work --------------------------------------------------------------------------------------------
+
+    def add_uploads(self, session_id: str, files: list[UploadedFile], model_names: list[str]) -> list[str]:
+        """A queued row per file (a file that could not be read gets an error row at once); returns the row ids."""
+        row_ids = []
+        for file in files:
+            row = self._new_row(file.filename, model_names)
+            if file.data is None:
+                row.status, row.error = ERROR, file.error or "The file could not be read."
+                row.cells = {}
+            else:
+                row.data = file.data
+            row_ids.append(self._add_row(session_id, row, queue_it=file.data is not None))
+        return row_ids
+
+    def add_photo(
+        self, session_id: str, filename: str, data: bytes, model_names: list[str], source: str | None = None,
+        exclude_reference: str | None = None,
+    ) -> str:
+        """A queued row for an image file's bytes (e.g. a legacy photo); `source` names where it came from."""
+        row = self._new_row(filename, model_names)
+        row.data, row.source, row.exclude_reference = data, source, exclude_reference
+        return self._add_row(session_id, row)
+
+    def has_source(self, session_id: str, source: str) -> bool:
+        """True when the session already has a row opened from `source`."""
+        with self._lock:
+            session = self._session(session_id, create=False)
+            return session is not None and any(row.source == source for row in session.rows.values())
+
+    def set_reference(self, session_id: str, row_id: str, choice: str) -> None:
+        """Colour the row again with its reference-based models, from `choice` (AUTO_REFERENCE, a gallery name or
+        OWN_REFERENCE once the row has one). StudioError for an unknown choice or a missing row."""
+        names = {photo.name for photo in gallery()}
+        if choice not in names and choice != AUTO_REFERENCE and choice != OWN_REFERENCE:
+            raise StudioError(f"There is no reference photo called '{choice}' in the gallery.")
+        with self._lock:
+            row = self._row(session_id, row_id)
+            if choice == OWN_REFERENCE and row.own_reference is None:
+                raise StudioError("Upload your own reference photo for this row first.")
+            row.reference_choice = choice
+        self._requeue_reference_models(session_id, row_id)
+
+    def set_own_reference(self, session_id: str, row_id: str, file: UploadedFile) -> None:
+        """Use the user's colour photo as this row's reference and colour the row's reference models again."""
+        if file.data is None:
+            raise StudioError(file.error or "The reference file could not be read.")
+        decoded = decode_image(file.data)
+        if not decoded.was_color:
+            raise StudioError("This photo has no colour to copy; choose a colour photo as the reference.")
+        reference = np.asarray(thumbnail(decoded.rgb, 1024))  # plenty for sampling colours; bounded memory
+        with self._lock:
+            row = self._row(session_id, row_id)
+            row.own_reference, row.reference_choice = reference, OWN_REFERENCE
+        self._requeue_reference_models(session_id, row_id)
+
+    def set_strength(self, session_id: str, percent: object) -> int:
+        """Remember the session's strength (what the zip uses by default); returns it as whole percent."""
+        strength = checked_strength(percent)
+        with self._lock:
+            self._session(session_id).strength = strength
+        return strength
+
+    def _requeue_reference_models(self, session_id: str, row_id: str) -> None:
+        with self._lock:
+            row = self._row(session_id, row_id)
+            if row.status == ERROR:
+                raise StudioError(row.error or "This photo could not be read.")
+            names = tuple(name for name in row.model_names if model_info(name).uses_reference)
+            for name in names:
+                row.cells[name] = Cell(name)
+            if row.status == DONE and names:
+                row.status = WORKING
+            self._touch(session_id)
+        if names:
+            self._submit(Task(session_id, row_id, names))
+
+    def _new_row(self, filename: str, model_names: list[str]) -> Row:
+        return Row(secrets.token_urlsafe(6), filename or "photo", list(model_names),
+                   cells={name: Cell(name) for name in model_names})
+
+    def _add_row(self, session_id: str, row: Row, queue_it: bool = True) -> str:
+        with self._lock:
+            self._session(session_id).rows[row.row_id] = row
+            self._touch(session_id)
+        if queue_it:
+            self._submit(Task(session_id, row.row_id, tuple(row.model_names)))
+        return row.row_id
+
+    # --- The worker ---------------------------------------------------------------------------------------------
+
+    def _submit(self, task: Task) -> None:
+        self._tasks.put(task)
+        if self._autostart:
+            self._ensure_worker()
+
+    def ensure_worker(self) -> None:
+        """Start the worker thread now (the app does this at start; a stopped worker is replaced)."""
+        self._ensure_worker()
+
+    def _ensure_worker(self) -> None:
+        with self._lock:
+            if self._worker is None or not self._worker.is_alive():
+                self._worker = threading.Thread(target=self._work_forever, name="studio-worker", daemon=True)
+                self._worker.start()
+
+    def _work_forever(self) -> None:
+        while True:
+            self.process_next(block=True)
+
+    def process_next(self, block: bool = False) -> bool:
+        """Do one queued task; False when there was none (with block=False). The worker thread calls this."""
+        try:
+            task = self._tasks.get(block=block)
+        except queue.Empty:
+            return False
+        try:
+            self._run(task)
+        except Exception:  # the worker must survive anything
+            logger.exception("Studio task failed")
+        except BaseException:  # the thread itself is being stopped: leave the task to the next worker
+            self._tasks.put(task)
+            raise
+        finally:
+            self._tasks.task_done()
+        return True
+
+    def process_pending(self) -> int:
+        """Do every queued task in this thread (for tests and scripts); returns how many."""
+        count = 0
+        while self.process_next():
+            count += 1
+        return count
+
+    def _run(self, task: Task) -> None:
+        with self._lock:
+            row = self._find_row(task.session_id, task.row_id)
+            if row is None:
+                return  # expired or evicted meanwhile
+            row.status = WORKING
+            data, row.data = row.data, None
+            self._touch(task.session_id)
+        if data is not None and not self._decode(task.session_id, row, data):
+            return
+        if row.lightness is None:  # a worker stopped while decoding it: the upload is gone
+            with self._lock:
+                row.status, row.error, row.cells = ERROR, "This photo was lost; please upload it again.", {}
+                self._touch(task.session_id)
+            return
+        for name in task.model_names:
+            with self._lock:
+                if self._find_row(task.session_id, task.row_id) is None:
+                    return
+                cell = row.cells.setdefault(name, Cell(name))
+                cell.status = WORKING
+                reference = self._reference_for(row, name)
+                self._touch(task.session_id)
+            outcome = self._colorize(row, name, reference)
+            with self._lock:
+                if isinstance(outcome, KeptResult):
+                    row.cells[name] = Cell(name, DONE, outcome)
+                else:
+                    row.cells[name] = Cell(name, ERROR, error=outcome)
+                self._touch(task.session_id)
+        with self._lock:
+            if all(cell.status in (DONE, ERROR) for cell in row.cells.values()):
+                row.status = DONE
+            self._touch(task.session_id)
+            self._evict(keep=task.session_id)
+
+    def _decode(self, session_id: str, row: Row, data: bytes) -> bool:
+        try:
+            decoded = decode_image(data)
+            display_rgb = thumbnail(decoded.rgb, self.display_long_side)
+            display_lightness = resize_plane(decoded.lightness, display_rgb.shape[:2])
+            original_jpeg = jpeg_bytes(display_rgb)
+        except Exception as error:  # per file: the others go on
+            message = friendly_message(error, f"decoding {row.filename!r}")
+            with self._lock:
+                row.status, row.error, row.cells = ERROR, message, {}
+                self._touch(session_id)
+            return False
+        with self._lock:
+            row.lightness, row.display_lightness = decoded.lightness, display_lightness
+            row.original_jpeg, row.was_color = original_jpeg, decoded.was_color
+            self._touch(session_id)
+        return True
+
+    def _reference_for(self, row: Row, model_name: str) -> str | np.ndarray:
+        if not model_info(model_name).uses_reference:
+            return AUTO_REFERENCE
+        if row.reference_choice == OWN_REFERENCE and row.own_reference is not None:
+            return row.own_reference
+        return row.reference_choice
+
+    def _colorize(self, row: Row, model_name: str, reference: str | np.ndarray) -> KeptResult | str:
+        """The model's result for the row, or the message to show in its cell."""
+        try:
+            info = model_info(model_name)
+            suggested = info.uses_reference and isinstance(reference, str) and reference == AUTO_REFERENCE
+            if suggested and row.exclude_reference:
+                reference = self._suggestion_excluding(row.lightness, row.exclude_reference)
+            colorization = colorize(row.lightness, model_name, reference=reference)
+            display = replace(colorization, lightness=row.display_lightness, rgb=np.empty((0, 0, 3), np.uint8))
+            display = replace(display, rgb=display.at_strength(1.0))
+            first_render = Render(jpeg_bytes(display.rgb), colourfulness(display.rgb))  # made here, in the worker
+        except Exception as error:  # per model: the other models and rows go on
+            return friendly_message(error, f"colouring {row.filename!r} with {model_name}")
+        reference_name = None
+        if info.uses_reference:
+            reference_name = OWN_REFERENCE if not isinstance(reference, str) else colorization.details.get("reference")
+        return KeptResult(
+            result_id=secrets.token_urlsafe(9),
+            model_name=model_name,
+            # The full-resolution rgb is made again on request: keep only lightness (shared) and chroma.
+            colorization=replace(colorization, rgb=np.empty((0, 0, 3), np.uint8)),
+            display=display,
+            filename=download_name(row.filename, f"colorized-{model_name}"),
+            reference_name=reference_name,
+            reference_suggested=suggested,
+            renders=OrderedDict([(DEFAULT_STRENGTH, first_render)]),
+        )
+
+    @staticmethod
+    def _suggestion_excluding(lightness: np.ndarray, excluded: str) -> str:
+        """The best suggested gallery reference other than `excluded` (a photo's own colour original would
+        flatter the method)."""
+        ranked = [name for name, _ in suggest_references(lightness, count=len(gallery()))]
+        others = [name for name in ranked if name != excluded]
+        return others[0] if others else AUTO_REFERENCE
+
+    # --- Reading ------------------------------------------------------------------------------------------------
+
+    def view(self, session_id: str) -> SessionView:
+        """An immutable snapshot of the session's rows, for rendering (an empty view for an unknown session)."""
+        with self._lock:
+            session = self._session(session_id, create=False)
+            if session is None:
+                return SessionView(0, DEFAULT_STRENGTH, ())
+            session.last_used = self._clock()
+            rows = tuple(self._row_view(row) for row in session.rows.values())
+            view = SessionView(session.version, session.strength, rows)
+        if view.pending and self._autostart:
+            self._ensure_worker()  # pages poll this: a worker that died is replaced
+        return view
+
+    @staticmethod
+    def _row_view(row: Row) -> RowView:
+        cells = []
+        for name in row.model_names if row.status != ERROR else []:
+            cell = row.cells.get(name, Cell(name))
+            info = model_info(name)
+            result = cell.result
+            cells.append(CellView(
+                model_name=name,
+                model_title=info.title,
+                uses_reference=info.uses_reference,
+                status=cell.status,
+                result_id=result.result_id if result else None,
+                seconds=result.colorization.seconds if result else None,
+                filename=result.filename if result else None,
+                reference_name=result.reference_name if result else None,
+                reference_title=reference_title(result.reference_name) if result and result.reference_name else None,
+                reference_suggested=result.reference_suggested if result else False,
+                error=cell.error,
+            ))
+        size = tuple(row.lightness.shape) if row.lightness is not None else None
+        return RowView(row.row_id, row.filename, row.status, row.error, row.was_color, size,  # type: ignore[arg-type]
+                       row.reference_choice, row.own_reference is not None, tuple(cells))
+
+    def original_jpeg(self, session_id: str, row_id: str) -> bytes | None:
+        """The row's photo at display size (JPEG), or None when unknown or not decoded yet."""
+        with self._lock:
+            row = self._find_row(session_id, row_id)
+            return row.original_jpeg if row is not None and row.original_jpeg else None
+
+    def display_render(self, session_id: str, result_id: str, percent: object) -> Render | None:
+        """The result at `percent` strength, display size (cached per strength); None when unknown."""
+        strength = checked_strength(percent)
+        with self._lock:
+            result = self._find_result(session_id, result_id)
+            if result is None:
+                return None
+            cached = result.renders.get(strength)
+            if cached is not None:
+                result.renders.move_to_end(strength)
+                return cached
+        rgb = result.display.at_strength(strength / 100.0)
+        render = Render(jpeg_bytes(rgb), colourfulness(rgb))
+        with self._lock:
+            result.renders[strength] = render
+            while len(result.renders) > RENDERS_PER_RESULT:
+                result.renders.popitem(last=False)
+        return render
+
+    def download_png(self, session_id: str, result_id: str, percent: object) -> tuple[bytes, str] | None:
+        """(PNG bytes at full resolution and `percent` strength, download file name); None when unknown."""
+        strength = checked_strength(percent)
+        with self._lock:
+            result = self._find_result(session_id, result_id)
+        if result is None:
+            return None
+        return png_bytes(result.colorization.at_strength(strength / 100.0)), result.filename
+
+    def zip_png(self, session_id: str, percent: object | None = None) -> bytes | None:
+        """Every finished result of the session as full-resolution PNGs in one zip, at `percent` (default: the
+        session's strength); None for an unknown session."""
+        with self._lock:
+            session = self._session(session_id, create=False)
+            if session is None:
+                return None
+            strength = session.strength if percent is None else checked_strength(percent)
+            results = [cell.result for row in session.rows.values() for cell in row.cells.values()
+                       if cell.result is not None]
+        return zip_bytes((result.filename, png_bytes(result.colorization.at_strength(strength / 100.0)))
+                         for result in results)
+
+    # --- Bookkeeping (callers hold the lock) ---------------------------------------------------------------------
+
+    def _session(self, session_id: str, create: bool = True) -> Session | None:
+        now = self._clock()
+        self._drop_expired(now)
+        session = self._sessions.get(session_id)
+        if session is None and create:
+            session = self._sessions[session_id] = Session(last_used=now)
+        if session is not None:
+            session.last_used = now
+            self._sessions.move_to_end(session_id)
+        return session
+
+    def _touch(self, session_id: str) -> None:
+        session = self._sessions.get(session_id)
+        if session is not None:
+            session.version += 1
+            session.last_used = self._clock()
+            self._sessions.move_to_end(session_id)
+
+    def _find_row(self, session_id: str, row_id: str) -> Row | None:
+        session = self._session(session_id, create=False)
+        return session.rows.get(row_id) if session is not None else None
+
+    def _row(self, session_id: str, row_id: str) -> Row:
+        row = self._find_row(session_id, row_id)
+        if row is None:
+            raise StudioError(EXPIRED_MESSAGE)
+        return row
+
+    def _find_result(self, session_id: str, result_id: str) -> KeptResult | None:
+        session = self._session(session_id, create=False)
+        if session is None:
+            return None
+        for row in session.rows.values():
+            for cell in row.cells.values():
+                if cell.result is not None and cell.result.result_id == result_id:
+                    return cell.result
+        return None
+
+    def _drop_expired(self, now: float) -> None:
+        expired = [key for key, session in self._sessions.items() if now - session.last_used >= self.ttl_seconds]
+        for key in expired:
+            del self._sessions[key]
+
+    @property
+    def total_bytes(self) -> int:
+        with self._lock:
+            return sum(row.nbytes for session in self._sessions.values() for row in session.rows.values())
+
+    def _evict(self, keep: str) -> None:
+        """Drop the least recently used other sessions, then `keep`'s oldest finished rows, until under budget."""
+        total = self.total_bytes
+        for session_id in [key for key in self._sessions if key != keep]:
+            if total <= self.max_bytes:
+                return
+            total -= sum(row.nbytes for row in self._sessions.pop(session_id).rows.values())
+            logger.info("Dropped session %s to stay under %d bytes", session_id[:6], self.max_bytes)
+        session = self._sessions.get(keep)
+        while session is not None and total > self.max_bytes and len(session.rows) > 1:
+            oldest_id = next(iter(session.rows))
+            if session.rows[oldest_id].status in (QUEUED, WORKING):
+                break
+            total -= session.rows.pop(oldest_id).nbytes
+            session.version += 1
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._sessions)
+
+
+_default_studio: Studio | None = None
+_default_lock = threading.Lock()
+
+
+def default_studio() -> Studio:
+    """The process's studio, sized like the results store (COLORIZER_RESULTS_MAX_BYTES, ..._TTL_SECONDS)."""
+    global _default_studio
+    with _default_lock:
+        if _default_studio is None:
+            _default_studio = Studio(settings.RESULTS_MAX_BYTES, settings.RESULTS_TTL_SECONDS)
+        return _default_studio

@@ -1,0 +1,167 @@
+"""The REST API over real HTTP (`requests`) against the app's Flask server running in a thread on a free port."""
+from __future__ import annotations
+
+import io
+import threading
+
+import numpy as np
+import pytest
+import requests
+from PIL import Image
+from werkzeug.serving import make_server
+
+from tests.browser import fake_models
+
+TIMEOUT = 60
+
+
+@pytest.fixture(scope="module")
+def base_url(colour_gallery):
+    from dashboard.app import server as flask_server
+
+    http = make_server("127.0.0.1", 0, flask_server, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{http.server_port}"
+    http.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture()
+def models(monkeypatch):
+    return fake_models.register_fakes(monkeypatch)
+
+
+def png_of(rgb: np.ndarray, image_format: str = "PNG") -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format=image_format)
+    return buffer.getvalue()
+
+
+def gray_photo(height: int = 90, width: int = 130) -> bytes:
+    rows, columns = np.mgrid[0:height, 0:width]
+    return png_of((40 + 150 * rows / height + 20 * np.sin(columns / 5.0)).astype(np.uint8))
+
+
+def colour_photo() -> bytes:
+    rgb = np.zeros((64, 64, 3), np.uint8)
+    rgb[..., 2] = np.linspace(60, 250, 64, dtype=np.uint8)[:, None]
+    rgb[..., 0] = 30
+    return png_of(rgb)
+
+
+def post(base_url: str, data: dict, files: dict | None = None) -> requests.Response:
+    if files is None:
+        files = {"image": ("old.png", gray_photo(), "image/png")}
+    return requests.post(f"{base_url}/api/colorize", data=data, files=files, timeout=TIMEOUT)
+
+
+def assert_error(response: requests.Response, status: int, words: str) -> None:
+    assert response.status_code == status, response.text[:300]
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert words in response.json()["error"]
+
+
+def test_models_lists_every_available_model(base_url, models):
+    response = requests.get(f"{base_url}/api/models", timeout=TIMEOUT)
+    assert response.status_code == 200
+    listed = response.json()
+    assert [model["name"] for model in listed] == models == ["welsh", "cnn", "cgan"]
+    assert set(listed[0]) == {"name", "title", "summary", "uses_reference"}
+    assert [model["uses_reference"] for model in listed] == [True, False, False]
+
+
+def test_models_without_weights_are_not_listed(base_url, monkeypatch, tmp_path):
+    from colorizers import settings
+
+    monkeypatch.setattr(settings, "WEIGHTS_DIR", tmp_path)
+    names = [model["name"] for model in requests.get(f"{base_url}/api/models", timeout=TIMEOUT).json()]
+    assert names == ["welsh"]
+
+
+@pytest.mark.parametrize("model", ["welsh", "cnn", "cgan"])
+def test_colorize_returns_a_png_of_the_inputs_size(base_url, models, model):
+    response = post(base_url, {"model": model})
+    assert response.status_code == 200, response.text
+    assert response.headers["Content-Type"] == "image/png"
+    image = Image.open(io.BytesIO(response.content))
+    assert (image.format, image.mode, image.size) == ("PNG", "RGB", (130, 90))
+    rgb = np.asarray(image).astype(int)
+    assert np.abs(rgb[..., 0] - rgb[..., 2]).mean() > 2  # it has colour
+
+
+def test_strength_zero_gives_gray_and_a_jpeg_input_works(base_url, models):
+    jpeg = png_of(np.full((40, 50, 3), 120, np.uint8), "JPEG")
+    response = post(base_url, {"model": "cnn", "strength": "0"}, {"image": ("old.jpg", jpeg, "image/jpeg")})
+    assert response.status_code == 200
+    rgb = np.asarray(Image.open(io.BytesIO(response.content))).astype(int)
+    assert rgb.shape == (40, 50, 3) and np.abs(rgb[..., 0] - rgb[..., 2]).max() <= 1
+
+
+def test_welsh_reference_gallery_name_auto_and_uploaded_file(base_url, models):
+    from colorizers.references import gallery
+
+    name = gallery()[0].name
+    by_name = post(base_url, {"model": "welsh", "reference": name})
+    assert by_name.status_code == 200 and by_name.headers["X-Colorizer-Reference"] == name
+    auto = post(base_url, {"model": "welsh", "reference": "auto"})
+    assert auto.status_code == 200 and auto.headers["X-Colorizer-Reference"] in {photo.name for photo in gallery()}
+    own = post(base_url, {"model": "welsh"}, {"image": ("old.png", gray_photo(), "image/png"),
+                                              "reference": ("blue.png", colour_photo(), "image/png")})
+    assert own.status_code == 200 and own.headers["X-Colorizer-Reference"] == "uploaded"
+    rgb = np.asarray(Image.open(io.BytesIO(own.content))).astype(int)
+    assert (rgb[..., 2] - rgb[..., 0]).mean() > 5  # blue copied from the reference
+
+
+def test_bad_image_is_400(base_url, models):
+    response = post(base_url, {"model": "welsh"}, {"image": ("notes.png", b"a shopping list", "image/png")})
+    assert_error(response, 400, "not an image")
+
+
+def test_missing_image_and_missing_model_are_400(base_url, models):
+    assert_error(post(base_url, {"model": "cnn"}, {}), 400, "'image'")
+    assert_error(post(base_url, {}), 400, "'model'")
+
+
+@pytest.mark.parametrize("strength", ["1.6", "-0.1", "strong", "nan"])
+def test_bad_strength_is_400(base_url, models, strength):
+    assert_error(post(base_url, {"model": "cnn", "strength": strength}), 400, "strength")
+
+
+def test_bad_reference_is_400(base_url, models):
+    assert_error(post(base_url, {"model": "welsh", "reference": "no-such-photo"}), 400,
+                 "no reference photo called 'no-such-photo'")
+    gray_reference = {"image": ("old.png", gray_photo(), "image/png"),
+                      "reference": ("gray.png", gray_photo(), "image/png")}
+    assert_error(post(base_url, {"model": "welsh"}, gray_reference), 400, "no colour")
+    broken_reference = {"image": ("old.png", gray_photo(), "image/png"),
+                        "reference": ("ref.png", b"not a photo", "image/png")}
+    assert_error(post(base_url, {"model": "welsh"}, broken_reference), 400, "reference photo could not be used")
+
+
+def test_unknown_model_is_404(base_url, models):
+    assert_error(post(base_url, {"model": "zebra"}), 404, "no model called 'zebra'")
+
+
+def test_too_many_pixels_is_413(base_url, models, monkeypatch):
+    from colorizers import settings
+
+    monkeypatch.setattr(settings, "MAX_PIXELS", 1000)
+    assert_error(post(base_url, {"model": "cnn"}), 413, "limit")
+
+
+def test_too_many_bytes_is_413(base_url, models, monkeypatch):
+    from colorizers import settings
+
+    monkeypatch.setattr(settings, "MAX_UPLOAD_BYTES", 2000)
+    noise = np.random.default_rng(0).integers(0, 256, (60, 60), dtype=np.uint8)  # a PNG of about 3.6 kB
+    assert_error(post(base_url, {"model": "cnn"}, {"image": ("noise.png", png_of(noise), "image/png")}), 413, "limit")
+    big = {"image": ("big.png", b"\0" * 100_000, "image/png")}  # refused from its Content-Length alone
+    assert_error(post(base_url, {"model": "cnn"}, big), 413, "too large")
+
+
+def test_missing_weights_is_503(base_url, monkeypatch, tmp_path):
+    from colorizers import settings
+
+    monkeypatch.setattr(settings, "WEIGHTS_DIR", tmp_path)  # the real cnn entry, without its weights file
+    assert_error(post(base_url, {"model": "cnn"}), 503, "not installed")

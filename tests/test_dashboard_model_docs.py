@@ -1,0 +1,89 @@
+"""dashboard.model_docs and dashboard.legacy: what the Models and Legacy pages read from disk, without a browser."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from dashboard import legacy, model_docs
+
+
+def test_missing_or_broken_metrics_read_as_not_evaluated(tmp_path):
+    assert model_docs.load_metrics(tmp_path / "metrics.json") is None
+    (tmp_path / "metrics.json").write_text("{not json")
+    assert model_docs.load_metrics(tmp_path / "metrics.json") is None
+    (tmp_path / "metrics.json").write_text(json.dumps({"photos": []}))  # no "models"
+    assert model_docs.load_metrics(tmp_path / "metrics.json") is None
+    assert model_docs.metrics_row(None, "cnn") is None
+
+
+def test_metrics_rows_follow_the_evaluation_format(tmp_path, colour_gallery):
+    from colorizers import evaluation
+
+    rng = np.random.default_rng(0)
+    photos = [("a.png", rng.integers(0, 256, (40, 56, 3), dtype=np.uint8))]
+    report = evaluation.evaluate(photos, ["welsh"], max_side=56)
+    evaluation.write_outputs(report, tmp_path)
+    metrics = model_docs.load_metrics(tmp_path / "metrics.json")
+    welsh = model_docs.metrics_row(metrics, "welsh")  # the "welsh-auto" row
+    assert welsh["mean"]["psnr"] == pytest.approx(report.row("welsh-auto").mean("psnr"))
+    assert model_docs.metrics_row(metrics, "gray")["skipped"] is None
+    assert model_docs.metrics_row(metrics, "cgan") is None
+
+
+@pytest.mark.parametrize("value, shown", [(12.3456, "12.35"), (None, "–"), (float("nan"), "–"), ("x", "–")])
+def test_format_metric(value, shown):
+    assert model_docs.format_metric(value, "{:.2f}") == shown
+
+
+def test_model_card_sections_that_name_the_model(tmp_path):
+    card = tmp_path / "MODEL_CARD.md"
+    card.write_text("# Card\n\n## Fusion CNN\n\nCNN text.\n\n### cnn: limits\n\nMore.\n\n## cGAN\n\nOther.\n")
+    assert model_docs.model_card_sections("cnn", "Fusion CNN", card) == [("Fusion CNN", "CNN text."),
+                                                                        ("cnn: limits", "More.")]
+    assert model_docs.model_card_sections("welsh", "Welsh transfer", card) == []
+    assert model_docs.model_card_sections("cnn", "Fusion CNN", tmp_path / "missing.md") == []
+
+
+def test_every_registry_model_has_notes():
+    from colorizers.registry import MODELS
+
+    for name in MODELS:
+        notes = model_docs.notes_for(name)
+        assert all(notes.how_it_works) and notes.diagram and notes.weaknesses
+
+
+def test_training_summary_counts_the_manifest(tmp_path):
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text("file,source_package,licence,split\na,pkg-a,CC0,train\nb,pkg-a,GPL-3 (package default),val\n"
+                        "c,pkg-b,CC0,train\nd,pkg-b,CC0,rejected\n")
+    summary = model_docs.training_summary(manifest)
+    assert (summary.train, summary.validation) == (2, 1)
+    assert summary.sources == (("pkg-a", 2), ("pkg-b", 1)) and summary.licences == ("CC0", "GPL-3")
+    assert model_docs.training_summary(tmp_path / "missing.csv") is None
+
+
+def test_legacy_photos_are_small_grayscale_jpegs_with_their_source():
+    photos = legacy.legacy_photos()
+    assert len(photos) >= 4
+    for photo in photos:
+        with Image.open(photo.path) as image:
+            assert image.format == "JPEG" and image.mode == "L" and max(image.size) <= legacy.LONG_SIDE
+        assert photo.title and photo.source_package and photo.licence
+        assert photo.genuine_old_photo in (True, False)
+    assert legacy.find_legacy_photo(photos[0].name) == photos[0] and legacy.find_legacy_photo("nope") is None
+
+
+def test_contact_sheet_route_is_404_until_evaluated(tmp_path, monkeypatch, colour_gallery):
+    from colorizers import settings
+    from dashboard.app import server
+
+    monkeypatch.setattr(settings, "WEIGHTS_DIR", tmp_path)
+    client = server.test_client()
+    assert client.get("/evaluation/contact_sheet.png").status_code == 404
+    (tmp_path / "evaluation").mkdir()
+    Image.new("RGB", (20, 10)).save(tmp_path / "evaluation" / "contact_sheet.png")
+    response = client.get("/evaluation/contact_sheet.png")
+    assert response.status_code == 200 and response.mimetype == "image/png"

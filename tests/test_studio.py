@@ -1,0 +1,292 @@
+"""dashboard.studio without a browser: the job queue's states, per-file errors, strength re-merges and their cache,
+reference changes, downloads and the zip, expiry; and dashboard.archive's zip building."""
+from __future__ import annotations
+
+import io
+import zipfile
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.browser import fake_models
+
+SESSION = "studio-session-aaaaaaaaaaaa"
+OTHER = "studio-session-bbbbbbbbbbbb"
+
+
+@pytest.fixture()
+def models(monkeypatch, colour_gallery):
+    return fake_models.register_fakes(monkeypatch)
+
+
+@pytest.fixture()
+def studio():
+    from dashboard.studio import Studio
+
+    return Studio(max_bytes=10**9, ttl_seconds=600, display_long_side=64, autostart=False)
+
+
+def png_of(rgb: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def gray_png(height: int = 90, width: int = 120) -> bytes:
+    rows, columns = np.mgrid[0:height, 0:width]
+    gray = (40 + 150 * rows / height + 20 * np.sin(columns / 5.0)).astype(np.uint8)
+    return png_of(gray)
+
+
+def files(*named: tuple[str, bytes | None]):
+    from dashboard.uploads import UploadedFile
+
+    return [UploadedFile(name, data, None if data is not None else "The browser sent nothing.") for name, data in named]
+
+
+def cell(view, row_index: int, model: str):
+    return next(cell for cell in view.rows[row_index].cells if cell.model_name == model)
+
+
+def test_models_fixture_gives_three_columns(models):
+    assert models == ["welsh", "cnn", "cgan"]
+
+
+def test_rows_are_queued_then_worked_one_at_a_time(studio, models):
+    from dashboard.studio import DONE, QUEUED
+
+    studio.add_uploads(SESSION, files(("a.png", gray_png()), ("b.png", gray_png(60, 80))), models)
+    view = studio.view(SESSION)
+    assert [row.status for row in view.rows] == [QUEUED, QUEUED] and view.pending
+    assert all(cell.status == QUEUED for row in view.rows for cell in row.cells)
+    assert studio.process_next()
+    view = studio.view(SESSION)
+    assert [row.status for row in view.rows] == [DONE, QUEUED]
+    assert [cell.status for cell in view.rows[0].cells] == [DONE, DONE, DONE]
+    assert studio.process_pending() == 1
+    view = studio.view(SESSION)
+    assert not view.pending and view.rows[1].size == (60, 80)
+    assert [cell.model_title for cell in view.rows[0].cells] == ["Welsh transfer", "Fusion CNN", "pix2pix cGAN"]
+
+
+def test_a_bad_file_gets_its_own_error_and_the_others_go_on(studio, models):
+    from dashboard.studio import DONE, ERROR
+
+    studio.add_uploads(SESSION, files(("good.png", gray_png()), ("notes.png", b"shopping list"),
+                                      ("empty.png", None), ("also-good.png", gray_png(50, 50))), models)
+    assert studio.view(SESSION).rows[2].status == ERROR  # unreadable upload: an error at once, never queued
+    studio.process_pending()
+    rows = studio.view(SESSION).rows
+    assert [row.status for row in rows] == [DONE, ERROR, ERROR, DONE]
+    assert "not an image" in rows[1].error and rows[1].cells == ()
+    assert all(cell.result_id for row in (rows[0], rows[3]) for cell in row.cells)
+
+
+def test_one_failing_model_leaves_an_error_in_its_cell_only(studio, models, monkeypatch):
+    from colorizers import registry
+    from dashboard.studio import DONE, ERROR
+
+    broken = registry.ModelInfo("cgan", "pix2pix cGAN", "", False, loader="no.such.module:load")
+    monkeypatch.setitem(registry.MODELS, "cgan", broken)
+    studio.add_uploads(SESSION, files(("a.png", gray_png())), models)
+    studio.process_pending()
+    row = studio.view(SESSION).rows[0]
+    assert row.status == DONE
+    assert [cell.status for cell in row.cells] == [DONE, DONE, ERROR]
+    assert "went wrong" in row.cells[2].error
+
+
+def test_strength_re_merges_without_running_the_model_and_is_cached(studio, models, monkeypatch):
+    from colorizers import registry
+
+    studio.add_uploads(SESSION, files(("a.png", gray_png()),), models)
+    studio.process_pending()
+    result_id = cell(studio.view(SESSION), 0, "cnn").result_id
+    calls_before = fake_models.call_count("cnn")
+    merges = []
+    original = registry.Colorization.at_strength
+    monkeypatch.setattr(registry.Colorization, "at_strength",
+                        lambda self, strength: merges.append(strength) or original(self, strength))
+
+    full = studio.display_render(SESSION, result_id, 100)
+    gray = studio.display_render(SESSION, result_id, 0)
+    strong = studio.display_render(SESSION, result_id, 150)
+    assert studio.display_render(SESSION, result_id, 0) is gray  # cached: no second merge
+    assert merges == [0.0, 1.5]  # 100% was made with the result
+    assert fake_models.call_count("cnn") == calls_before
+    assert gray.colourfulness == pytest.approx(0.0, abs=1.0)
+    assert gray.colourfulness < full.colourfulness < strong.colourfulness
+    rgb = np.asarray(Image.open(io.BytesIO(gray.jpeg)).convert("RGB")).astype(int)
+    assert np.abs(rgb[..., 0] - rgb[..., 2]).max() <= 3  # strength 0: gray (JPEG noise aside)
+    assert max(Image.open(io.BytesIO(full.jpeg)).size) == 64 and Image.open(io.BytesIO(full.jpeg)).format == "JPEG"
+
+
+def test_render_cache_is_bounded(studio, models):
+    from dashboard.studio import RENDERS_PER_RESULT
+
+    studio.add_uploads(SESSION, files(("a.png", gray_png()),), models)
+    studio.process_pending()
+    result_id = cell(studio.view(SESSION), 0, "cgan").result_id
+    for percent in range(0, 101, 10):
+        studio.display_render(SESSION, result_id, percent)
+    result = studio._find_result(SESSION, result_id)
+    assert list(result.renders) == list(range(0, 101, 10))[-RENDERS_PER_RESULT:]
+
+
+@pytest.mark.parametrize("bad", [-5, 151, "lots", None])
+def test_strength_outside_0_to_150_is_refused(studio, bad):
+    from dashboard.studio import StudioError, checked_strength
+
+    with pytest.raises(StudioError):
+        checked_strength(bad)
+
+
+def test_download_is_full_resolution_png_at_the_strength(studio, models):
+    studio.add_uploads(SESSION, files(("My photo.png", gray_png(300, 400)),), models)
+    studio.process_pending()
+    result_id = cell(studio.view(SESSION), 0, "cnn").result_id
+    data, filename = studio.download_png(SESSION, result_id, 0)
+    image = Image.open(io.BytesIO(data))
+    assert (image.format, image.size, filename) == ("PNG", (400, 300), "My-photo-colorized-cnn.png")
+    rgb = np.asarray(image).astype(int)
+    assert np.abs(rgb[..., 0] - rgb[..., 2]).max() <= 1
+    assert studio.download_png(OTHER, result_id, 100) is None
+
+
+def test_zip_has_every_result_as_full_size_png_with_unique_names(studio, models):
+    studio.add_uploads(SESSION, files(("a.png", gray_png(90, 120)), ("a.png", gray_png(40, 60)),
+                                      ("bad.png", b"nope")), models)
+    studio.process_pending()
+    archive = zipfile.ZipFile(io.BytesIO(studio.zip_png(SESSION, 80)))
+    names = archive.namelist()
+    assert names == ["a-colorized-welsh.png", "a-colorized-cnn.png", "a-colorized-cgan.png",
+                     "a-colorized-welsh-2.png", "a-colorized-cnn-2.png", "a-colorized-cgan-2.png"]
+    sizes = [Image.open(io.BytesIO(archive.read(name))).size for name in names]
+    assert sizes == [(120, 90)] * 3 + [(60, 40)] * 3
+    assert studio.zip_png(OTHER) is None
+
+
+def test_reference_change_recolours_only_the_reference_models(studio, models):
+    from colorizers.references import gallery
+    from dashboard.studio import DONE, QUEUED
+
+    studio.add_uploads(SESSION, files(("a.png", gray_png()),), models)
+    studio.process_pending()
+    before = studio.view(SESSION).rows[0]
+    assert cell(studio.view(SESSION), 0, "welsh").reference_suggested
+    chosen = gallery()[-1]
+    cnn_calls = fake_models.call_count("cnn")
+    studio.set_reference(SESSION, before.row_id, chosen.name)
+    queued = studio.view(SESSION).rows[0]
+    assert [c.status for c in queued.cells] == [QUEUED, DONE, DONE]
+    studio.process_pending()
+    after = studio.view(SESSION)
+    welsh = cell(after, 0, "welsh")
+    assert (welsh.reference_name, welsh.reference_title, welsh.reference_suggested) == (chosen.name, chosen.title,
+                                                                                        False)
+    assert welsh.result_id != cell_of(before, "welsh").result_id
+    assert cell(after, 0, "cnn").result_id == cell_of(before, "cnn").result_id
+    assert fake_models.call_count("cnn") == cnn_calls
+
+
+def cell_of(row, model):
+    return next(cell for cell in row.cells if cell.model_name == model)
+
+
+def test_own_reference_must_be_colour_and_is_then_used(studio, models):
+    from dashboard.jobs import OWN_REFERENCE
+    from dashboard.studio import StudioError
+
+    studio.add_uploads(SESSION, files(("a.png", gray_png()),), models)
+    studio.process_pending()
+    row_id = studio.view(SESSION).rows[0].row_id
+    with pytest.raises(StudioError, match="Upload your own"):
+        studio.set_reference(SESSION, row_id, OWN_REFERENCE)
+    with pytest.raises(StudioError, match="no colour"):
+        studio.set_own_reference(SESSION, row_id, files(("gray.png", gray_png()))[0])
+    blue = np.zeros((64, 64, 3), np.uint8)
+    blue[..., 2] = np.linspace(60, 250, 64, dtype=np.uint8)[:, None]
+    studio.set_own_reference(SESSION, row_id, files(("blue.png", png_of(blue)))[0])
+    studio.process_pending()
+    welsh = cell(studio.view(SESSION), 0, "welsh")
+    assert welsh.reference_name == OWN_REFERENCE and welsh.reference_title == "your reference photo"
+    with pytest.raises(StudioError, match="no reference photo called"):
+        studio.set_reference(SESSION, row_id, "no-such-photo")
+
+
+def test_legacy_row_never_suggests_its_own_colour_original(studio, models):
+    from colorizers.references import gallery, load_gallery_photo
+
+    original = gallery()[0]
+    gray = Image.fromarray(load_gallery_photo(original.name)).convert("L")
+    gray.thumbnail((160, 160))
+    buffer = io.BytesIO()
+    gray.save(buffer, format="PNG")
+    studio.add_photo(SESSION, "old.png", buffer.getvalue(), models, source="old", exclude_reference=original.name)
+    assert studio.has_source(SESSION, "old") and not studio.has_source(OTHER, "old")
+    studio.process_pending()
+    welsh = cell(studio.view(SESSION), 0, "welsh")
+    assert welsh.reference_name and welsh.reference_name != original.name and welsh.reference_suggested
+
+
+def test_sessions_are_isolated_and_expire():
+    from dashboard.studio import Studio
+
+    now = [0.0]
+    studio = Studio(max_bytes=10**9, ttl_seconds=60, display_long_side=64, clock=lambda: now[0], autostart=False)
+    studio.add_uploads(SESSION, files(("a.png", gray_png()),), ["welsh"])
+    studio.process_pending()
+    assert len(studio.view(SESSION).rows) == 1 and studio.view(OTHER).rows == ()
+    now[0] += 61
+    assert studio.view(SESSION).rows == ()
+    assert len(studio) == 0
+
+
+def test_over_the_byte_budget_older_sessions_go_first(models):
+    from dashboard.studio import Studio
+
+    now = [0.0]
+    studio = Studio(max_bytes=400_000, ttl_seconds=600, display_long_side=64, clock=lambda: now[0],
+                    autostart=False)
+    studio.add_uploads(OTHER, files(("old.png", gray_png(120, 160)),), models)
+    studio.process_pending()
+    now[0] += 1
+    studio.add_uploads(SESSION, files(("new.png", gray_png(120, 160)),), models)
+    studio.process_pending()
+    assert studio.view(OTHER).rows == () and len(studio.view(SESSION).rows) == 1
+    assert 0 < studio.total_bytes <= 400_000
+
+
+def test_the_worker_thread_processes_uploads(models):
+    import time
+
+    from dashboard.studio import Studio
+
+    studio = Studio(max_bytes=10**9, ttl_seconds=600, display_long_side=64)
+    studio.add_uploads(SESSION, files(("a.png", gray_png()), ("b.png", gray_png())), models)
+    deadline = time.monotonic() + 30
+    while studio.view(SESSION).pending and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not studio.view(SESSION).pending
+    assert all(cell.result_id for row in studio.view(SESSION).rows for cell in row.cells)
+
+
+# --- dashboard.archive ---------------------------------------------------------------------------------------------
+
+def test_unique_names_numbers_repeats_before_the_extension():
+    from dashboard.archive import unique_names
+
+    assert unique_names(["a.png", "b.png", "a.png", "a.png", "a-2.png"]) == [
+        "a.png", "b.png", "a-2.png", "a-3.png", "a-2-2.png"]
+
+
+def test_zip_bytes_round_trips_and_stores_pngs_uncompressed():
+    from dashboard.archive import zip_bytes
+
+    data = zip_bytes([("x.png", b"first"), ("x.png", b"second"), ("y.png", b"")])
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    assert archive.namelist() == ["x.png", "x-2.png", "y.png"]
+    assert [archive.read(name) for name in archive.namelist()] == [b"first", b"second", b""]
+    assert all(info.compress_type == zipfile.ZIP_STORED for info in archive.infolist())
+    assert zipfile.ZipFile(io.BytesIO(zip_bytes([]))).namelist() == []
