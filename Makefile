@@ -40,7 +40,7 @@ data: install
 	$(PY) scripts/fetch_data.py
 
 train-cnn: install
-	$(PY) -m colorizers.train_cnn
+	$(PY) -m colorizers.train_cnn --stop-at 600
 
 train-cgan: install
 	$(PY) -m colorizers.train_cgan

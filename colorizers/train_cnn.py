@@ -36,11 +36,12 @@ FEATURE_NAMES = ("detail", "mid", "deep", "global_vector")
 @dataclass
 class Settings:
     crops: int = 8000
-    steps: int = 3000
+    steps: int = 1200
     batch: int = 32
     learning_rate: float = 1e-3
     rebalance_mix: float = 0.5
-    eval_every: int = 250
+    eval_every: int = 150
+    stop_at: int | None = None  # end early (validation had peaked) while keeping the schedule of `steps`
     seed: int = 0
     out: Path = settings.REPO_ROOT / "checkpoints" / "cnn"
 
@@ -142,7 +143,7 @@ def train(config: Settings, train_paths: list[Path], val_paths: list[Path], back
     rng = np.random.default_rng(config.seed + int(step))
     example_count = len(train_cache["chroma"])
     started, losses = time.perf_counter(), []
-    while int(step) < config.steps:
+    while int(step) < (config.stop_at or config.steps):
         chosen = rng.integers(0, example_count, config.batch)
         batch = [tf.constant(train_cache[name][chosen].astype(np.float32)) for name in FEATURE_NAMES]
         losses.append(float(train_step(batch, tf.constant(train_cache["chroma"][chosen].astype(np.float32)))))
@@ -152,7 +153,7 @@ def train(config: Settings, train_paths: list[Path], val_paths: list[Path], back
             rate = 10 * config.batch / (time.perf_counter() - started)
             show_progress(current, config.steps, rate, loss=float(np.mean(losses[-10:])))
             started = time.perf_counter()
-        if current % config.eval_every == 0 or current == config.steps:
+        if current % config.eval_every == 0 or current == (config.stop_at or config.steps):
             snapshot = config.out / f"decoder_step{current:05d}.weights.h5"
             decoder.save_weights(snapshot)
             manager.save()
@@ -182,7 +183,7 @@ def export(config: Settings, chosen: dict, destination: Path = settings.WEIGHTS_
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     defaults = Settings()
-    for name in ("crops", "steps", "batch", "eval_every", "seed"):
+    for name in ("crops", "steps", "batch", "eval_every", "stop_at", "seed"):
         parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(defaults, name))
     parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
     parser.add_argument("--rebalance-mix", type=float, default=defaults.rebalance_mix)
