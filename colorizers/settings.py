@@ -19,3 +19,6 @@ WEIGHTS_DIR = Path(os.environ.get("COLORIZER_WEIGHTS_DIR", REPO_ROOT / "weights"
 GALLERY_DIR = Path(os.environ.get("COLORIZER_GALLERY_DIR", REPO_ROOT / "assets" / "gallery"))
 HOST = os.environ.get("HOST", "127.0.0.1")
 PORT = _int_env("PORT", 8050)
+
+# TensorFlow's C++ start-up chatter (oneDNN, CPU features) says nothing a user can act on.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -7,7 +7,6 @@ and saved (float16); at the end the best snapshot is exported. Re-running resume
 """
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import shutil
@@ -34,14 +33,14 @@ from .cgan import (
 )
 from .color import rgb_to_lightness
 from .training_data import lightness_and_chroma, load_photo, random_crop, split_files
-from .training_loop import choose, gray_baseline, log_to, score_chroma, show_progress, validation_views
+from .training_loop import choose, command_line, gray_baseline, score_chroma, show_progress, validation_views
 
 log = logging.getLogger("colorizers.train_cgan")
 
 
 @dataclass
 class Settings:
-    steps: int = 2000
+    steps: int = 2800
     batch: int = 16
     image_size: int = IMAGE_SIZE
     base_filters: int = BASE_FILTERS
@@ -167,21 +166,7 @@ def export(config: Settings, chosen: dict, destination: Path = settings.WEIGHTS_
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    defaults = Settings()
-    for name in ("steps", "batch", "image_size", "base_filters", "eval_every", "seed"):
-        parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(defaults, name))
-    parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
-    parser.add_argument("--l1-weight", type=float, default=defaults.l1_weight)
-    parser.add_argument("--out", type=Path, default=defaults.out)
-    parser.add_argument("--no-export", action="store_true")
-    arguments = parser.parse_args(argv)
-    config = Settings(**{key: value for key, value in vars(arguments).items() if key != "no_export"})
-    log_to(config.out)
-    chosen = train(config, split_files("train"), split_files("val"))
-    if not arguments.no_export:
-        export(config, chosen)
-    return 0
+    return command_line(Settings, train, export, __doc__, argv)
 
 
 if __name__ == "__main__":

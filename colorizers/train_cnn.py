@@ -8,7 +8,6 @@ exported with the encoder as the shipped model. Re-running resumes from the late
 """
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import sys
@@ -25,7 +24,7 @@ from .backbone import BACKBONE_FILE
 from .chroma_bins import gamut_bins, nearest_bin, rebalancing_weights, SOFT_NEIGHBOURS, SOFT_SIGMA
 from .cnn import INPUT_SIZE, OUTPUT_SIZE, build_colorizer_model, build_decoder, build_encoder, encoder_input
 from .training_data import crops_per_photo, lightness_and_chroma, load_photo, random_crop, split_files
-from .training_loop import cached, choose, gray_baseline, log_to, score_chroma, show_progress, validation_views
+from .training_loop import cached, choose, command_line, gray_baseline, score_chroma, show_progress, validation_views
 
 log = logging.getLogger("colorizers.train_cnn")
 
@@ -181,21 +180,7 @@ def export(config: Settings, chosen: dict, destination: Path = settings.WEIGHTS_
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    defaults = Settings()
-    for name in ("crops", "steps", "batch", "eval_every", "stop_at", "seed"):
-        parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(defaults, name))
-    parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
-    parser.add_argument("--rebalance-mix", type=float, default=defaults.rebalance_mix)
-    parser.add_argument("--out", type=Path, default=defaults.out)
-    parser.add_argument("--no-export", action="store_true")
-    arguments = parser.parse_args(argv)
-    config = Settings(**{key: value for key, value in vars(arguments).items() if key != "no_export"})
-    log_to(config.out)
-    chosen = train(config, split_files("train"), split_files("val"))
-    if not arguments.no_export:
-        export(config, chosen)
-    return 0
+    return command_line(Settings, train, export, __doc__, argv)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,12 @@
 """Pieces both trainings share: validation scoring on whole photos, checkpoint choice, progress, caching, logs."""
 from __future__ import annotations
 
+import argparse
+import dataclasses
 import logging
 import sys
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 from PIL import Image
@@ -73,3 +75,27 @@ def log_to(out: Path) -> None:
         format="%(asctime)s %(message)s",
         handlers=[logging.FileHandler(out / "train.log"), logging.StreamHandler()],
     )
+
+
+_ARGUMENT_TYPES = {"int": int, "float": float, "Path": Path, "int | None": int}
+
+
+def command_line(
+    settings_class: type, train: Callable[..., dict], export: Callable[[Any, dict], None], description: str,
+    argv: list[str] | None = None,
+) -> int:
+    """`python -m colorizers.train_*`: one option per settings field, train (or resume), then export the choice."""
+    from .training_data import split_files
+
+    parser = argparse.ArgumentParser(description=description)
+    for field in dataclasses.fields(settings_class):
+        parser.add_argument(f"--{field.name.replace('_', '-')}", type=_ARGUMENT_TYPES[field.type], default=field.default)
+    parser.add_argument("--no-export", action="store_true", help="train and choose, but leave weights/ alone")
+    arguments = vars(parser.parse_args(argv))
+    export_chosen = not arguments.pop("no_export")
+    config = settings_class(**arguments)
+    log_to(config.out)
+    chosen = train(config, split_files("train"), split_files("val"))
+    if export_chosen:
+        export(config, chosen)
+    return 0
