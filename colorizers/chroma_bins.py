@@ -1,15 +1,16 @@
 """Quantised a/b chroma for the classification head (after Zhang, Isola and Efros 2016).
 
 Chroma is predicted as a distribution over bins of a 10-unit a/b grid (the bins that exist in the sRGB gamut).
-Targets are soft: each pixel spreads over its 5 nearest bins with a Gaussian of sigma 5. Rare, saturated bins are
-up-weighted by rebalancing against the training prior, and a distribution becomes one colour by the annealed
-mean (softmax of logits / T), which keeps colour vivid without the noise of taking the mode.
+Targets are soft: each pixel spreads over its 5 nearest bins with a Gaussian of sigma 5 (built in the training
+loss, `train_cnn.make_loss`). Rare, saturated bins are up-weighted by rebalancing against the training prior, and
+a distribution becomes one colour by the annealed mean (softmax of logits / T, in `cnn.CNNColorizer`), which keeps
+colour vivid without the noise of taking the mode.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .color import AB_SCALE, lab_to_rgb
+from .color import AB_SCALE, lab_to_rgb, rgb_to_lab
 
 GRID_STEP = 10.0
 SOFT_NEIGHBOURS = 5
@@ -36,21 +37,8 @@ def gamut_bins(step: float = GRID_STEP) -> np.ndarray:
 
 
 def _in_gamut(lab: np.ndarray) -> np.ndarray:
-    from .color import rgb_to_lab
-
     round_trip = rgb_to_lab(lab_to_rgb(lab))
     return np.abs(round_trip[..., 1:] - lab[..., 1:]).max(axis=-1) < 3.0
-
-
-def soft_encode(chroma: np.ndarray, bins: np.ndarray) -> np.ndarray:
-    """Soft targets (..., Q) float32 for chroma (..., 2): Gaussian weights on the 5 nearest bins, summing to 1."""
-    flat = chroma.reshape(-1, 2)
-    distance = ((flat[:, None, :] - bins[None]) ** 2).sum(axis=-1)
-    nearest = np.argpartition(distance, SOFT_NEIGHBOURS, axis=1)[:, :SOFT_NEIGHBOURS]
-    weights = np.exp(-np.take_along_axis(distance, nearest, axis=1) / (2 * SOFT_SIGMA**2))
-    targets = np.zeros((len(flat), len(bins)), dtype=np.float32)
-    np.put_along_axis(targets, nearest, weights / weights.sum(axis=1, keepdims=True), axis=1)
-    return targets.reshape(*chroma.shape[:-1], len(bins))
 
 
 def nearest_bin(chroma: np.ndarray, bins: np.ndarray) -> np.ndarray:
@@ -73,12 +61,3 @@ def rebalancing_weights(bin_counts: np.ndarray, bins: np.ndarray, mix: float = 0
     weights = 1.0 / ((1.0 - mix) * smoothed + mix / len(bins))
     weights /= (smoothed * weights).sum()
     return weights.astype(np.float32)
-
-
-def annealed_mean(logits: np.ndarray, bins: np.ndarray, temperature: float) -> np.ndarray:
-    """Chroma (..., 2) from logits (..., Q): the mean of softmax(logits / T) over bin centres."""
-    scaled = logits / temperature
-    scaled = scaled - scaled.max(axis=-1, keepdims=True)
-    probabilities = np.exp(scaled)
-    probabilities /= probabilities.sum(axis=-1, keepdims=True)
-    return probabilities @ bins
