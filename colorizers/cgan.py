@@ -6,6 +6,9 @@ while training. Input: lightness (S, S, 1) scaled to [-1, 1]; output: a/b throug
 result's lightness is always the input's (the seed also predicted L and showed it; we never do).
 Discriminator: the 70x70 PatchGAN on (L, a/b), returning one logit per patch (no sigmoid: the losses work on
 logits, so the sigmoid is applied exactly once).
+
+Everything but `CGANColorizer` is backend-neutral Keras: `train_cgan` trains on JAX (on this CPU or a lent GPU
+machine, which has no TensorFlow) and serving runs on TensorFlow, from the same weights file.
 """
 from __future__ import annotations
 
@@ -14,10 +17,9 @@ from pathlib import Path
 
 import h5py
 import numpy as np
-import tensorflow as tf
 from PIL import Image
 import keras
-from keras import layers
+from keras import layers, ops
 
 from .color import AB_SCALE, L_CENTER, L_SCALE, resize_plane
 
@@ -86,20 +88,20 @@ _bce = keras.losses.BinaryCrossentropy(from_logits=True)
 
 def discriminator_loss(real_logits, fake_logits):
     """Binary cross-entropy from logits: real pairs towards 1, generated pairs towards 0."""
-    return _bce(tf.ones_like(real_logits), real_logits) + _bce(tf.zeros_like(fake_logits), fake_logits)
+    return _bce(ops.ones_like(real_logits), real_logits) + _bce(ops.zeros_like(fake_logits), fake_logits)
 
 
 def generator_loss(fake_logits, generated_chroma, true_chroma, l1_weight: float = L1_WEIGHT):
     """Adversarial loss (fool the critic, from logits) + l1_weight x mean |a/b error| in units of 110.
 
     Returns (total, adversarial, l1)."""
-    adversarial = _bce(tf.ones_like(fake_logits), fake_logits)
-    l1 = tf.reduce_mean(tf.abs(generated_chroma - true_chroma)) / AB_SCALE
+    adversarial = _bce(ops.ones_like(fake_logits), fake_logits)
+    l1 = ops.mean(ops.abs(generated_chroma - true_chroma)) / AB_SCALE
     return adversarial + l1_weight * l1, adversarial, l1
 
 
 def generator_input(lightness: np.ndarray) -> np.ndarray:
-    """Lightness (H, W) in [0, 100] -> float32 (H, W, 1) in [-1, 1]."""
+    """Lightness (..., H, W) in [0, 100] -> float32 (..., H, W, 1) in [-1, 1]."""
     return ((lightness - L_CENTER) / (L_SCALE / 2)).astype(np.float32)[..., None]
 
 
@@ -126,6 +128,8 @@ class CGANColorizer:
     """The trained generator, loaded once; one compiled call per photo."""
 
     def __init__(self, weights_path: Path):
+        import tensorflow as tf  # serving runs on TensorFlow; the module itself stays backend-neutral
+
         self.generator = load_generator(weights_path)
         self.size = int(self.generator.input.shape[1])
 
@@ -140,7 +144,7 @@ class CGANColorizer:
     def predict_chroma(self, lightness: np.ndarray) -> tuple[np.ndarray, dict]:
         """Chroma (S, S, 2) for lightness (H, W); the chroma merge brings it to (H, W)."""
         small = resize_plane(lightness, (self.size, self.size), resample=Image.BOX)
-        chroma = self._predict(tf.constant(generator_input(small)[None]))
+        chroma = self._predict(generator_input(small)[None])
         return chroma.numpy()[0], {}
 
 

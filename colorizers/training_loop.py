@@ -84,7 +84,7 @@ def log_to(out: Path) -> None:
     )
 
 
-_ARGUMENT_TYPES = {"int": int, "float": float, "Path": Path, "int | None": int}
+_ARGUMENT_TYPES = {"int": int, "float": float, "Path": Path, "int | None": int, "float | None": float}
 
 
 def command_line(
@@ -92,7 +92,7 @@ def command_line(
     argv: list[str] | None = None,
 ) -> int:
     """`python -m colorizers.train_*`: one option per settings field, train (or resume), then export the choice."""
-    from .training_data import split_files
+    from .training_data import PHOTOS_DIR, split_files
 
     parser = argparse.ArgumentParser(description=description)
     for field in dataclasses.fields(settings_class):
@@ -102,7 +102,8 @@ def command_line(
     export_chosen = not arguments.pop("no_export")
     config = settings_class(**arguments)
     log_to(config.out)
-    chosen = train(config, split_files("train"), split_files("val"))
+    photos_dir = getattr(config, "photos", PHOTOS_DIR)  # a trainer's settings may name another photo folder
+    chosen = train(config, split_files("train", photos_dir=photos_dir), split_files("val", photos_dir=photos_dir))
     if export_chosen:
         export(config, chosen)
     return 0

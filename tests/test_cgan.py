@@ -1,5 +1,9 @@
 """The pix2pix cGAN: shapes, logits, losses on known tensors, two training steps, float16 weights, serving."""
+import json
 import math
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -7,7 +11,7 @@ from PIL import Image
 
 tf = pytest.importorskip("tensorflow")
 
-from colorizers import cgan, registry, settings, train_cgan  # noqa: E402
+from colorizers import cgan, registry, settings  # noqa: E402
 from colorizers.color import rgb_to_lightness  # noqa: E402
 
 
@@ -67,17 +71,51 @@ def _photos(folder, count):
     return paths
 
 
-def test_two_training_steps_then_serve_through_registry(tmp_path, monkeypatch):
-    config = train_cgan.Settings(steps=2, batch=2, image_size=32, base_filters=8, eval_every=2, out=tmp_path / "run")
-    photos = _photos(tmp_path, 3)
+_TRAIN_IN_JAX = """
+import json, sys
+from pathlib import Path
+from colorizers import train_cgan
+photos, out = [Path(path) for path in json.loads(sys.argv[1])], Path(sys.argv[2])
+for steps in (2, 4):  # the second call resumes the first
+    config = train_cgan.Settings(steps=steps, batch=2, image_size=32, base_filters=8, evaluations=1, workers=1, out=out)
     chosen = train_cgan.train(config, photos[:2], photos[2:])
-    assert chosen["step"] == 2 and np.isfinite(chosen["psnr"])
-    destination = tmp_path / "weights" / "cgan_generator.weights.h5"
-    train_cgan.export(config, chosen, destination)
+train_cgan.export(config, chosen, out / "exported.weights.h5")
+print(json.dumps(chosen))
+"""
 
+
+def test_training_steps_on_jax_resume_then_serve_through_registry(tmp_path, monkeypatch):
+    """The trainer runs Keras on JAX in its own process (Keras picks its backend once per process)."""
+    pytest.importorskip("jax")
+    photos = _photos(tmp_path, 3)
+    out = tmp_path / "run"
+    environment = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": str(settings.REPO_ROOT)}
+    completed = subprocess.run(
+        [sys.executable, "-c", _TRAIN_IN_JAX, json.dumps([str(path) for path in photos]), str(out)],
+        capture_output=True, text=True, env=environment, timeout=600,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    chosen = json.loads(completed.stdout.strip().splitlines()[-1])
+    records = [json.loads(line) for line in (out / "validation.jsonl").read_text().splitlines()]
+    assert [record["step"] for record in records] == [2, 4]  # resumed at 2 (a fresh start forgets earlier records)
+    assert chosen["step"] in (2, 4) and np.isfinite(chosen["psnr"])
+    assert all(np.isfinite(record["g_l1"]) and np.isfinite(record["d"]) for record in records)
+
+    destination = tmp_path / "weights" / "cgan_generator.weights.h5"
+    destination.parent.mkdir()
+    (out / "exported.weights.h5").replace(destination)
     monkeypatch.setattr(settings, "WEIGHTS_DIR", destination.parent)
     monkeypatch.setattr(registry, "_loaded", {})
     photo = np.asarray(Image.open(photos[0]).convert("RGB"))[:77, :101]
     result = registry.colorize(photo, "cgan")
     assert result.rgb.shape == photo.shape
     np.testing.assert_allclose(rgb_to_lightness(result.rgb), rgb_to_lightness(photo), atol=1.5)
+
+
+def test_learning_rate_is_constant_then_falls_linearly_to_zero():
+    pytest.importorskip("jax")
+    from colorizers.train_cgan import learning_rate_at
+
+    assert learning_rate_at(0, 100, 2e-4) == learning_rate_at(50, 100, 2e-4) == 2e-4
+    assert learning_rate_at(75, 100, 2e-4) == pytest.approx(1e-4)
+    assert learning_rate_at(100, 100, 2e-4) == 0.0
