@@ -84,12 +84,13 @@ print(json.dumps(chosen))
 """
 
 
-def test_training_steps_on_jax_resume_then_serve_through_registry(tmp_path, monkeypatch):
-    """The trainer runs Keras on JAX in its own process (Keras picks its backend once per process)."""
-    pytest.importorskip("jax")
+@pytest.mark.parametrize("backend", ["tensorflow", "jax"])  # this CPU's trainer, and the GPU machines'
+def test_training_steps_resume_then_serve_through_registry(backend, tmp_path, monkeypatch):
+    """Each backend trains in its own process (Keras picks its backend once per process)."""
+    pytest.importorskip(backend)
     photos = _photos(tmp_path, 3)
     out = tmp_path / "run"
-    environment = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": str(settings.REPO_ROOT)}
+    environment = {**os.environ, "KERAS_BACKEND": backend, "PYTHONPATH": str(settings.REPO_ROOT)}
     completed = subprocess.run(
         [sys.executable, "-c", _TRAIN_IN_JAX, json.dumps([str(path) for path in photos]), str(out)],
         capture_output=True, text=True, env=environment, timeout=600,
@@ -113,9 +114,23 @@ def test_training_steps_on_jax_resume_then_serve_through_registry(tmp_path, monk
 
 
 def test_learning_rate_is_constant_then_falls_linearly_to_zero():
-    pytest.importorskip("jax")
     from colorizers.train_cgan import learning_rate_at
 
     assert learning_rate_at(0, 100, 2e-4) == learning_rate_at(50, 100, 2e-4) == 2e-4
     assert learning_rate_at(75, 100, 2e-4) == pytest.approx(1e-4)
     assert learning_rate_at(100, 100, 2e-4) == 0.0
+
+
+def test_adam_update_matches_keras_adam():
+    from colorizers.train_cgan import adam_initial, adam_update
+
+    start = np.array([[0.5, -1.0], [2.0, 0.0]], np.float32)
+    gradients = [np.array([[0.1, -0.3], [0.0, 2.0]], np.float32), np.array([[-0.2, 0.1], [0.5, -1.0]], np.float32)]
+    variable = tf.Variable(start)
+    reference = tf.keras.optimizers.Adam(1e-2, beta_1=0.5)
+    parameters, state = [tf.constant(start)], adam_initial([tf.constant(start)])
+    for gradient in gradients:
+        reference.apply_gradients([(tf.constant(gradient), variable)])
+        parameters, state = adam_update(parameters, [tf.constant(gradient)], state, 1e-2)
+    np.testing.assert_allclose(parameters[0].numpy(), variable.numpy(), rtol=1e-5, atol=1e-7)
+    assert not np.allclose(parameters[0].numpy(), start)
