@@ -42,7 +42,7 @@ data: install
 train-cnn: install
 	$(PY) -m colorizers.train_cnn --stop-at 600
 
-# The shipped generator's settings (the defaults); it was trained on a lent H100 in 31 s, here it takes hours.
+# The shipped generator's settings (the defaults): 31 s of training on a lent H100, about 80 minutes here.
 train-cgan: install
 	$(PY) -m colorizers.train_cgan
 

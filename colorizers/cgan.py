@@ -7,8 +7,8 @@ result's lightness is always the input's (the seed also predicted L and showed i
 Discriminator: the 70x70 PatchGAN on (L, a/b), returning one logit per patch (no sigmoid: the losses work on
 logits, so the sigmoid is applied exactly once).
 
-Everything but `CGANColorizer` is backend-neutral Keras: `train_cgan` trains on JAX (on this CPU or a lent GPU
-machine, which has no TensorFlow) and serving runs on TensorFlow, from the same weights file.
+Everything but `CGANColorizer` is backend-neutral Keras: `train_cgan` trains on TensorFlow here or on JAX on a
+lent GPU machine (which has no TensorFlow), and serving runs on TensorFlow, from the same weights file.
 """
 from __future__ import annotations
 

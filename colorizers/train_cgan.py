@@ -1,6 +1,6 @@
 """Train the pix2pix cGAN: `python -m colorizers.train_cgan` (`make train-cgan`).
 
-One trainer for two Keras backends: TensorFlow on this CPU (about 6x faster here than JAX's CPU backend) and JAX
+One trainer for two Keras backends: TensorFlow on this CPU (about 7x faster here than JAX's CPU backend) and JAX
 on the GPU machines sometimes lent here, which have JAX but no TensorFlow (`KERAS_BACKEND=jax`). The step is
 written with Keras' stateless calls; only taking gradients and compiling differ by backend. The weights file is
 the same for both, and serving loads it in TensorFlow.

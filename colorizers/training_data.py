@@ -69,7 +69,7 @@ def sample_batch(photos: list[np.ndarray], size: int, count: int, rng: np.random
     return np.stack([lightness for lightness, _ in pairs]), np.stack([chroma for _, chroma in pairs])
 
 
-# Worker-process side of a multiprocessing pool making batches (the accelerator trainer): each worker loads the
+# Worker-process side of a multiprocessing pool making batches (the cGAN trainer): each worker loads the
 # photos once, then answers (seed, size, count) requests. Kept here so the workers never import Keras.
 _worker_photos: list[np.ndarray] = []
 
