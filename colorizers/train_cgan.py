@@ -173,7 +173,8 @@ class Trainer:
             variable.assign(value)
         save_generator_float16(self.generator, path)
 
-    def save_state(self, state, path: Path) -> None:
+    @staticmethod
+    def save_state(state, path: Path) -> None:
         arrays = {f"{group}_{index:04d}": np.asarray(value) for group, values in zip(STATE_GROUPS, state) for index, value in enumerate(values)}
         np.savez(path.with_suffix(".tmp.npz"), **arrays)
         path.with_suffix(".tmp.npz").replace(path)  # never leave a half-written resume point

@@ -19,6 +19,7 @@ import numpy as np
 
 from . import settings
 from .imaging import jpeg_bytes, thumbnail
+from .process_wide import process_wide
 
 logger = logging.getLogger(__name__)
 
@@ -142,14 +143,7 @@ class ResultsStore:
             self._total_bytes -= entry.image.nbytes
 
 
-_default_store: ResultsStore | None = None
-_default_store_lock = threading.Lock()
-
-
+@process_wide
 def default_store() -> ResultsStore:
     """The process's store, sized from the environment (COLORIZER_RESULTS_MAX_BYTES, ..._TTL_SECONDS)."""
-    global _default_store
-    with _default_store_lock:
-        if _default_store is None:
-            _default_store = ResultsStore(settings.RESULTS_MAX_BYTES, settings.RESULTS_TTL_SECONDS)
-        return _default_store
+    return ResultsStore(settings.RESULTS_MAX_BYTES, settings.RESULTS_TTL_SECONDS)

@@ -37,6 +37,7 @@ from . import settings
 from .archive import zip_bytes
 from .imaging import download_name, jpeg_bytes, png_bytes, thumbnail
 from .jobs import AUTO_REFERENCE, OWN_REFERENCE, friendly_message, reference_title
+from .process_wide import process_wide
 from .uploads import UploadedFile
 
 logger = logging.getLogger(__name__)
@@ -593,14 +594,7 @@ class Studio:
             return len(self._sessions)
 
 
-_default_studio: Studio | None = None
-_default_lock = threading.Lock()
-
-
+@process_wide
 def default_studio() -> Studio:
     """The process's studio, sized like the results store (COLORIZER_RESULTS_MAX_BYTES, ..._TTL_SECONDS)."""
-    global _default_studio
-    with _default_lock:
-        if _default_studio is None:
-            _default_studio = Studio(settings.RESULTS_MAX_BYTES, settings.RESULTS_TTL_SECONDS)
-        return _default_studio
+    return Studio(settings.RESULTS_MAX_BYTES, settings.RESULTS_TTL_SECONDS)
