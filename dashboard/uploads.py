@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from dataclasses import dataclass
 
 from colorizers import ColorizerError, settings
@@ -52,8 +53,10 @@ def parse_data_url(contents: str, max_bytes: int | None = None) -> bytes:
 def uploaded_files(
     contents: str | list[str] | None, filenames: str | list[str] | None, max_bytes: int | None = None
 ) -> list[UploadedFile]:
-    """Every file of a `dcc.Upload` event, in order, whether it was sent with `multiple=True` (lists) or not.
+    """Every file of a `dcc.Upload` event, whether it was sent with `multiple=True` (lists) or not, sorted by name.
 
+    dcc.Upload lists files in the order the browser finished reading them, which is not the order they were
+    chosen in and varies from one drop to the next; sorting by name (photo-2 before photo-10) makes it stable.
     A file whose content cannot be read gets `data=None` and an `error`; the others are unaffected.
     """
     if contents is None:
@@ -70,4 +73,9 @@ def uploaded_files(
             files.append(UploadedFile(name, parse_data_url(file_contents, max_bytes)))
         except UploadError as error:
             files.append(UploadedFile(name, None, str(error)))
-    return files
+    return sorted(files, key=lambda file: _natural_key(file.filename))
+
+
+def _natural_key(name: str) -> list:
+    """`name` split into text and numbers, so that numbers sort by value."""
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]

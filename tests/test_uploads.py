@@ -65,15 +65,22 @@ def test_uploaded_files_handles_every_file_of_a_multiple_upload():
     ]
 
 
+def test_uploaded_files_come_in_name_order_whatever_order_the_browser_read_them_in():
+    names = ["photo-10.png", "Notes.png", "photo-2.png", "photo-1.png"]
+    files = uploaded_files([data_url(name.encode()) for name in names], names)
+    assert [file.filename for file in files] == ["Notes.png", "photo-1.png", "photo-2.png", "photo-10.png"]
+    assert all(file.data == file.filename.encode() for file in files)  # each name keeps its own contents
+
+
 def test_uploaded_files_accepts_a_single_upload():
     [file] = uploaded_files(data_url(b"one"), "a.png")
     assert (file.filename, file.data) == ("a.png", b"one")
 
 
 def test_uploaded_files_keeps_going_after_a_bad_file():
-    files = uploaded_files([data_url(b"one"), "data:", data_url(b"three")], ["a.png", "empty.png", "c.png"])
+    files = uploaded_files([data_url(b"one"), "data:", data_url(b"three")], ["a.png", "b-empty.png", "c.png"])
     assert [file.data for file in files] == [b"one", None, b"three"]
-    assert files[1].filename == "empty.png"
+    assert files[1].filename == "b-empty.png"
     assert "empty" in files[1].error
 
 

@@ -68,17 +68,18 @@ def test_many_files_with_a_bad_one_then_single_and_zip_downloads(
 
     rows = wait_until_idle(dash_duo, 3)
     queue = dash_duo.find_elements(".queue-item")
+    # In name order: the browser hands the files over in the order it finished reading them.
     assert [item.find_element("css selector", ".queue-name").text for item in queue] == [
-        "old-photo-1.png", "notes.png", "old-photo-2.png"]
+        "notes.png", "old-photo-1.png", "old-photo-2.png"]
     assert [item.find_element("css selector", ".status-badge").text.lower() for item in queue] == [
-        "done", "error", "done"]
-    assert "3/3 models" in queue[0].text
+        "error", "done", "done"]
+    assert "3/3 models" in queue[1].text
 
     # The bad file has its own error in its row; the others have every model's result, figures and downloads.
-    error = rows[1].find_element("css selector", ".row-error")
+    error = rows[0].find_element("css selector", ".row-error")
     assert error.text.startswith("notes.png:") and "not an image" in error.text
     assert "Traceback" not in dash_duo.find_element("#compare-results").text
-    for row in (rows[0], rows[2]):
+    for row in (rows[1], rows[2]):
         titles = [title.text for title in row.find_elements("css selector", ".panel-title")]
         assert titles == ["Original", *MODEL_TITLES]
         assert len(row.find_elements("css selector", ".result-colourfulness")) == 3
@@ -86,7 +87,7 @@ def test_many_files_with_a_bad_one_then_single_and_zip_downloads(
     wait_for_images_loaded(dash_duo, "#compare-results img")
 
     # One download: full resolution PNG at the input's size.
-    links = rows[0].find_elements("css selector", "a.result-download")
+    links = rows[1].find_elements("css selector", "a.result-download")
     assert [link.get_attribute("download") for link in links] == [
         f"old-photo-1-colorized-{model}.png" for model in ("welsh", "cnn", "cgan")]
     for link in links:
