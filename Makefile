@@ -40,11 +40,11 @@ data: install
 	$(PY) scripts/fetch_data.py
 
 train-cnn: install
-	$(PY) -m colorizers.train_cnn --stop-at 600
+	$(PY) -m colorizers.training.train_cnn --stop-at 600
 
 # The shipped generator's settings (the defaults): 31 s of training on a lent H100, about 80 minutes here.
 train-cgan: install
-	$(PY) -m colorizers.train_cgan
+	$(PY) -m colorizers.training.train_cgan
 
 evaluate: install
 	$(PY) -m colorizers evaluate --models welsh cnn cgan --out runs/evaluation

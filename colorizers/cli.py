@@ -81,7 +81,7 @@ def _add_evaluate_parser(commands) -> None:
 
 
 def _evaluate(arguments: argparse.Namespace) -> int:
-    from . import evaluation  # lazily: `models` and `colorize` stay fast
+    from .training import evaluation  # lazily: `models` and `colorize` stay fast
 
     try:
         report = evaluation.run_evaluation(

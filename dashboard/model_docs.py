@@ -1,5 +1,5 @@
 """What the Models page says about each model: how it works, its training data, its validation scores (read from
-`weights/evaluation/metrics.json`, written by `colorizers.evaluation`), the model card's sections and its weaknesses.
+`weights/evaluation/metrics.json`, written by `colorizers.training.evaluation`), the model card's sections and its weaknesses.
 
 Everything read from disk is optional: a missing or unreadable file gives None, and the page says "not yet
 evaluated". The prose is written from the module docstrings of colorizers/welsh.py, cnn.py and cgan.py.
@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 EVALUATION_DIR_NAME = "evaluation"
 MODEL_CARD_NAME = "MODEL_CARD.md"
 MANIFEST_PATH = settings.REPO_ROOT / "datasets" / "manifest.csv"
-# colorizers.evaluation names the Welsh row "welsh-auto" (the reference chosen automatically).
+# colorizers.training.evaluation names the Welsh row "welsh-auto" (the reference chosen automatically).
 _METRIC_ROWS = {"welsh": "welsh-auto"}
 BASELINE_ROW = "gray"
 METRIC_COLUMNS = (

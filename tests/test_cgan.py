@@ -74,7 +74,7 @@ def _photos(folder, count):
 _TRAIN_IN_JAX = """
 import json, sys
 from pathlib import Path
-from colorizers import train_cgan
+from colorizers.training import train_cgan
 photos, out = [Path(path) for path in json.loads(sys.argv[1])], Path(sys.argv[2])
 for steps in (2, 4):  # the second call resumes the first
     config = train_cgan.Settings(steps=steps, batch=2, image_size=32, base_filters=8, evaluations=1, workers=1, out=out)
@@ -114,7 +114,7 @@ def test_training_steps_resume_then_serve_through_registry(backend, tmp_path, mo
 
 
 def test_learning_rate_is_constant_then_falls_linearly_to_zero():
-    from colorizers.train_cgan import learning_rate_at
+    from colorizers.training.train_cgan import learning_rate_at
 
     assert learning_rate_at(0, 100, 2e-4) == learning_rate_at(50, 100, 2e-4) == 2e-4
     assert learning_rate_at(75, 100, 2e-4) == pytest.approx(1e-4)
@@ -122,7 +122,7 @@ def test_learning_rate_is_constant_then_falls_linearly_to_zero():
 
 
 def test_adam_update_matches_keras_adam():
-    from colorizers.train_cgan import adam_initial, adam_update
+    from colorizers.training.train_cgan import adam_initial, adam_update
 
     start = np.array([[0.5, -1.0], [2.0, 0.0]], np.float32)
     gradients = [np.array([[0.1, -0.3], [0.0, 2.0]], np.float32), np.array([[-0.2, 0.1], [0.5, -1.0]], np.float32)]

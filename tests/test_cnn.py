@@ -10,7 +10,7 @@ tf = pytest.importorskip("tensorflow")
 from colorizers import cnn, registry, settings  # noqa: E402
 from colorizers.chroma_bins import gamut_bins  # noqa: E402
 from colorizers.color import rgb_to_lightness  # noqa: E402
-from colorizers import train_cnn  # noqa: E402
+from colorizers.training import train_cnn  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ def test_missing_or_broken_metrics_read_as_not_evaluated(tmp_path):
 
 
 def test_metrics_rows_follow_the_evaluation_format(tmp_path, colour_gallery):
-    from colorizers import evaluation
+    from colorizers.training import evaluation
 
     rng = np.random.default_rng(0)
     photos = [("a.png", rng.integers(0, 256, (40, 56, 3), dtype=np.uint8))]

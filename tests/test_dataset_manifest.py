@@ -1,11 +1,11 @@
-"""Tests for colorizers.dataset: split, rcc WebP cutter, licences and the manifest writer."""
+"""Tests for colorizers.training.dataset: split, rcc WebP cutter, licences and the manifest writer."""
 import hashlib
 import io
 
 import numpy as np
 from PIL import Image
 
-from colorizers.dataset import (
+from colorizers.training.dataset import (
     MANIFEST_COLUMNS,
     ManifestRow,
     assign_split,

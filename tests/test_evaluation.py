@@ -11,7 +11,7 @@ from PIL import Image
 from colorizers import settings
 from colorizers.cli import main
 from colorizers.errors import UnknownModelError
-from colorizers.evaluation import (
+from colorizers.training.evaluation import (
     GAP,
     HEADER_HEIGHT,
     THUMB_HEIGHT,
@@ -184,7 +184,7 @@ def test_cli_evaluate_reports_a_missing_manifest(tmp_path, capsys):
 
 
 def test_evaluation_module_is_imported_only_by_the_evaluate_command():
-    code = "import sys, colorizers.cli; print('colorizers.evaluation' in sys.modules)"
+    code = "import sys, colorizers.cli; print('colorizers.training.evaluation' in sys.modules)"
     printed = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=settings.REPO_ROOT
     ).stdout

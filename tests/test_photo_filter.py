@@ -1,8 +1,8 @@
-"""Tests for colorizers.photo_filter on small generated images."""
+"""Tests for colorizers.training.photo_filter on small generated images."""
 import numpy as np
 import pytest
 
-from colorizers.photo_filter import colourfulness, is_natural_photo, measure
+from colorizers.training.photo_filter import colourfulness, is_natural_photo, measure
 
 
 def synthetic_drawing(height: int = 300, width: int = 400) -> np.ndarray:

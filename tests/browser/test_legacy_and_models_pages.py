@@ -57,7 +57,8 @@ def test_models_page_before_evaluation(dash_duo, studio_app, three_models, tmp_p
 
 
 def test_models_page_shows_the_evaluation(dash_duo, studio_app, three_models, tmp_path, monkeypatch):
-    from colorizers import evaluation, settings
+    from colorizers import settings
+    from colorizers.training import evaluation
 
     rng = np.random.default_rng(0)
     photos = [(f"val-{index}.png", rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)) for index in range(2)]

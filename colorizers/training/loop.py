@@ -11,9 +11,9 @@ from typing import Any, Callable
 import numpy as np
 from PIL import Image
 
-from .color import merge_chroma, rgb_to_lightness
-from .metrics import colourfulness, psnr
-from .training_data import load_photo
+from ..color import merge_chroma, rgb_to_lightness
+from ..metrics import colourfulness, psnr
+from .data import load_photo
 
 # The shipped checkpoint must beat doing nothing by this much PSNR; among those, the lowest colourfulness gap wins.
 MIN_PSNR_GAIN = 0.5
@@ -92,7 +92,7 @@ def command_line(
     argv: list[str] | None = None,
 ) -> int:
     """`python -m colorizers.train_*`: one option per settings field, train (or resume), then export the choice."""
-    from .training_data import PHOTOS_DIR, split_files
+    from .data import PHOTOS_DIR, split_files
 
     parser = argparse.ArgumentParser(description=description)
     for field in dataclasses.fields(settings_class):

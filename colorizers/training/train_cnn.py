@@ -1,4 +1,4 @@
-"""Train the fusion CNN on this CPU: `python -m colorizers.train_cnn` (`make train-cnn`).
+"""Train the fusion CNN on this CPU: `python -m colorizers.training.train_cnn` (`make train-cnn`).
 
 The ImageNet encoder stays frozen (fine-tuning it on a few hundred photos made validation worse in a probe), so
 its features are computed once for a fixed set of random crops and cached; only the decoder trains, from the
@@ -19,14 +19,14 @@ import numpy as np
 import tensorflow as tf
 import keras
 
-from . import settings
-from .backbone import BACKBONE_FILE
-from .chroma_bins import gamut_bins, nearest_bin, rebalancing_weights, SOFT_NEIGHBOURS, SOFT_SIGMA
-from .cnn import INPUT_SIZE, OUTPUT_SIZE, build_colorizer_model, build_decoder, build_encoder, encoder_input
-from .training_data import crops_per_photo, lightness_and_chroma, load_photo, random_crop, split_files
-from .training_loop import cached, choose, command_line, gray_baseline, score_chroma, show_progress, validation_views
+from .. import settings
+from ..backbone import BACKBONE_FILE
+from ..chroma_bins import gamut_bins, nearest_bin, rebalancing_weights, SOFT_NEIGHBOURS, SOFT_SIGMA
+from ..cnn import INPUT_SIZE, OUTPUT_SIZE, build_colorizer_model, build_decoder, build_encoder, encoder_input
+from .data import crops_per_photo, lightness_and_chroma, load_photo, random_crop, split_files
+from .loop import cached, choose, command_line, gray_baseline, score_chroma, show_progress, validation_views
 
-log = logging.getLogger("colorizers.train_cnn")
+log = logging.getLogger("colorizers.training.train_cnn")
 
 TEMPERATURES = (0.2, 0.3, 0.38, 0.5, 0.7)
 FEATURE_NAMES = ("detail", "mid", "deep", "global_vector")

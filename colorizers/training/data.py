@@ -9,10 +9,10 @@ import csv
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
-from . import settings
-from .color import resize_plane, rgb_to_lab
+from .. import settings
+from ..color import resize_plane, rgb_to_lab
 
 MANIFEST = settings.REPO_ROOT / "datasets" / "manifest.csv"
 PHOTOS_DIR = settings.REPO_ROOT / "data" / "photos"
@@ -29,7 +29,7 @@ def load_photo(path: Path, max_side: int = MAX_LOADED_SIDE) -> np.ndarray:
     """A photo as sRGB uint8 (H, W, 3), shrunk so its long side is at most `max_side`."""
     with Image.open(path) as image:
         image.draft("RGB", (max_side, max_side))  # JPEG: decode at a reduced scale directly
-        image = image.convert("RGB")
+        image = ImageOps.exif_transpose(image).convert("RGB")  # camera photos: upright as shown
         scale = max_side / max(image.size)
         if scale < 1.0:
             image = image.resize((round(image.width * scale), round(image.height * scale)), Image.LANCZOS)

@@ -16,11 +16,11 @@ from pathlib import Path, PurePosixPath
 from typing import Iterable, Sequence
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 VAL_FRACTION = 0.15
 SPLIT_SEED = "colorizer-split-v1"
-TRAIN, VAL, REJECTED = "train", "val", "rejected"
+TRAIN, VAL, FOREIGN, REJECTED = "train", "val", "foreign", "rejected"
 
 # --------------------------------------------------------------------------------------------
 # Qt .rcc bundles
@@ -52,6 +52,43 @@ def find_webp_blobs(bundle: bytes) -> list[tuple[int, bytes]]:
                 continue
         position = bundle.find(_RIFF_MAGIC, position + 1)
     return blobs
+
+
+_JPEG_START = b"\xff\xd8\xff"
+
+
+def largest_embedded_jpeg(container: bytes) -> bytes | None:
+    """The largest JPEG (by pixels) stored as plain data inside `container` (e.g. an Eet `.edj` archive).
+
+    Every `FF D8 FF` start marker is tried. The chosen start is cut at the first later start (or the end)
+    where the cut still decodes whole: an embedded thumbnail's start inside it would truncate it, and bytes
+    after a JPEG's end marker are ignored by decoders. None when nothing decodes.
+    """
+    starts = []
+    position = container.find(_JPEG_START)
+    while position != -1:
+        pixels = _decoded_pixels(container[position:])
+        if pixels:
+            starts.append((position, pixels))
+        position = container.find(_JPEG_START, position + 1)
+    if not starts:
+        return None
+    index = max(range(len(starts)), key=lambda i: starts[i][1])
+    begin = starts[index][0]
+    for end in [start for start, _ in starts[index + 1 :]] + [len(container)]:
+        if _decoded_pixels(container[begin:end]) == starts[index][1]:
+            return container[begin:end]
+    return container[begin:]
+
+
+def _decoded_pixels(data: bytes) -> int:
+    """Pixel count of the image `data` decodes to whole, 0 when it does not."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            return image.width * image.height
+    except (OSError, ValueError, SyntaxError):
+        return 0
 
 
 @dataclass(frozen=True)
@@ -268,7 +305,7 @@ def load_rgb_or_rgba(data: bytes) -> np.ndarray:
     with Image.open(io.BytesIO(data)) as image:
         image.load()
         has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
-        converted = image.convert("RGBA" if has_alpha else "RGB")
+        converted = ImageOps.exif_transpose(image).convert("RGBA" if has_alpha else "RGB")
         return np.asarray(converted, dtype=np.uint8)
 
 

@@ -19,13 +19,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from . import settings
-from .color import gray_rgb, rgb_to_lightness
-from .decode import read_image_file
-from .errors import ColorizerError
-from .metrics import colourfulness, colourfulness_gap, psnr, ssim
-from .reference_transfer import AUTO
-from .registry import colorize, model_info
+from .. import settings
+from ..color import gray_rgb, rgb_to_lightness
+from ..decode import read_image_file
+from ..errors import ColorizerError
+from ..metrics import colourfulness, colourfulness_gap, psnr, ssim
+from ..reference_transfer import AUTO
+from ..registry import colorize, model_info
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Train the pix2pix cGAN: `python -m colorizers.train_cgan` (`make train-cgan`).
+"""Train the pix2pix cGAN: `python -m colorizers.training.train_cgan` (`make train-cgan`).
 
 One trainer for two Keras backends: TensorFlow on this CPU (about 7x faster here than JAX's CPU backend) and JAX
 on the GPU machines sometimes lent here, which have JAX but no TensorFlow (`KERAS_BACKEND=jax`). The step is
@@ -29,8 +29,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from . import settings
-from .cgan import (
+from .. import settings
+from ..cgan import (
     BASE_FILTERS,
     IMAGE_SIZE,
     L1_WEIGHT,
@@ -41,11 +41,11 @@ from .cgan import (
     generator_loss,
     save_generator_float16,
 )
-from .color import AB_SCALE, rgb_to_lightness
-from .training_data import PHOTOS_DIR, load_worker_photos, worker_batch
-from .training_loop import choose, command_line, gray_baseline, score_chroma, show_progress, validation_views
+from ..color import AB_SCALE, rgb_to_lightness
+from .data import PHOTOS_DIR, load_worker_photos, worker_batch
+from .loop import choose, command_line, gray_baseline, score_chroma, show_progress, validation_views
 
-log = logging.getLogger("colorizers.train_cgan")
+log = logging.getLogger("colorizers.training.train_cgan")
 
 STATE_GROUPS = ("g_trainable", "g_other", "g_adam", "d_trainable", "d_other", "d_adam")
 
