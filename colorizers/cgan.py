@@ -1,14 +1,17 @@
-"""The pix2pix conditional GAN (Isola et al. 2017), predicting chroma only.
+"""The conditional GAN (after pix2pix, Isola et al. 2017) on the ImageNet encoder, predicting chroma only.
 
-Generator: a U-Net of 4x4 stride-2 convolutions (LeakyReLU, batch norm) down to 1x1 and transposed convolutions
-back up, each level concatenated with its mirror (skip connections), dropout in the first three decoder blocks
-while training. Input: lightness (S, S, 1) scaled to [-1, 1]; output: a/b through tanh, scaled by 110. The
-result's lightness is always the input's (the seed also predicted L and showed it; we never do).
-Discriminator: the 70x70 PatchGAN on (L, a/b), returning one logit per patch (no sigmoid: the losses work on
+Generator: a U-Net whose encoder half is the ImageNet MobileNetV2 shared with the CNN (`backbone.pyramid_features`)
+and whose skips are the backbone's feature maps at 1/4, 1/8, 1/16 and 1/32 of the input, plus the gray input
+itself at 1/2. The decoder climbs back by resize-then-convolve blocks (bilinear upsampling, then a separable
+convolution: no transposed convolutions, so no checkerboard stripes in flat skies) to chroma at half the input
+size, a/b only, through tanh scaled by 110. The result's lightness is always the input's. A U-Net trained from
+scratch on a few hundred photos learns which colours are likely but not what things are (issue 4); the ImageNet
+encoder knows what things are.
+Discriminator: the 70x70 PatchGAN on (gray, a/b), returning one logit per patch (no sigmoid: the losses work on
 logits, so the sigmoid is applied exactly once).
 
-Everything but `CGANColorizer` is backend-neutral Keras: `train_cgan` trains on TensorFlow here or on JAX on a
-lent GPU machine (which has no TensorFlow), and serving runs on TensorFlow, from the same weights file.
+Everything but `CGANColorizer` is backend-neutral Keras: `training.train_cgan` trains on TensorFlow here or on JAX
+on a lent GPU machine (which has no TensorFlow), and serving runs on TensorFlow, from the same weights file.
 """
 from __future__ import annotations
 
@@ -21,14 +24,58 @@ from PIL import Image
 import keras
 from keras import layers, ops
 
-from .color import AB_SCALE, L_CENTER, L_SCALE, resize_plane
+from .backbone import encoder_input, pyramid_features
+from .color import AB_SCALE, resize_plane
 
 log = logging.getLogger(__name__)
 
-IMAGE_SIZE = 128
-BASE_FILTERS = 32
-MAX_FILTERS_MULTIPLE = 8
+IMAGE_SIZE = 224  # the generator's input; chroma comes out at half that
+DECODER_FILTERS = (256, 128, 64, 32)  # at 1/16, 1/8, 1/4 and 1/2 of the input
+DISCRIMINATOR_FILTERS = 32
 L1_WEIGHT = 100.0
+# Channels of the backbone's maps (backbone.PYRAMID_LAYERS) and of the gray input at half size.
+_SKIP_CHANNELS = {"detail": 24, "mid": 32, "deep": 96, "top": 1280, "gray_half": 1}
+GENERATOR_INPUTS = tuple(_SKIP_CHANNELS)  # what the trainers cache per crop, in this order
+ARCHITECTURE = "mobilenet_v2_unet"  # stored in the weights file; the plain pix2pix U-Net it replaced had none
+
+
+def _resize_then_convolve(tensor, skip, filters: int, name: str):
+    tensor = layers.UpSampling2D(2, interpolation="bilinear", name=f"{name}_up")(tensor)
+    tensor = layers.Concatenate(name=f"{name}_skip")([tensor, skip])
+    tensor = layers.SeparableConv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv")(tensor)
+    tensor = layers.BatchNormalization(name=f"{name}_bn")(tensor)
+    return layers.ReLU(name=f"{name}_relu")(tensor)
+
+
+def build_generator_decoder(image_size: int = IMAGE_SIZE) -> keras.Model:
+    """Skips [detail, mid, deep, top, gray_half] (see GENERATOR_INPUTS) -> chroma a/b (S/2, S/2, 2) in [-110, 110].
+
+    Trained alone on cached encoder features (the ImageNet encoder stays frozen); `build_generator` puts it on
+    the encoder."""
+    sides = {"detail": 4, "mid": 8, "deep": 16, "top": 32, "gray_half": 2}
+    skips = {
+        name: keras.Input((image_size // sides[name], image_size // sides[name], channels), name=name)
+        for name, channels in _SKIP_CHANNELS.items()
+    }
+    tensor = layers.Conv2D(DECODER_FILTERS[0], 1, activation="relu", name="bottleneck")(skips["top"])
+    for skip_name, filters in zip(("deep", "mid", "detail", "gray_half"), DECODER_FILTERS):
+        tensor = _resize_then_convolve(tensor, skips[skip_name], filters, f"dec_{skip_name}")
+    chroma = layers.Conv2D(2, 3, padding="same", activation="tanh", name="chroma")(tensor)
+    chroma = layers.Rescaling(AB_SCALE, name="to_ab_range")(chroma)
+    return keras.Model([skips[name] for name in GENERATOR_INPUTS], chroma, name="generator_decoder")
+
+
+def build_generator(image_size: int = IMAGE_SIZE, weights_file: Path | None = None,
+                    decoder: keras.Model | None = None) -> keras.Model:
+    """The whole generator: gray (S, S, 1) in [-1, 1] (`encoder_input`) -> chroma (S/2, S/2, 2) in [-110, 110].
+
+    `weights_file`: the ImageNet backbone to start from (None: random, before loading trained weights);
+    `decoder`: a trained decoder to put on it (None: a fresh one)."""
+    gray = keras.Input((image_size, image_size, 1), name="gray")
+    features = pyramid_features(gray, weights_file)
+    gray_half = layers.AveragePooling2D(2, name="gray_half")(gray)
+    decoder = decoder or build_generator_decoder(image_size)
+    return keras.Model(gray, decoder([*features, gray_half]), name="unet_generator")
 
 
 def _down(tensor, filters: int, batch_norm: bool, name: str):
@@ -39,35 +86,9 @@ def _down(tensor, filters: int, batch_norm: bool, name: str):
     return layers.LeakyReLU(0.2, name=f"{name}_lrelu")(tensor)
 
 
-def _up(tensor, filters: int, dropout: bool, name: str):
-    init = keras.initializers.RandomNormal(0.0, 0.02)
-    tensor = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False, kernel_initializer=init, name=f"{name}_deconv")(tensor)
-    tensor = layers.BatchNormalization(name=f"{name}_bn")(tensor)
-    if dropout:
-        tensor = layers.Dropout(0.5, name=f"{name}_dropout")(tensor)
-    return layers.ReLU(name=f"{name}_relu")(tensor)
-
-
-def build_generator(image_size: int = IMAGE_SIZE, base_filters: int = BASE_FILTERS) -> keras.Model:
-    """U-Net: lightness (S, S, 1) in [-1, 1] -> chroma a/b (S, S, 2) in [-110, 110]. S a power of two >= 16."""
-    levels = int(np.log2(image_size))
-    filters = [base_filters * min(2**level, MAX_FILTERS_MULTIPLE) for level in range(levels)]
-    lightness = keras.Input((image_size, image_size, 1), name="lightness")
-    tensor, skips = lightness, []
-    for level, count in enumerate(filters):
-        tensor = _down(tensor, count, batch_norm=level not in (0, levels - 1), name=f"down{level}")
-        skips.append(tensor)
-    for level, count in reversed(list(enumerate(filters[:-1]))):
-        tensor = _up(tensor, count, dropout=level >= levels - 4, name=f"up{level}")
-        tensor = layers.Concatenate(name=f"skip{level}")([tensor, skips[level]])
-    init = keras.initializers.RandomNormal(0.0, 0.02)
-    chroma = layers.Conv2DTranspose(2, 4, strides=2, padding="same", activation="tanh", kernel_initializer=init, name="chroma")(tensor)
-    chroma = layers.Rescaling(AB_SCALE, name="to_ab_range")(chroma)
-    return keras.Model(lightness, chroma, name="unet_generator")
-
-
-def build_discriminator(image_size: int = IMAGE_SIZE, base_filters: int = 64) -> keras.Model:
-    """70x70 PatchGAN: (lightness in [-1, 1], chroma / 110) -> logits (S/8 - 2, S/8 - 2, 1), one per patch."""
+def build_discriminator(image_size: int = IMAGE_SIZE // 2, base_filters: int = DISCRIMINATOR_FILTERS) -> keras.Model:
+    """70x70 PatchGAN: (gray in [-1, 1], chroma / 110), at the chroma's size -> logits (S/8 - 2, S/8 - 2, 1),
+    one per patch."""
     lightness = keras.Input((image_size, image_size, 1), name="lightness")
     chroma = keras.Input((image_size, image_size, 2), name="chroma")
     tensor = layers.Concatenate(name="pair")([lightness, chroma])
@@ -100,27 +121,34 @@ def generator_loss(fake_logits, generated_chroma, true_chroma, l1_weight: float 
     return adversarial + l1_weight * l1, adversarial, l1
 
 
-def generator_input(lightness: np.ndarray) -> np.ndarray:
-    """Lightness (..., H, W) in [0, 100] -> float32 (..., H, W, 1) in [-1, 1]."""
-    return ((lightness - L_CENTER) / (L_SCALE / 2)).astype(np.float32)[..., None]
+def save_float16(model: keras.Model, path: Path, **attributes) -> None:
+    """Store a model's weights as float16 (half the size), with `attributes`; `load_float16_weights` restores them."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with h5py.File(path, "w") as handle:
+        handle.attrs.update(attributes)
+        for index, weight in enumerate(model.get_weights()):
+            handle.create_dataset(f"w{index:04d}", data=weight.astype(np.float16), compression="gzip")
+
+
+def load_float16_weights(model: keras.Model, path: Path) -> None:
+    """Set a model's weights, as float32, from a file written by `save_float16` for the same architecture."""
+    with h5py.File(path, "r") as handle:
+        model.set_weights([handle[name][()].astype(np.float32) for name in sorted(handle.keys())])
 
 
 def save_generator_float16(generator: keras.Model, path: Path) -> None:
-    """Store the generator's weights as float16 (half the size); `load_generator_weights` restores float32."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with h5py.File(path, "w") as handle:
-        handle.attrs["image_size"] = generator.input.shape[1]
-        handle.attrs["base_filters"] = generator.get_layer("down0_conv").filters
-        for index, weight in enumerate(generator.get_weights()):
-            handle.create_dataset(f"w{index:04d}", data=weight.astype(np.float16), compression="gzip")
+    """The whole generator (encoder and decoder) as served."""
+    save_float16(generator, path, image_size=generator.input.shape[1], architecture=ARCHITECTURE)
 
 
 def load_generator(path: Path) -> keras.Model:
     """Build the generator described in a float16 weights file and load the weights as float32."""
     with h5py.File(path, "r") as handle:
-        generator = build_generator(int(handle.attrs["image_size"]), int(handle.attrs["base_filters"]))
-        weights = [handle[name][()].astype(np.float32) for name in sorted(handle.keys())]
-    generator.set_weights(weights)
+        architecture, image_size = handle.attrs.get("architecture"), handle.attrs.get("image_size")
+    if architecture != ARCHITECTURE:
+        raise ValueError(f"{path} holds another generator architecture; re-export it with `make train-cgan`.")
+    generator = build_generator(int(image_size))
+    load_float16_weights(generator, path)
     return generator
 
 
@@ -142,9 +170,9 @@ class CGANColorizer:
         log.info("cGAN generator loaded from %s", weights_path)
 
     def predict_chroma(self, lightness: np.ndarray) -> tuple[np.ndarray, dict]:
-        """Chroma (S, S, 2) for lightness (H, W); the chroma merge brings it to (H, W)."""
+        """Chroma (S/2, S/2, 2) for lightness (H, W); the chroma merge brings it to (H, W)."""
         small = resize_plane(lightness, (self.size, self.size), resample=Image.BOX)
-        chroma = self._predict(generator_input(small)[None])
+        chroma = self._predict(encoder_input(small)[None])
         return chroma.numpy()[0], {}
 
 

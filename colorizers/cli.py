@@ -66,7 +66,7 @@ def _colorize(arguments: argparse.Namespace) -> int:
 def _add_evaluate_parser(commands) -> None:
     # Defaults are spelled out here so that `evaluate` (and its imports) load only when the command runs.
     evaluate_parser = commands.add_parser(
-        "evaluate", help="score models on the validation photos, writing DIR/metrics.json, table.md, contact_sheet.png"
+        "evaluate", help="score models on the held-out photos, writing DIR/<split>/metrics.json, table.md, contact_sheet.png"
     )
     evaluate_parser.add_argument(
         "--models", nargs="+", default=list(MODELS), choices=list(MODELS), metavar="MODEL",
@@ -78,13 +78,17 @@ def _add_evaluate_parser(commands) -> None:
     evaluate_parser.add_argument("--sheet-rows", type=int, default=8, help="photos on the contact sheet (8)")
     evaluate_parser.add_argument("--manifest", type=Path, default=None, help="default datasets/manifest.csv")
     evaluate_parser.add_argument("--photos", type=Path, default=None, metavar="DIR", help="default data/photos")
+    evaluate_parser.add_argument(
+        "--splits", nargs="+", default=["foreign", "val"], choices=["foreign", "val"],
+        help="held-out splits to score, each written to DIR/<split>/ (default both)",
+    )
 
 
 def _evaluate(arguments: argparse.Namespace) -> int:
     from .training import evaluation  # lazily: `models` and `colorize` stay fast
 
     try:
-        report = evaluation.run_evaluation(
+        reports = evaluation.run_evaluation(
             arguments.models,
             arguments.out,
             manifest_path=arguments.manifest or evaluation.DEFAULT_MANIFEST,
@@ -92,12 +96,13 @@ def _evaluate(arguments: argparse.Namespace) -> int:
             max_side=arguments.max_side,
             limit=arguments.limit,
             sheet_rows=arguments.sheet_rows,
+            splits=tuple(arguments.splits),
         )
     except (ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(evaluation.format_table(report), end="")
-    log.info("Wrote metrics.json, table.md and contact_sheet.png to %s", arguments.out)
+    print("\n".join(evaluation.format_table(report) for report in reports.values()), end="")
+    log.info("Wrote metrics.json, table.md and contact_sheet.png for each split to %s/<split>/", arguments.out)
     return 0
 
 

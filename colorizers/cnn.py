@@ -18,31 +18,21 @@ from PIL import Image
 import keras
 from keras import layers
 
-from .backbone import mobilenet_v2
+from .backbone import encoder_input, pyramid_features  # noqa: F401 (encoder_input: the CNN's input)
 from .chroma_bins import gamut_bins
-from .color import AB_SCALE, encode_srgb, lightness_to_luminance, resize_plane
+from .color import AB_SCALE, resize_plane
 
 log = logging.getLogger(__name__)
 
 INPUT_SIZE = 224
 OUTPUT_SIZE = 56
 DEFAULT_TEMPERATURE = 0.38
-# Encoder layers the decoder reads: 56x56 detail, 28x28 mid level, 14x14 deep, and the top for the global vector.
-FEATURE_LAYERS = ("block_2_add", "block_5_add", "block_12_add", "out_relu")
-
-
-def encoder_input(lightness: np.ndarray) -> np.ndarray:
-    """Lightness (H, W) in [0, 100] as the gray sRGB photo MobileNetV2 expects: float32 (H, W, 1) in [-1, 1]."""
-    return (encode_srgb(lightness_to_luminance(lightness)) * 2.0 - 1.0)[..., None]
 
 
 def build_encoder(input_size: int = INPUT_SIZE, weights_file: Path | None = None) -> keras.Model:
     """Gray image (S, S, 1) in [-1, 1] -> [detail (S/4), mid (S/8), deep (S/16) maps, global vector (1280,)]."""
     gray = keras.Input((input_size, input_size, 1), name="gray")
-    backbone = mobilenet_v2(input_size, weights_file)
-    features = keras.Model(backbone.input, [backbone.get_layer(name).output for name in FEATURE_LAYERS])
-    rgb = layers.Concatenate(name="gray_to_rgb")([gray, gray, gray])
-    detail, mid, deep, top = features(rgb)
+    detail, mid, deep, top = pyramid_features(gray, weights_file)
     global_vector = layers.GlobalAveragePooling2D(name="global_pool")(top)
     return keras.Model(gray, [detail, mid, deep, global_vector], name="encoder")
 

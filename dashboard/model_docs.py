@@ -20,6 +20,12 @@ from colorizers import settings
 logger = logging.getLogger(__name__)
 
 EVALUATION_DIR_NAME = "evaluation"
+# The evaluation's held-out splits (colorizers.training.evaluation writes one folder each), in the order shown.
+FOREIGN_SPLIT, VALIDATION_SPLIT = "foreign", "val"
+SPLITS = {
+    FOREIGN_SPLIT: "Photos from sources never trained on (whole packages held out); checkpoints were chosen on these",
+    VALIDATION_SPLIT: "Random held-out photos from the training packages (siblings of training photos: flatters)",
+}
 MODEL_CARD_NAME = "MODEL_CARD.md"
 MANIFEST_PATH = settings.REPO_ROOT / "datasets" / "manifest.csv"
 # colorizers.training.evaluation names the Welsh row "welsh-auto" (the reference chosen automatically).
@@ -123,9 +129,9 @@ def evaluation_dir() -> Path:
     return Path(settings.WEIGHTS_DIR) / EVALUATION_DIR_NAME
 
 
-def load_metrics(path: Path | None = None) -> dict | None:
-    """The evaluation's metrics.json as a dict, or None when missing or unreadable (logged)."""
-    path = path or evaluation_dir() / "metrics.json"
+def load_metrics(path: Path | None = None, split: str = FOREIGN_SPLIT) -> dict | None:
+    """A split's metrics.json (weights/evaluation/<split>/) as a dict, or None when missing or unreadable (logged)."""
+    path = path or evaluation_dir() / split / "metrics.json"
     if not path.exists():
         return None
     try:
@@ -151,8 +157,11 @@ def format_metric(value: object, pattern: str) -> str:
     return "–"
 
 
-def contact_sheet_path() -> Path | None:
-    path = evaluation_dir() / "contact_sheet.png"
+def contact_sheet_path(split: str = FOREIGN_SPLIT) -> Path | None:
+    """The split's contact sheet, None when it has not been made (or `split` is not an evaluation split)."""
+    if split not in SPLITS:
+        return None
+    path = evaluation_dir() / split / "contact_sheet.png"
     return path if path.is_file() else None
 
 
@@ -179,17 +188,20 @@ def model_card_sections(model_name: str, title: str, path: Path | None = None) -
 class TrainingSummary:
     train: int
     validation: int
+    foreign: int
     sources: tuple[tuple[str, int], ...]  # (package, photos) most first
     licences: tuple[str, ...]
 
 
 def training_summary(path: Path = MANIFEST_PATH) -> TrainingSummary | None:
-    """Counts from datasets/manifest.csv (split train / val), or None when it is missing."""
+    """Counts from datasets/manifest.csv (splits train, val, foreign; sources and licences of the first two), or
+    None when it is missing."""
     if not path.is_file():
         return None
     with open(path, newline="") as handle:
-        rows = [row for row in csv.DictReader(handle) if row.get("split") in ("train", "val")]
+        rows = [row for row in csv.DictReader(handle) if row.get("split") in ("train", "val", "foreign")]
     splits = Counter(row["split"] for row in rows)
-    sources = Counter(row.get("source_package", "") for row in rows)
-    licences = sorted({row.get("licence", "").replace(" (package default)", "") for row in rows} - {""})
-    return TrainingSummary(splits["train"], splits["val"], tuple(sources.most_common()), tuple(licences))
+    trained = [row for row in rows if row["split"] != "foreign"]
+    sources = Counter(row.get("source_package", "") for row in trained)
+    licences = sorted({row.get("licence", "").replace(" (package default)", "") for row in trained} - {""})
+    return TrainingSummary(splits["train"], splits["val"], splits["foreign"], tuple(sources.most_common()), tuple(licences))

@@ -60,9 +60,9 @@ def register_routes(server: Flask, store: ResultsStore, studio: Studio | None = 
         return _image_response(example.before_png if which == "before" else example.after_png, "image/png",
                                _GALLERY_CACHE)
 
-    @server.get("/evaluation/contact_sheet.png")
-    def evaluation_contact_sheet() -> Response:
-        path = model_docs.contact_sheet_path()
+    @server.get("/evaluation/<split>/contact_sheet.png")
+    def evaluation_contact_sheet(split: str) -> Response:
+        path = model_docs.contact_sheet_path(split)
         if path is None:
             abort(404)
         return _image_response(path.read_bytes(), "image/png", "public, max-age=300")

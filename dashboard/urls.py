@@ -45,9 +45,9 @@ def studio_zip_url(session_id: str, strength: int | None = None) -> str:
     return f"/results/{session_id}/all.zip{query}"
 
 
-def contact_sheet_url() -> str:
-    """The evaluation's contact sheet (weights/evaluation/contact_sheet.png)."""
-    return "/evaluation/contact_sheet.png"
+def contact_sheet_url(split: str) -> str:
+    """A split's evaluation contact sheet (weights/evaluation/<split>/contact_sheet.png)."""
+    return f"/evaluation/{quote(split)}/contact_sheet.png"
 
 
 def legacy_photo_url(file: str) -> str:

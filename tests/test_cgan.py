@@ -1,4 +1,5 @@
-"""The pix2pix cGAN: shapes, logits, losses on known tensors, two training steps, float16 weights, serving."""
+"""The cGAN: a U-Net on the ImageNet encoder, PatchGAN logits, losses on known tensors, both training phases on both
+backends, float16 weights, serving."""
 import json
 import math
 import os
@@ -15,20 +16,32 @@ from colorizers import cgan, registry, settings  # noqa: E402
 from colorizers.color import rgb_to_lightness  # noqa: E402
 
 
-def test_generator_maps_lightness_to_chroma_in_range():
-    generator = cgan.build_generator(image_size=32, base_filters=8)
-    assert tuple(generator.input.shape[1:]) == (32, 32, 1)
-    chroma = generator(tf.random.uniform((2, 32, 32, 1), -1, 1), training=False).numpy()
+def test_generator_maps_gray_to_half_size_chroma_in_range():
+    generator = cgan.build_generator(image_size=64)
+    assert tuple(generator.input.shape[1:]) == (64, 64, 1)
+    chroma = generator(tf.random.uniform((2, 64, 64, 1), -1, 1), training=False).numpy()
     assert chroma.shape == (2, 32, 32, 2)
     assert np.abs(chroma).max() <= 110.0 + 1e-4
 
 
-def test_generator_has_unet_skips_and_dropout_only_in_first_decoder_blocks():
-    generator = cgan.build_generator(image_size=64, base_filters=8)
-    names = [layer.name for layer in generator.layers]
-    assert sum(name.startswith("skip") for name in names) == int(math.log2(64)) - 1
-    dropouts = sorted(name for name in names if name.endswith("_dropout"))
-    assert dropouts == ["up2_dropout", "up3_dropout", "up4_dropout"]  # the first three decoder blocks
+def test_generator_is_a_unet_on_the_imagenet_encoder_with_resize_then_convolve_blocks():
+    generator = cgan.build_generator(image_size=64)
+    encoders = [layer for layer in generator.layers
+                if isinstance(layer, tf.keras.Model) and any(inner.name == "block_12_add" for inner in layer.layers)]
+    assert len(encoders) == 1  # MobileNetV2's feature maps are the skips
+    decoder = generator.get_layer("generator_decoder")
+    assert [tensor.name.split(":")[0] for tensor in decoder.inputs] == list(cgan.GENERATOR_INPUTS)
+    kinds = [type(layer).__name__ for layer in decoder.layers]
+    assert "Conv2DTranspose" not in kinds  # no checkerboard-prone transposed convolutions
+    assert kinds.count("UpSampling2D") == 4  # 1/32 -> 1/16 -> 1/8 -> 1/4 -> 1/2
+    assert decoder.get_layer("chroma").get_config()["activation"] == "tanh"
+    # Every skip reaches the output: the chroma depends on each input.
+    inputs = [tf.random.normal((1, *tensor.shape[1:])) for tensor in decoder.inputs]
+    with tf.GradientTape() as tape:
+        for tensor in inputs:
+            tape.watch(tensor)
+        chroma = decoder(inputs, training=False)
+    assert all(float(tf.reduce_max(tf.abs(gradient))) > 0 for gradient in tape.gradient(chroma, inputs))
 
 
 def test_discriminator_returns_unbounded_logits_per_patch():
@@ -52,13 +65,24 @@ def test_losses_on_known_logits():
 
 
 def test_float16_weights_round_trip_to_float32(tmp_path):
-    generator = cgan.build_generator(image_size=32, base_filters=8)
+    generator = cgan.build_generator(image_size=64)
     path = tmp_path / "g.weights.h5"
     cgan.save_generator_float16(generator, path)
     loaded = cgan.load_generator(path)
     for original, restored in zip(generator.get_weights(), loaded.get_weights()):
         assert restored.dtype == np.float32
         np.testing.assert_allclose(restored, original, rtol=1e-3, atol=1e-4)
+
+
+def test_an_old_pix2pix_weights_file_is_refused_with_a_message(tmp_path):
+    import h5py
+
+    path = tmp_path / "old.weights.h5"
+    with h5py.File(path, "w") as handle:
+        handle.attrs["image_size"] = 128
+        handle.attrs["base_filters"] = 32
+    with pytest.raises(ValueError, match="another generator architecture"):
+        cgan.load_generator(path)
 
 
 def _photos(folder, count):
@@ -71,36 +95,41 @@ def _photos(folder, count):
     return paths
 
 
-_TRAIN_IN_JAX = """
+_TRAIN_IN_BACKEND = """
 import json, sys
 from pathlib import Path
 from colorizers.training import train_cgan
 photos, out = [Path(path) for path in json.loads(sys.argv[1])], Path(sys.argv[2])
-for steps in (2, 4):  # the second call resumes the first
-    config = train_cgan.Settings(steps=steps, batch=2, image_size=32, base_filters=8, evaluations=1, workers=1, out=out)
-    chosen = train_cgan.train(config, photos[:2], photos[2:])
-train_cgan.export(config, chosen, out / "exported.weights.h5")
+validation = {"foreign": photos[2:3], "val": photos[3:]}
+for adversarial_steps in (2, 4):  # the second call resumes the first
+    config = train_cgan.Settings(crops=6, batch=2, pretrain_steps=4, patience=5, adversarial_steps=adversarial_steps,
+                                 image_size=64, eval_every=2, out=out)
+    chosen = train_cgan.train(config, photos[:2], validation, backbone=None, cache_dir=out / "cache")
+train_cgan.export(config, chosen, out / "exported.weights.h5", backbone=None)
 print(json.dumps(chosen))
 """
 
 
 @pytest.mark.parametrize("backend", ["tensorflow", "jax"])  # this CPU's trainer, and the GPU machines'
-def test_training_steps_resume_then_serve_through_registry(backend, tmp_path, monkeypatch):
+def test_both_phases_resume_then_serve_through_registry(backend, tmp_path, monkeypatch):
     """Each backend trains in its own process (Keras picks its backend once per process)."""
     pytest.importorskip(backend)
-    photos = _photos(tmp_path, 3)
+    photos = _photos(tmp_path, 4)
     out = tmp_path / "run"
     environment = {**os.environ, "KERAS_BACKEND": backend, "PYTHONPATH": str(settings.REPO_ROOT)}
     completed = subprocess.run(
-        [sys.executable, "-c", _TRAIN_IN_JAX, json.dumps([str(path) for path in photos]), str(out)],
-        capture_output=True, text=True, env=environment, timeout=600,
+        [sys.executable, "-c", _TRAIN_IN_BACKEND, json.dumps([str(path) for path in photos]), str(out)],
+        capture_output=True, text=True, env=environment, timeout=900,
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
     chosen = json.loads(completed.stdout.strip().splitlines()[-1])
     records = [json.loads(line) for line in (out / "validation.jsonl").read_text().splitlines()]
-    assert [record["step"] for record in records] == [2, 4]  # resumed at 2 (a fresh start forgets earlier records)
-    assert chosen["step"] in (2, 4) and np.isfinite(chosen["psnr"])
-    assert all(np.isfinite(record["g_l1"]) and np.isfinite(record["d"]) for record in records)
+    # Phase 1 to its step budget (4), then the adversarial phase to 6, resumed to 8.
+    assert [(record["step"], record["phase"]) for record in records] == [
+        (2, "pretrain"), (4, "pretrain"), (6, "adversarial"), (8, "adversarial")]
+    assert all(record["psnr"] == record["foreign"]["psnr"] and np.isfinite(record["val"]["psnr"]) for record in records)
+    assert chosen["step"] in (2, 4, 6, 8) and np.isfinite(chosen["psnr"])
+    assert all(np.isfinite(record["losses"]).all() for record in records)
 
     destination = tmp_path / "weights" / "cgan_generator.weights.h5"
     destination.parent.mkdir()
@@ -109,8 +138,20 @@ def test_training_steps_resume_then_serve_through_registry(backend, tmp_path, mo
     monkeypatch.setattr(registry, "_loaded", {})
     photo = np.asarray(Image.open(photos[0]).convert("RGB"))[:77, :101]
     result = registry.colorize(photo, "cgan")
-    assert result.rgb.shape == photo.shape
+    assert result.rgb.shape == photo.shape and result.chroma.shape == (32, 32, 2)
     np.testing.assert_allclose(rgb_to_lightness(result.rgb), rgb_to_lightness(photo), atol=1.5)
+
+
+def test_phase_one_ends_when_the_foreign_score_stalls_or_the_budget_is_spent():
+    from colorizers.training.train_cgan import ADVERSARIAL, PRETRAIN, Settings, _phase
+
+    config = Settings(pretrain_steps=1000, patience=2)
+    record = lambda step, psnr, phase=PRETRAIN: {"step": step, "psnr": psnr, "phase": phase}  # noqa: E731
+    assert _phase([], config) == PRETRAIN
+    assert _phase([record(100, 20.0), record(200, 21.0), record(300, 20.9)], config) == PRETRAIN
+    assert _phase([record(100, 20.0), record(200, 21.0), record(300, 20.9), record(400, 20.8)], config) == ADVERSARIAL
+    assert _phase([record(500, 20.0), record(1000, 21.0)], config) == ADVERSARIAL
+    assert _phase([record(100, 20.0), record(200, 19.0, ADVERSARIAL)], config) == ADVERSARIAL
 
 
 def test_learning_rate_is_constant_then_falls_linearly_to_zero():

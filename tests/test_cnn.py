@@ -66,10 +66,14 @@ def _generated_photos(folder, count, seed):
 def test_two_training_steps_then_export_and_serve(tmp_path, monkeypatch):
     config = train_cnn.Settings(crops=8, steps=2, batch=4, eval_every=2, out=tmp_path / "run")
     photos = _generated_photos(tmp_path, 4, seed=1)
-    chosen = train_cnn.train(config, photos[:3], photos[3:], backbone=None)
+    validation = {"foreign": photos[3:4], "val": photos[2:3]}
+    chosen = train_cnn.train(config, photos[:2], validation, backbone=None, cache_dir=tmp_path / "cache")
     assert chosen["step"] == 2 and np.isfinite(chosen["psnr"])
-    records = (config.out / "validation.jsonl").read_text().splitlines()
-    assert len(records) == len(train_cnn.TEMPERATURES)
+    records = [json.loads(line) for line in (config.out / "validation.jsonl").read_text().splitlines()]
+    assert len(records) == len(train_cnn.decodings()) == len(train_cnn.TEMPERATURES) * len(train_cnn.PRIOR_CORRECTIONS)
+    # The choice is made on the foreign split; both splits are recorded.
+    assert all(record["psnr"] == record["foreign"]["psnr"] and np.isfinite(record["val"]["psnr"]) for record in records)
+    assert json.loads((config.out / "chosen.json").read_text())["split"] == "foreign"
 
     weights = tmp_path / "weights" / "cnn.weights.h5"
     train_cnn.export(config, chosen, weights, backbone=None)
@@ -83,3 +87,16 @@ def test_two_training_steps_then_export_and_serve(tmp_path, monkeypatch):
     assert result.rgb.shape == photo.shape
     np.testing.assert_allclose(rgb_to_lightness(result.rgb), rgb_to_lightness(photo), atol=1.5)
     assert result.chroma.shape == (cnn.OUTPUT_SIZE, cnn.OUTPUT_SIZE, 2)
+
+
+def test_prior_correction_is_folded_into_the_last_bias(small_network):
+    _, decoder, _ = small_network
+    inputs = [tf.random.normal((1, *tensor.shape[1:])) for tensor in decoder.inputs]
+    before = decoder(inputs, training=False).numpy()
+    shift = np.random.default_rng(0).normal(0, 1, before.shape[-1]).astype(np.float32)
+    original = [weight.copy() for weight in decoder.get_layer("chroma_logits").get_weights()]
+    try:
+        train_cnn.fold_prior_correction(decoder, shift)
+        np.testing.assert_allclose(decoder(inputs, training=False).numpy(), before - shift, atol=1e-4)
+    finally:
+        decoder.get_layer("chroma_logits").set_weights(original)

@@ -58,9 +58,9 @@ def test_every_registry_model_has_notes():
 def test_training_summary_counts_the_manifest(tmp_path):
     manifest = tmp_path / "manifest.csv"
     manifest.write_text("file,source_package,licence,split\na,pkg-a,CC0,train\nb,pkg-a,GPL-3 (package default),val\n"
-                        "c,pkg-b,CC0,train\nd,pkg-b,CC0,rejected\n")
+                        "c,pkg-b,CC0,train\nd,pkg-b,CC0,rejected\ne,pkg-c,MIT,foreign\n")
     summary = model_docs.training_summary(manifest)
-    assert (summary.train, summary.validation) == (2, 1)
+    assert (summary.train, summary.validation, summary.foreign) == (2, 1, 1)
     assert summary.sources == (("pkg-a", 2), ("pkg-b", 1)) and summary.licences == ("CC0", "GPL-3")
     assert model_docs.training_summary(tmp_path / "missing.csv") is None
 
@@ -82,8 +82,22 @@ def test_contact_sheet_route_is_404_until_evaluated(tmp_path, monkeypatch, colou
 
     monkeypatch.setattr(settings, "WEIGHTS_DIR", tmp_path)
     client = server.test_client()
-    assert client.get("/evaluation/contact_sheet.png").status_code == 404
-    (tmp_path / "evaluation").mkdir()
-    Image.new("RGB", (20, 10)).save(tmp_path / "evaluation" / "contact_sheet.png")
-    response = client.get("/evaluation/contact_sheet.png")
+    assert client.get("/evaluation/foreign/contact_sheet.png").status_code == 404
+    (tmp_path / "evaluation" / "foreign").mkdir(parents=True)
+    Image.new("RGB", (20, 10)).save(tmp_path / "evaluation" / "foreign" / "contact_sheet.png")
+    response = client.get("/evaluation/foreign/contact_sheet.png")
     assert response.status_code == 200 and response.mimetype == "image/png"
+    assert client.get("/evaluation/val/contact_sheet.png").status_code == 404  # that split not evaluated
+    assert client.get("/evaluation/train/contact_sheet.png").status_code == 404  # not an evaluation split
+
+
+def test_metrics_are_read_per_split(tmp_path, monkeypatch):
+    from colorizers import settings
+
+    monkeypatch.setattr(settings, "WEIGHTS_DIR", tmp_path)
+    for split, psnr in (("foreign", 21.0), ("val", 23.0)):
+        (tmp_path / "evaluation" / split).mkdir(parents=True)
+        (tmp_path / "evaluation" / split / "metrics.json").write_text(
+            json.dumps({"split": split, "models": {"cnn": {"skipped": None, "mean": {"psnr": psnr}}}}))
+    assert [model_docs.metrics_row(model_docs.load_metrics(split=split), "cnn")["mean"]["psnr"]
+            for split in model_docs.SPLITS] == [21.0, 23.0]

@@ -38,11 +38,12 @@ def _photo(seed: int, height: int = HEIGHT, width: int = WIDTH) -> np.ndarray:
 
 @pytest.fixture
 def data(tmp_path, monkeypatch):
-    """A manifest with 3 val rows and a train row, their photos, a gallery, and an empty weights folder."""
+    """A manifest with 3 val rows, a train row and a foreign row, their photos, a gallery, and an empty weights
+    folder."""
     photos_dir = tmp_path / "photos"
     photos_dir.mkdir()
     rows = []
-    for index, split in enumerate(["val", "train", "val", "val"]):
+    for index, split in enumerate(["val", "train", "val", "val", "foreign"]):
         name = f"photo{index}.png"
         Image.fromarray(_photo(index)).save(photos_dir / name)
         rows.append({"file": name, "sha256": "0" * 64, "source_package": "test", "source_version": "1",
@@ -173,8 +174,18 @@ def test_cli_evaluate_writes_outputs_and_prints_the_table(data, tmp_path, capsys
     assert code == 0
     printed = capsys.readouterr().out
     assert "| welsh-auto |" in printed and "| cgan | skipped |" in printed
-    assert "Validation photos: 2 (long side at most 32 px)" in printed
-    assert {path.name for path in out.iterdir()} == {"metrics.json", "table.md", "contact_sheet.png"}
+    assert "Random validation split (held-out photos from the training packages): 2 photos (long side at most 32 px)" in printed
+    assert "Foreign split (whole packages never trained on; checkpoints are chosen on it): 1 photos" in printed
+    assert {path.name for path in out.iterdir()} == {"foreign", "val"}
+    for split, count in (("foreign", 1), ("val", 2)):
+        assert {path.name for path in (out / split).iterdir()} == {"metrics.json", "table.md", "contact_sheet.png"}
+        metrics = json.loads((out / split / "metrics.json").read_text())
+        assert metrics["split"] == split and len(metrics["photos"]) == count
+
+
+def test_validation_photos_of_the_foreign_split(data):
+    manifest, photos_dir = data
+    assert [name for name, _ in validation_photos(manifest, photos_dir, split="foreign")] == ["photo4.png"]
 
 
 def test_cli_evaluate_reports_a_missing_manifest(tmp_path, capsys):

@@ -1,6 +1,9 @@
-"""The evaluation harness: colour the validation photos with each model and score the results against the truth.
+"""The evaluation harness: colour the held-out photos with each model and score the results against the truth.
 
-Each validation photo (rows of `datasets/manifest.csv` with split "val") is downscaled so its long side is at most
+Two splits of `datasets/manifest.csv` are scored, each on its own: "foreign" (whole packages never trained on:
+the one that predicts how the models do on the world, and the one checkpoints are chosen on) and "val" (random
+photos held out from the training packages: siblings of the training photos, so it flatters). Each photo is
+downscaled so its long side is at most
 `max_side`, reduced to its lightness, and coloured through `registry.colorize`, the same path the app uses (Welsh
 with reference="auto"). Two baselines are always scored: `gray` (the lightness as a gray image, chroma 0) and
 `welsh-auto`. Per model we report mean PSNR, SSIM, colourfulness (CF), colourfulness gap to the truth (dCF) and
@@ -34,6 +37,8 @@ DEFAULT_PHOTOS_DIR = settings.REPO_ROOT / "data" / "photos"
 DEFAULT_MAX_SIDE = 512
 DEFAULT_SHEET_ROWS = 8
 VALIDATION_SPLIT = "val"
+FOREIGN_SPLIT = "foreign"
+SPLITS = (FOREIGN_SPLIT, VALIDATION_SPLIT)
 
 GRAY = "gray"
 WELSH_AUTO = "welsh-auto"
@@ -47,6 +52,13 @@ THUMB_HEIGHT = 160
 MAX_THUMB_WIDTH = 2 * THUMB_HEIGHT
 GAP = 4
 HEADER_HEIGHT = 20
+
+SPLIT_TITLES = {
+    FOREIGN_SPLIT: "Foreign split (whole packages never trained on; checkpoints are chosen on it)",
+    VALIDATION_SPLIT: "Random validation split (held-out photos from the training packages)",
+}
+
+SPLIT_NOUNS = {FOREIGN_SPLIT: "foreign", VALIDATION_SPLIT: "validation"}
 
 METRICS = ("psnr", "ssim", "colourfulness", "colourfulness_gap", "seconds")
 
@@ -106,6 +118,7 @@ class EvaluationReport:
     rows: list[ModelScores]
     sheet: list[SheetRow]
     max_side: int | None = None
+    split: str = VALIDATION_SPLIT
 
     @property
     def truth_mean_colourfulness(self) -> float:
@@ -125,6 +138,7 @@ class EvaluationReport:
     def to_dict(self) -> dict:
         """A JSON-ready summary; non-finite numbers (an inf PSNR, a skipped model's NaN) become null."""
         return {
+            "split": self.split,
             "photos": self.photos,
             "max_side": self.max_side,
             "truth": {
@@ -164,10 +178,11 @@ def validation_photos(
     photos_dir: Path = DEFAULT_PHOTOS_DIR,
     max_side: int | None = DEFAULT_MAX_SIDE,
     limit: int | None = None,
+    split: str = VALIDATION_SPLIT,
 ) -> list[tuple[str, np.ndarray]]:
-    """The validation photos as (file name, sRGB uint8 (H, W, 3)), in manifest order.
+    """The photos of a held-out split as (file name, sRGB uint8 (H, W, 3)), in manifest order.
 
-    Reads rows with split == "val" from the manifest CSV (columns file, ..., split, ...), decodes
+    Reads rows with that split ("val" or "foreign") from the manifest CSV (columns file, ..., split, ...), decodes
     `photos_dir/<file>` like an upload (EXIF orientation, transparency on white), and downscales it (Lanczos) so
     its long side is at most `max_side` (None keeps the full size). `limit` keeps the first N photos.
     Raises ValueError when the manifest has no validation rows, FileNotFoundError when photos are missing.
@@ -175,15 +190,15 @@ def validation_photos(
     if max_side is not None and max_side < 8:
         raise ValueError(f"max_side must be at least 8 pixels, got {max_side}.")
     with open(manifest_path, newline="") as handle:
-        files = [row["file"] for row in csv.DictReader(handle) if row.get("split") == VALIDATION_SPLIT]
+        files = [row["file"] for row in csv.DictReader(handle) if row.get("split") == split]
     if not files:
-        raise ValueError(f"{manifest_path} has no rows with split '{VALIDATION_SPLIT}'.")
+        raise ValueError(f"{manifest_path} has no rows with split '{split}'.")
     if limit is not None:
         files = files[: max(0, limit)]
     missing = [name for name in files if not (Path(photos_dir) / name).exists()]
     if missing:
         raise FileNotFoundError(
-            f"{len(missing)} of {len(files)} validation photos are missing from {photos_dir} "
+            f"{len(missing)} of {len(files)} {SPLIT_NOUNS.get(split, split)} photos are missing from {photos_dir} "
             f"(first: {missing[0]}); run `make data`."
         )
     return [(name, downscale(read_image_file(Path(photos_dir) / name).rgb, max_side)) for name in files]
@@ -204,13 +219,14 @@ def evaluate(
     models: list[str],
     sheet_rows: int = DEFAULT_SHEET_ROWS,
     max_side: int | None = None,
+    split: str = VALIDATION_SPLIT,
 ) -> EvaluationReport:
     """Colour each photo's lightness with the baselines and `models`, and score each result against the photo.
 
     photos: (name, sRGB uint8 (H, W, 3)) pairs, already at the size to evaluate (see `validation_photos`).
     models: registry names ("welsh", "cnn", "cgan"); "welsh" is the welsh-auto baseline, always included.
     A model whose weights are missing, or that fails with a ColorizerError on any photo, is reported as skipped.
-    The first `sheet_rows` photos keep their images for the contact sheet. `max_side` is only recorded.
+    The first `sheet_rows` photos keep their images for the contact sheet. `max_side` and `split` are only recorded.
     """
     rows = [ModelScores(name) for name in row_names(models)]
     truth_colourfulness: list[float] = []
@@ -234,7 +250,7 @@ def evaluate(
             sheet.append(SheetRow(photo, images))
         log.info("%d/%d %s (%dx%d) in %.1f s", index + 1, len(photos), photo, truth.shape[1], truth.shape[0],
                  time.perf_counter() - started)
-    return EvaluationReport([name for name, _ in photos], truth_colourfulness, rows, sheet, max_side)
+    return EvaluationReport([name for name, _ in photos], truth_colourfulness, rows, sheet, max_side, split)
 
 
 def _run_row(scores: ModelScores, photo: str, lightness: np.ndarray) -> tuple[np.ndarray, float, dict] | None:
@@ -263,7 +279,7 @@ def format_table(report: EvaluationReport) -> str:
     """The report as a Markdown table (model | PSNR dB | SSIM | CF | dCF | s/photo) with the truth's mean CF."""
     size = f"long side at most {report.max_side} px" if report.max_side else "full size"
     lines = [
-        f"Validation photos: {len(report.photos)} ({size}). PSNR and SSIM (mean over R, G, B) against the colour "
+        f"{SPLIT_TITLES.get(report.split, report.split)}: {len(report.photos)} photos ({size}). PSNR and SSIM (mean over R, G, B) against the colour "
         "original; CF = colourfulness (Hasler and Suesstrunk 2003); dCF = |CF(result) - CF(truth)|.",
         "",
         "| model | PSNR dB | SSIM | CF | dCF | s/photo |",
@@ -338,14 +354,17 @@ def run_evaluation(
     max_side: int | None = DEFAULT_MAX_SIDE,
     limit: int | None = None,
     sheet_rows: int = DEFAULT_SHEET_ROWS,
-) -> EvaluationReport:
-    """Load the validation photos, evaluate `models` on them and write the outputs to `out_dir`."""
-    photos = validation_photos(manifest_path, photos_dir, max_side, limit)
-    log.info("Evaluating %s on %d validation photos (long side at most %s px)",
-             ", ".join(row_names(models)), len(photos), max_side)
-    report = evaluate(photos, models, sheet_rows=sheet_rows, max_side=max_side)
-    write_outputs(report, out_dir)
-    return report
+    splits: tuple[str, ...] = SPLITS,
+) -> dict[str, EvaluationReport]:
+    """Evaluate `models` on each split's photos and write each split's outputs to `out_dir/<split>/`."""
+    reports = {}
+    for split in splits:
+        photos = validation_photos(manifest_path, photos_dir, max_side, limit, split)
+        log.info("Evaluating %s on %d %s photos (long side at most %s px)",
+                 ", ".join(row_names(models)), len(photos), split, max_side)
+        reports[split] = evaluate(photos, models, sheet_rows=sheet_rows, max_side=max_side, split=split)
+        write_outputs(reports[split], Path(out_dir) / split)
+    return reports
 
 
 def _finite(value: float) -> float | None:

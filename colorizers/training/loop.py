@@ -11,7 +11,7 @@ from typing import Any, Callable
 import numpy as np
 from PIL import Image
 
-from ..color import merge_chroma, rgb_to_lightness
+from ..color import merge_chroma, resize_plane, rgb_to_lab, rgb_to_lightness
 from ..metrics import colourfulness, psnr
 from .data import load_photo
 
@@ -19,6 +19,8 @@ from .data import load_photo
 MIN_PSNR_GAIN = 0.5
 # Added after the first cGAN run, where no checkpoint reached MIN_PSNR_GAIN (see weights/MODEL_CARD.md).
 FALLBACK_PSNR_LOSS = 1.0
+# Pixels whose true a/b lie within this distance of gray count as neutral surfaces (roads, walls, rock) for the cast.
+NEUTRAL_CHROMA = 6.0
 
 
 def validation_views(paths: list[Path], size: int) -> list[np.ndarray]:
@@ -27,14 +29,20 @@ def validation_views(paths: list[Path], size: int) -> list[np.ndarray]:
 
 
 def score_chroma(views: list[np.ndarray], chromas: list[np.ndarray]) -> dict:
-    """Mean PSNR, colourfulness and colourfulness gap of views re-coloured with predicted chroma (any size)."""
-    psnrs, gaps, cfs = [], [], []
+    """Mean PSNR, colourfulness and colourfulness gap of views re-coloured with predicted chroma (any size), and
+    the cast: the mean predicted a and b where the truth is neutral (chroma under NEUTRAL_CHROMA), which is 0 for a
+    model without a colour bias (a warm cast shows as positive a and b)."""
+    psnrs, gaps, cfs, neutral_chroma = [], [], [], []
     for view, chroma in zip(views, chromas):
         result = merge_chroma(rgb_to_lightness(view), chroma)
         psnrs.append(psnr(result, view))
         cfs.append(colourfulness(result))
         gaps.append(abs(cfs[-1] - colourfulness(view)))
-    return {"psnr": float(np.mean(psnrs)), "cf": float(np.mean(cfs)), "dcf": float(np.mean(gaps))}
+        truth = resize_plane(rgb_to_lab(view)[..., 1:], chroma.shape[:2], Image.BOX)
+        neutral_chroma.append(chroma[np.hypot(truth[..., 0], truth[..., 1]) < NEUTRAL_CHROMA])
+    cast = np.concatenate(neutral_chroma).mean(axis=0) if sum(map(len, neutral_chroma)) else np.zeros(2)
+    return {"psnr": float(np.mean(psnrs)), "cf": float(np.mean(cfs)), "dcf": float(np.mean(gaps)),
+            "cast_a": float(cast[0]), "cast_b": float(cast[1])}
 
 
 def gray_baseline(views: list[np.ndarray]) -> dict:
@@ -53,6 +61,14 @@ def choose(records: list[dict], gray: dict) -> dict:
         if eligible:
             return min(eligible, key=lambda record: record["dcf"])
     return max(records, key=lambda record: record["psnr"])
+
+
+def choice_split(validation: dict) -> str:
+    """The split checkpoints are chosen on: the foreign one (packages never trained on) when present."""
+    for name in ("foreign", "val"):
+        if validation.get(name):
+            return name
+    raise ValueError("no validation photos: run `make data`")
 
 
 def cached(path: Path, make: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
@@ -103,7 +119,8 @@ def command_line(
     config = settings_class(**arguments)
     log_to(config.out)
     photos_dir = getattr(config, "photos", PHOTOS_DIR)  # a trainer's settings may name another photo folder
-    chosen = train(config, split_files("train", photos_dir=photos_dir), split_files("val", photos_dir=photos_dir))
+    validation = {name: split_files(name, photos_dir=photos_dir) for name in ("foreign", "val")}
+    chosen = train(config, split_files("train", photos_dir=photos_dir), validation)
     if export_chosen:
         export(config, chosen)
     return 0

@@ -1,25 +1,23 @@
-"""Train the pix2pix cGAN: `python -m colorizers.training.train_cgan` (`make train-cgan`).
+"""Train the cGAN generator on the ImageNet encoder: `python -m colorizers.training.train_cgan` (`make train-cgan`).
 
-One trainer for two Keras backends: TensorFlow on this CPU (about 7x faster here than JAX's CPU backend) and JAX
-on the GPU machines sometimes lent here, which have JAX but no TensorFlow (`KERAS_BACKEND=jax`). The step is
-written with Keras' stateless calls; only taking gradients and compiling differ by backend. The weights file is
-the same for both, and serving loads it in TensorFlow.
+The encoder half is the frozen ImageNet MobileNetV2 the CNN uses, so the generator's decoder trains from the
+encoder features both trainers cache once per crop (`features.py`). Two phases, as the best-known GAN colorizer
+(DeOldify's "NoGAN") trained:
+1. the decoder alone on a per-pixel L1 loss, scored on the foreign split every `--eval-every` steps, until the
+   foreign PSNR has not improved for `--patience` evaluations (or `--pretrain-steps`);
+2. a short adversarial phase (`--adversarial-steps`) against the 70x70 PatchGAN (Adam 2e-4 falling linearly to
+   zero, beta1 0.5, as in pix2pix), starting from phase 1's best snapshot.
+Every evaluation saves a float16 snapshot and a resume point; at the end `loop.choose` picks the snapshot on the
+**foreign** split, and the export puts that decoder on the encoder as the served generator.
 
-Random multi-scale flipped crops from the training photos, made by a pool of worker processes; one step = one
-generator and one discriminator update (Adam 2e-4, beta1 0.5, as in pix2pix); the learning rate is constant for
-the first half and falls linearly to zero over the second. `--warmup F` trains the generator on L1 alone for the
-first F of the steps. `--evaluations` times the generator is scored on whole validation photos at model size
-and saved (float16), with a resume point; at the end `training_loop.choose` picks the snapshot to export.
-Re-running resumes from the resume point; `--minutes` stops early (and still chooses) when time runs out.
+One trainer for two Keras backends: TensorFlow on this CPU and JAX on the GPU machines sometimes lent here, which
+have JAX but no TensorFlow (`KERAS_BACKEND=jax`). The step is written with Keras' stateless calls; only taking
+gradients and compiling differ by backend. Re-running resumes; `--minutes` stops early and still chooses.
 """
 from __future__ import annotations
 
-import collections
 import json
 import logging
-import multiprocessing
-import os
-import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -30,41 +28,44 @@ import numpy as np
 from keras import ops
 
 from .. import settings
+from ..backbone import BACKBONE_FILE
 from ..cgan import (
-    BASE_FILTERS,
+    GENERATOR_INPUTS,
     IMAGE_SIZE,
     L1_WEIGHT,
     build_discriminator,
     build_generator,
+    build_generator_decoder,
     discriminator_loss,
-    generator_input,
     generator_loss,
+    load_float16_weights,
+    save_float16,
     save_generator_float16,
 )
-from ..color import AB_SCALE, rgb_to_lightness
-from .data import PHOTOS_DIR, load_worker_photos, worker_batch
-from .loop import choose, command_line, gray_baseline, score_chroma, show_progress, validation_views
+from ..color import AB_SCALE
+from .features import training_features, validation_features
+from .loop import choice_split, choose, command_line, gray_baseline, score_chroma, show_progress
 
 log = logging.getLogger("colorizers.training.train_cgan")
 
 STATE_GROUPS = ("g_trainable", "g_other", "g_adam", "d_trainable", "d_other", "d_adam")
+PRETRAIN, ADVERSARIAL = "pretrain", "adversarial"
 
 
 @dataclass
 class Settings:
-    steps: int = 2400
-    batch: int = 32
+    crops: int = 8000
+    batch: int = 16
+    pretrain_steps: int = 3000
+    patience: int = 3
+    adversarial_steps: int = 600
     image_size: int = IMAGE_SIZE
-    base_filters: int = BASE_FILTERS
-    learning_rate: float = 2e-4
+    learning_rate: float = 5e-4
+    adversarial_learning_rate: float = 2e-4
     l1_weight: float = L1_WEIGHT
-    warmup: float = 0.0
-    evaluations: int = 20
-    photo_side: int = 512
-    workers: int = max(1, (os.cpu_count() or 2) - 1)
+    eval_every: int = 150
     minutes: float | None = None
     seed: int = 0
-    photos: Path = PHOTOS_DIR
     out: Path = settings.REPO_ROOT / "checkpoints" / "cgan"
 
 
@@ -125,10 +126,11 @@ class Trainer:
 
     def __init__(self, config: Settings):
         keras.utils.set_random_seed(config.seed)
-        self.generator = build_generator(config.image_size, config.base_filters)
-        self.discriminator = build_discriminator(config.image_size)
+        self.generator = build_generator_decoder(config.image_size)
+        self.discriminator = build_discriminator(config.image_size // 2)
         self.l1_weight = config.l1_weight
         self.step = compiled(self._step, donate_first=True)
+        self.pretrain_step = compiled(self._pretrain_step, donate_first=True)
         self.predict = compiled(self._predict)
 
     def initial_state(self) -> tuple:
@@ -139,19 +141,34 @@ class Trainer:
             d_trainable, values(self.discriminator.non_trainable_variables), adam_initial(d_trainable),
         )
 
-    def _step(self, state, lightness, true_chroma, learning_rate, adversarial_weight):
+    def _pretrain_step(self, state, inputs, true_chroma, learning_rate):
+        """Phase 1: the generator alone, per-pixel L1 (the critic is untouched)."""
+        g_trainable, g_other, g_adam, *critic_state = state
+
+        def objective(g_trainable):
+            fake_chroma, g_other_after = self.generator.stateless_call(g_trainable, g_other, inputs, training=True)
+            l1 = ops.mean(ops.abs(fake_chroma - true_chroma)) / AB_SCALE
+            return l1, g_other_after
+
+        (l1, g_other), gradients = value_and_gradient(objective)(g_trainable)
+        g_trainable, g_adam = adam_update(g_trainable, gradients, g_adam, learning_rate, beta_1=0.9)
+        return (g_trainable, g_other, g_adam, *critic_state), l1
+
+    def _step(self, state, inputs, true_chroma, learning_rate):
+        """Phase 2: one generator and one critic update; the critic sees (gray at half size, chroma / 110)."""
         g_trainable, g_other, g_adam, d_trainable, d_other, d_adam = state
         generator, discriminator = self.generator, self.discriminator
+        gray = inputs[GENERATOR_INPUTS.index("gray_half")]
 
         def generator_objective(g_trainable):
-            fake_chroma, g_other_after = generator.stateless_call(g_trainable, g_other, lightness, training=True)
-            fake_logits, _ = discriminator.stateless_call(d_trainable, d_other, [lightness, fake_chroma / AB_SCALE], training=True)
-            _, adversarial, l1 = generator_loss(fake_logits, fake_chroma, true_chroma, self.l1_weight)
-            return adversarial_weight * adversarial + self.l1_weight * l1, (fake_chroma, g_other_after, adversarial, l1)
+            fake_chroma, g_other_after = generator.stateless_call(g_trainable, g_other, inputs, training=True)
+            fake_logits, _ = discriminator.stateless_call(d_trainable, d_other, [gray, fake_chroma / AB_SCALE], training=True)
+            total, adversarial, l1 = generator_loss(fake_logits, fake_chroma, true_chroma, self.l1_weight)
+            return total, (fake_chroma, g_other_after, adversarial, l1)
 
         def discriminator_objective(d_trainable, fake_chroma):
-            real_logits, after_real = discriminator.stateless_call(d_trainable, d_other, [lightness, true_chroma / AB_SCALE], training=True)
-            fake_logits, after_fake = discriminator.stateless_call(d_trainable, after_real, [lightness, fake_chroma / AB_SCALE], training=True)
+            real_logits, after_real = discriminator.stateless_call(d_trainable, d_other, [gray, true_chroma / AB_SCALE], training=True)
+            fake_logits, after_fake = discriminator.stateless_call(d_trainable, after_real, [gray, fake_chroma / AB_SCALE], training=True)
             return discriminator_loss(real_logits, fake_logits), after_fake
 
         (_, (fake_chroma, g_other, adversarial, l1)), g_gradients = value_and_gradient(generator_objective)(g_trainable)
@@ -163,15 +180,15 @@ class Trainer:
     def _predict(self, g_trainable, g_other, lightness):
         return self.generator.stateless_call(g_trainable, g_other, lightness, training=False)[0]
 
-    def score(self, state, views: list[np.ndarray]) -> dict:
-        inputs = np.stack([generator_input(rgb_to_lightness(view)) for view in views])
+    def score(self, state, views: list[np.ndarray], cache: dict[str, np.ndarray]) -> dict:
+        inputs = [cache[name].astype(np.float32) for name in GENERATOR_INPUTS]
         return score_chroma(views, list(np.asarray(self.predict(state[0], state[1], inputs))))
 
-    def save_generator(self, state, path: Path) -> None:
-        """The generator in `state` as a float16 weights file (the format served)."""
+    def save_snapshot(self, state, path: Path) -> None:
+        """The generator's decoder in `state` as a float16 weights file (`export` puts it on the encoder)."""
         for variable, value in zip(self.generator.trainable_variables + self.generator.non_trainable_variables, state[0] + state[1]):
             variable.assign(value)
-        save_generator_float16(self.generator, path)
+        save_float16(self.generator, path)
 
     @staticmethod
     def save_state(state, path: Path) -> None:
@@ -188,27 +205,23 @@ class Trainer:
             )
 
 
-def batches(pool, config: Settings, start: int):
-    """(generator input, true chroma) batches from index `start` on, each from its own seed (so a resumed run
-    sees the same batches), at most two per worker made ahead."""
-    pending: collections.deque = collections.deque()
-    index = start
-    while True:
-        while len(pending) < 2 * config.workers:
-            pending.append(pool.apply_async(worker_batch, ((config.seed * 1_000_003 + index, config.image_size, config.batch),)))
-            index += 1
-        lightness, chroma = pending.popleft().get()
-        yield generator_input(lightness), chroma
+def batch_arrays(cache: dict[str, np.ndarray], chosen: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """The generator's inputs (GENERATOR_INPUTS order) and true chroma of the cached crops `chosen`, float32."""
+    return [cache[name][chosen].astype(np.float32) for name in GENERATOR_INPUTS], cache["chroma"][chosen].astype(np.float32)
 
 
-def train(config: Settings, train_paths: list[Path], val_paths: list[Path]) -> dict:
-    """Run (or resume) training; returns the chosen record. Writes everything under config.out."""
+def train(config: Settings, train_paths: list[Path], validation: dict[str, list[Path]],
+          backbone: Path | None = BACKBONE_FILE, cache_dir: Path | None = None) -> dict:
+    """Run (or resume) both phases; returns the chosen record. Writes everything under config.out."""
     config.out.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + 60 * config.minutes if config.minutes else float("inf")
     log.info("Keras backend: %s", keras.backend.backend())
-    views = validation_views(val_paths, config.image_size)
-    gray = gray_baseline(views)
-    log.info("gray baseline at model size: PSNR %.2f dB, dCF %.1f", gray["psnr"], gray["dcf"])
+    train_cache = training_features(train_paths, config.crops, config.image_size, config.seed, backbone, cache_dir)
+    splits = {name: validation_features(paths, config.image_size, backbone, cache_dir) for name, paths in validation.items() if paths}
+    chosen_split = choice_split(splits)
+    grays = {name: gray_baseline(views) for name, (views, _) in splits.items()}
+    for name, gray in grays.items():
+        log.info("gray baseline on %s at model size: PSNR %.2f dB, dCF %.1f", name, gray["psnr"], gray["dcf"])
     trainer = Trainer(config)
     resume_path, records_path = config.out / "resume.npz", config.out / "validation.jsonl"
     records = [json.loads(line) for line in records_path.read_text().splitlines()] if records_path.exists() else []
@@ -217,48 +230,92 @@ def train(config: Settings, train_paths: list[Path], val_paths: list[Path]) -> d
         log.info("resumed from %s at step %d", resume_path, step)
     else:
         state, step, records = trainer.initial_state(), 0, []
-    eval_every = max(1, config.steps // config.evaluations)
+    rng = np.random.default_rng(config.seed + step)
     history, started = [], time.monotonic()
-    context = multiprocessing.get_context("spawn")  # never fork a process that holds an accelerator
-    with context.Pool(config.workers, initializer=load_worker_photos, initargs=(train_paths, config.photo_side)) as pool:
-        stream = batches(pool, config, step)
-        while step < config.steps and time.monotonic() < deadline:
-            lightness, chroma = next(stream)
-            learning_rate = learning_rate_at(step, config.steps, config.learning_rate)
-            adversarial_weight = 0.0 if step < config.warmup * config.steps else 1.0
-            # Scalars as tensors: a changing Python float would make TensorFlow trace the step again.
-            scalars = [ops.convert_to_tensor(value, "float32") for value in (learning_rate, adversarial_weight)]
-            state, losses = trainer.step(state, lightness, chroma, *scalars)
-            history.append(losses)
-            step += 1
-            if step % 10 == 0:
-                recent = _mean_losses(history[-10:])
-                show_progress(step, config.steps, 10 * config.batch / (time.monotonic() - started), g_adv=recent[0], g_l1=recent[1], d=recent[2])
-                started = time.monotonic()
-            if step % eval_every == 0 or step == config.steps or time.monotonic() >= deadline:
-                snapshot = config.out / f"generator_step{step:05d}.weights.h5"
-                trainer.save_generator(state, snapshot)
-                adversarial, l1, critic = _mean_losses(history[-eval_every:])
-                row = {"step": step, "snapshot": snapshot.name, "g_adv": float(adversarial), "g_l1": float(l1), "d": float(critic)}
-                row.update(trainer.score(state, views))
-                records.append(row)
-                trainer.save_state(state, resume_path)
-                records_path.write_text("".join(json.dumps(record) + "\n" for record in records))
-                log.info("step %d: PSNR %.2f dB (gray %.2f), CF %.1f, dCF %.1f, G adv %.3f L1 %.4f D %.3f", step, row["psnr"], gray["psnr"], row["cf"], row["dcf"], adversarial, l1, critic)
-    best = choose(records, gray)
-    log.info("chosen: %s", best)
-    (config.out / "chosen.json").write_text(json.dumps({"chosen": best, "gray": gray}, indent=2))
+
+    def evaluate(phase: str) -> None:
+        snapshot = config.out / f"decoder_step{step:05d}.weights.h5"
+        trainer.save_snapshot(state, snapshot)
+        losses = _mean_losses(history[-config.eval_every:])
+        row = {"step": step, "phase": phase, "snapshot": snapshot.name, "losses": [float(value) for value in losses]}
+        row.update({name: trainer.score(state, views, cache) for name, (views, cache) in splits.items()})
+        row.update({key: row[chosen_split][key] for key in ("psnr", "cf", "dcf")})
+        records.append(row)
+        trainer.save_state(state, resume_path)
+        records_path.write_text("".join(json.dumps(record) + "\n" for record in records))
+        log.info("step %d (%s): %s", step, phase, "; ".join(
+            f"{name} PSNR {row[name]['psnr']:.2f} dB (gray {grays[name]['psnr']:.2f}) CF {row[name]['cf']:.1f} dCF {row[name]['dcf']:.1f}"
+            for name in splits))
+
+    while _phase(records, config) == PRETRAIN and time.monotonic() < deadline:
+        inputs, chroma = batch_arrays(train_cache, np.sort(rng.integers(0, len(train_cache["chroma"]), config.batch)))
+        state, l1 = trainer.pretrain_step(state, inputs, chroma, ops.convert_to_tensor(config.learning_rate, "float32"))
+        history.append((0.0, l1, 0.0))
+        step += 1
+        started = _progress(step, config, history, started)
+        if step % config.eval_every == 0:
+            evaluate(PRETRAIN)
+    if _phase(records, config) == ADVERSARIAL and not any(record["phase"] == ADVERSARIAL for record in records):
+        best = max((record for record in records if record["phase"] == PRETRAIN), key=lambda record: record["psnr"])
+        log.info("phase 1 ends; the adversarial phase starts from step %d (foreign PSNR %.2f dB)", best["step"], best["psnr"])
+        state = _with_generator(trainer, state, config.out / best["snapshot"])
+    end = _phase_one_end(records) + config.adversarial_steps
+    while _phase(records, config) == ADVERSARIAL and step < end and time.monotonic() < deadline:
+        inputs, chroma = batch_arrays(train_cache, np.sort(rng.integers(0, len(train_cache["chroma"]), config.batch)))
+        rate = learning_rate_at(step - _phase_one_end(records), config.adversarial_steps, config.adversarial_learning_rate)
+        state, losses = trainer.step(state, inputs, chroma, ops.convert_to_tensor(rate, "float32"))
+        history.append(losses)
+        step += 1
+        started = _progress(step, config, history, started)
+        if step % config.eval_every == 0 or step == end:
+            evaluate(ADVERSARIAL)
+    best = choose(records, grays[chosen_split])
+    log.info("chosen on the %s split: %s", chosen_split, best)
+    (config.out / "chosen.json").write_text(json.dumps({"chosen": best, "split": chosen_split, "gray": grays}, indent=2))
     return best
+
+
+def _phase(records: list[dict], config: Settings) -> str:
+    """PRETRAIN until the chosen split's PSNR has not improved for `patience` evaluations (or the step budget)."""
+    pretrain = [record for record in records if record["phase"] == PRETRAIN]
+    if any(record["phase"] == ADVERSARIAL for record in records) or not pretrain:
+        return ADVERSARIAL if pretrain else PRETRAIN
+    best_index = max(range(len(pretrain)), key=lambda index: pretrain[index]["psnr"])
+    stalled = len(pretrain) - 1 - best_index >= config.patience
+    return ADVERSARIAL if stalled or pretrain[-1]["step"] >= config.pretrain_steps else PRETRAIN
+
+
+def _phase_one_end(records: list[dict]) -> int:
+    return max(record["step"] for record in records if record["phase"] == PRETRAIN)
+
+
+def _with_generator(trainer: Trainer, state: tuple, snapshot: Path) -> tuple:
+    """`state` with the generator's weights from a snapshot (and a fresh Adam for it)."""
+    load_float16_weights(trainer.generator, snapshot)
+    g_trainable = [ops.copy(variable.value) for variable in trainer.generator.trainable_variables]
+    g_other = [ops.copy(variable.value) for variable in trainer.generator.non_trainable_variables]
+    return (g_trainable, g_other, adam_initial(g_trainable), *state[3:])
+
+
+def _progress(step: int, config: Settings, history: list, started: float) -> float:
+    if step % 10:
+        return started
+    recent = _mean_losses(history[-10:])
+    total = config.pretrain_steps + config.adversarial_steps
+    show_progress(step, total, 10 * config.batch / (time.monotonic() - started), g_adv=recent[0], g_l1=recent[1], d=recent[2])
+    return time.monotonic()
 
 
 def _mean_losses(history: list) -> np.ndarray:
     return np.mean([[float(value) for value in losses] for losses in history], axis=0)
 
 
-def export(config: Settings, chosen: dict, destination: Path = settings.WEIGHTS_DIR / "cgan_generator.weights.h5") -> None:
-    """Ship the chosen generator snapshot (float16; loading restores float32)."""
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(config.out / chosen["snapshot"], destination)
+def export(config: Settings, chosen: dict, destination: Path = settings.WEIGHTS_DIR / "cgan_generator.weights.h5",
+           backbone: Path | None = BACKBONE_FILE) -> None:
+    """Put the chosen decoder snapshot on the ImageNet encoder and ship the whole generator (float16)."""
+    decoder = build_generator_decoder(config.image_size)
+    load_float16_weights(decoder, config.out / chosen["snapshot"])
+    save_generator_float16(build_generator(config.image_size, backbone, decoder), destination)
     log.info("exported %s (step %d)", destination, chosen["step"])
 
 

@@ -1,10 +1,11 @@
 """Train the fusion CNN on this CPU: `python -m colorizers.training.train_cnn` (`make train-cnn`).
 
 The ImageNet encoder stays frozen (fine-tuning it on a few hundred photos made validation worse in a probe), so
-its features are computed once for a fixed set of random crops and cached; only the decoder trains, from the
-cache. Every `--eval-every` steps the decoder is scored on whole validation photos (PSNR and colourfulness gap at
-model size for a few annealing temperatures) and saved; at the end the best (checkpoint, temperature) pair is
-exported with the encoder as the shipped model. Re-running resumes from the latest checkpoint.
+its features come from the cache both trainers share (`features.py`); only the decoder trains. Every
+`--eval-every` steps the decoder is scored on whole photos of the foreign split (packages never trained on) and
+of the random validation split, at model size, for a few annealing temperatures, and saved; at the end the best
+(checkpoint, temperature) pair on the **foreign** split is exported with the encoder as the shipped model.
+Re-running resumes from the latest checkpoint.
 """
 from __future__ import annotations
 
@@ -22,14 +23,18 @@ import keras
 from .. import settings
 from ..backbone import BACKBONE_FILE
 from ..chroma_bins import gamut_bins, nearest_bin, rebalancing_weights, SOFT_NEIGHBOURS, SOFT_SIGMA
-from ..cnn import INPUT_SIZE, OUTPUT_SIZE, build_colorizer_model, build_decoder, build_encoder, encoder_input
-from .data import crops_per_photo, lightness_and_chroma, load_photo, random_crop, split_files
-from .loop import cached, choose, command_line, gray_baseline, score_chroma, show_progress, validation_views
+from ..cnn import INPUT_SIZE, build_colorizer_model, build_decoder, build_encoder
+from .features import half_size, training_features, validation_features
+from .loop import choose, choice_split, command_line, gray_baseline, score_chroma, show_progress
 
 log = logging.getLogger("colorizers.training.train_cnn")
 
 TEMPERATURES = (0.2, 0.3, 0.38, 0.5, 0.7)
-FEATURE_NAMES = ("detail", "mid", "deep", "global_vector")
+# How much of the rebalancing is taken back out of the prediction: logits - c * log(weights). Training with weights
+# w makes the network predict (about) the true distribution times w, tilting every uncertain pixel toward colours
+# that are rare in the training set; c = 1 undoes that tilt exactly (logit adjustment), c = 0 keeps it.
+PRIOR_CORRECTIONS = (0.0, 0.5, 1.0)
+SCORES = ("psnr", "cf", "dcf", "cast_a", "cast_b")
 
 
 @dataclass
@@ -45,32 +50,11 @@ class Settings:
     out: Path = settings.REPO_ROOT / "checkpoints" / "cnn"
 
 
-def encode_crops(encoder: keras.Model, crops: list[np.ndarray], batch: int = 32) -> dict[str, np.ndarray]:
-    """Encoder features (float16) and chroma targets for crops of sRGB uint8 (S, S, 3)."""
-    run = tf.function(lambda gray: encoder(gray, training=False))
-    features: dict[str, list[np.ndarray]] = {name: [] for name in FEATURE_NAMES}
-    chroma = []
-    for start in range(0, len(crops), batch):
-        pairs = [lightness_and_chroma(crop, OUTPUT_SIZE) for crop in crops[start : start + batch]]
-        gray = np.stack([encoder_input(lightness) for lightness, _ in pairs])
-        for name, values in zip(FEATURE_NAMES, run(tf.constant(gray))):
-            features[name].append(values.numpy().astype(np.float16))
-        chroma.extend(target for _, target in pairs)
-        if start // batch % 20 == 0:
-            log.info("encoded %d / %d crops", start + len(pairs), len(crops))
-    cache = {name: np.concatenate(values) for name, values in features.items()}
-    cache["chroma"] = np.stack(chroma).astype(np.float16)
-    return cache
-
-
-def training_crops(paths: list[Path], total: int, seed: int) -> list[np.ndarray]:
-    """Random multi-scale flipped crops (INPUT_SIZE square) from the training photos."""
-    rng = np.random.default_rng(seed)
-    photos = [load_photo(path) for path in paths]
-    crops = []
-    for photo, count in zip(photos, crops_per_photo(photos, total)):
-        crops.extend(random_crop(photo, INPUT_SIZE, rng) for _ in range(count))
-    return crops
+def decoder_inputs(cache: dict[str, np.ndarray], chosen=slice(None)) -> tuple[list[np.ndarray], np.ndarray]:
+    """The decoder's inputs [detail, mid, deep, global vector] (float32) and its chroma target at 1/4 size."""
+    features = [cache[name][chosen].astype(np.float32) for name in ("detail", "mid", "deep")]
+    features.append(cache["top"][chosen].astype(np.float32).mean(axis=(1, 2)))  # the encoder's global pooling
+    return features, half_size(cache["chroma"][chosen].astype(np.float32))
 
 
 def make_loss(bins: np.ndarray, weights: np.ndarray):
@@ -102,27 +86,36 @@ def make_train_step(decoder: keras.Model, optimizer: keras.optimizers.Optimizer,
     return train_step
 
 
-def score_validation(decoder: keras.Model, features: dict, views: list[np.ndarray], bins: np.ndarray) -> list[dict]:
-    """Validation scores at model size for each annealing temperature."""
-    logits = decoder.predict_on_batch([features[name] for name in FEATURE_NAMES])
+def decodings() -> list[tuple[float, float]]:
+    """Every (temperature, prior correction) pair scored at each evaluation."""
+    return [(temperature, correction) for correction in PRIOR_CORRECTIONS for temperature in TEMPERATURES]
+
+
+def score_validation(decoder: keras.Model, features: dict, views: list[np.ndarray], bins: np.ndarray,
+                     log_weights: np.ndarray) -> list[dict]:
+    """Validation scores at model size for each (temperature, prior correction) of `decodings()`."""
+    logits = decoder.predict_on_batch(decoder_inputs(features)[0])
     rows = []
-    for temperature in TEMPERATURES:
-        chroma = tf.nn.softmax(logits / temperature, axis=-1).numpy() @ bins
-        rows.append({"temperature": temperature, **score_chroma(views, list(chroma))})
+    for temperature, correction in decodings():
+        chroma = tf.nn.softmax((logits - correction * log_weights) / temperature, axis=-1).numpy() @ bins
+        rows.append({"temperature": temperature, "correction": correction, **score_chroma(views, list(chroma))})
     return rows
 
 
-def train(config: Settings, train_paths: list[Path], val_paths: list[Path], backbone: Path | None = BACKBONE_FILE) -> dict:
-    """Run (or resume) training; returns the chosen record. Writes everything under config.out."""
+def train(config: Settings, train_paths: list[Path], validation: dict[str, list[Path]],
+          backbone: Path | None = BACKBONE_FILE, cache_dir: Path | None = None) -> dict:
+    """Run (or resume) training; returns the chosen record. Writes everything under config.out.
+
+    `validation` maps split names to photos; the choice uses `loop.choice_split(validation)` (the foreign one)."""
     keras.utils.set_random_seed(config.seed)
     config.out.mkdir(parents=True, exist_ok=True)
     bins = gamut_bins()
-    encoder = build_encoder(weights_file=backbone)
-    train_cache = cached(config.out / "train_features.npz", lambda: encode_crops(encoder, training_crops(train_paths, config.crops, config.seed)))
-    views = validation_views(val_paths, INPUT_SIZE)
-    val_cache = cached(config.out / "val_features.npz", lambda: encode_crops(encoder, views))
-    counts = np.bincount(nearest_bin(train_cache["chroma"].astype(np.float32), bins).ravel(), minlength=len(bins))
+    train_cache = training_features(train_paths, config.crops, INPUT_SIZE, config.seed, backbone, cache_dir)
+    splits = {name: validation_features(paths, INPUT_SIZE, backbone, cache_dir) for name, paths in validation.items() if paths}
+    chosen_split = choice_split(splits)
+    counts = np.bincount(nearest_bin(half_size(train_cache["chroma"].astype(np.float32)), bins).ravel(), minlength=len(bins))
     weights = rebalancing_weights(counts, bins, mix=config.rebalance_mix)
+    np.save(config.out / "rebalancing_weights.npy", weights)  # the export folds the chosen correction into a bias
 
     decoder = build_decoder(len(bins))
     schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, config.steps, alpha=0.05)
@@ -137,15 +130,15 @@ def train(config: Settings, train_paths: list[Path], val_paths: list[Path], back
 
     records_path = config.out / "validation.jsonl"
     records = [json.loads(line) for line in records_path.read_text().splitlines()] if records_path.exists() else []
-    gray = gray_baseline(views)
-    log.info("gray baseline at model size: PSNR %.2f dB, dCF %.1f", gray["psnr"], gray["dcf"])
+    grays = {name: gray_baseline(views) for name, (views, _) in splits.items()}
+    for name, gray in grays.items():
+        log.info("gray baseline on %s at model size: PSNR %.2f dB, dCF %.1f", name, gray["psnr"], gray["dcf"])
     rng = np.random.default_rng(config.seed + int(step))
     example_count = len(train_cache["chroma"])
     started, losses = time.perf_counter(), []
     while int(step) < (config.stop_at or config.steps):
-        chosen = rng.integers(0, example_count, config.batch)
-        batch = [tf.constant(train_cache[name][chosen].astype(np.float32)) for name in FEATURE_NAMES]
-        losses.append(float(train_step(batch, tf.constant(train_cache["chroma"][chosen].astype(np.float32)))))
+        features, chroma = decoder_inputs(train_cache, np.sort(rng.integers(0, example_count, config.batch)))
+        losses.append(float(train_step([tf.constant(value) for value in features], tf.constant(chroma))))
         step.assign_add(1)
         current = int(step)
         if current % 10 == 0:
@@ -156,15 +149,37 @@ def train(config: Settings, train_paths: list[Path], val_paths: list[Path], back
             snapshot = config.out / f"decoder_step{current:05d}.weights.h5"
             decoder.save_weights(snapshot)
             manager.save()
-            for row in score_validation(decoder, val_cache, views, bins):
-                row.update(step=current, loss=float(np.mean(losses[-config.eval_every:])), snapshot=snapshot.name)
-                records.append(row)
-                log.info("step %d T=%.2f: PSNR %.2f dB (gray %.2f), CF %.1f, dCF %.1f", current, row["temperature"], row["psnr"], gray["psnr"], row["cf"], row["dcf"])
+            loss = float(np.mean(losses[-config.eval_every:]))
+            records.extend(_scored(decoder, splits, chosen_split, bins, np.log(weights), current, loss, snapshot.name))
             records_path.write_text("".join(json.dumps(record) + "\n" for record in records))
-    best = choose(records, gray)
-    log.info("chosen: %s", best)
-    (config.out / "chosen.json").write_text(json.dumps({"chosen": best, "gray": gray}, indent=2))
+    best = choose(records, grays[chosen_split])
+    log.info("chosen on the %s split: %s", chosen_split, best)
+    (config.out / "chosen.json").write_text(json.dumps({"chosen": best, "split": chosen_split, "gray": grays}, indent=2))
     return best
+
+
+def _scored(decoder, splits: dict, chosen_split: str, bins: np.ndarray, log_weights: np.ndarray, step: int,
+            loss: float, snapshot: str) -> list[dict]:
+    """One record per decoding: the chosen split's scores at top level, every split's under its name."""
+    by_split = {name: score_validation(decoder, cache, views, bins, log_weights) for name, (views, cache) in splits.items()}
+    records = []
+    for index, (temperature, correction) in enumerate(decodings()):
+        record = {"step": step, "temperature": temperature, "correction": correction, "loss": loss, "snapshot": snapshot}
+        record.update({key: value for key, value in by_split[chosen_split][index].items() if key not in record})
+        record.update({name: {key: rows[index][key] for key in SCORES} for name, rows in by_split.items()})
+        records.append(record)
+        log.info("step %d T=%.2f c=%.1f: %s", step, temperature, correction, "; ".join(
+            f"{name} PSNR {scores['psnr']:.2f} dB CF {scores['cf']:.1f} dCF {scores['dcf']:.1f} "
+            f"cast ({scores['cast_a']:+.1f}, {scores['cast_b']:+.1f})"
+            for name, scores in ((name, record[name]) for name in by_split)))
+    return records
+
+
+def fold_prior_correction(decoder: keras.Model, shift: np.ndarray) -> None:
+    """Subtract `shift` (Q,) from the logits for good, through the last layer's bias: serving needs no change."""
+    layer = decoder.get_layer("chroma_logits")
+    kernel, bias = layer.get_weights()
+    layer.set_weights([kernel, bias - shift.astype(bias.dtype)])
 
 
 def export(config: Settings, chosen: dict, destination: Path = settings.WEIGHTS_DIR / "cnn.weights.h5", backbone: Path | None = BACKBONE_FILE) -> None:
@@ -172,11 +187,13 @@ def export(config: Settings, chosen: dict, destination: Path = settings.WEIGHTS_
     bins = gamut_bins()
     decoder = build_decoder(len(bins))
     decoder.load_weights(config.out / chosen["snapshot"])
+    fold_prior_correction(decoder, chosen.get("correction", 0.0) * np.log(np.load(config.out / "rebalancing_weights.npy")))
     model = build_colorizer_model(build_encoder(weights_file=backbone), decoder)
     destination.parent.mkdir(parents=True, exist_ok=True)
     model.save_weights(destination)
-    destination.with_suffix("").with_suffix(".json").write_text(json.dumps({"temperature": chosen["temperature"], "step": chosen["step"]}, indent=2))
-    log.info("exported %s (step %d, T=%.2f)", destination, chosen["step"], chosen["temperature"])
+    sidecar = {key: chosen[key] for key in ("temperature", "step", "correction") if key in chosen}
+    destination.with_suffix("").with_suffix(".json").write_text(json.dumps(sidecar, indent=2))
+    log.info("exported %s (step %d, T=%.2f, prior correction %.1f)", destination, chosen["step"], chosen["temperature"], chosen.get("correction", 0.0))
 
 
 def main(argv: list[str] | None = None) -> int:

