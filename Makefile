@@ -39,12 +39,14 @@ bench: install
 data: install
 	$(PY) scripts/fetch_data.py
 
+# Both trainers read the frozen encoder's features from one cache (checkpoints/features/, made by the first).
 train-cnn: install
-	$(PY) -m colorizers.training.train_cnn --stop-at 600
+	$(PY) -m colorizers.training.train_cnn --stop-at 900
 
-# The shipped generator's settings (the defaults): 31 s of training on a lent H100, about 80 minutes here.
+# Phase 1 (per-pixel) until the foreign split stops improving, then the adversarial phase: see weights/MODEL_CARD.md.
 train-cgan: install
 	$(PY) -m colorizers.training.train_cgan
 
+# Both held-out splits: runs/evaluation/foreign/ (packages never trained on) and runs/evaluation/val/.
 evaluate: install
 	$(PY) -m colorizers evaluate --models welsh cnn cgan --out runs/evaluation

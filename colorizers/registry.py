@@ -69,7 +69,7 @@ MODELS: dict[str, ModelInfo] = {
         ModelInfo(
             "cgan",
             "pix2pix cGAN",
-            "A U-Net generator trained against a PatchGAN critic, for livelier colour.",
+            "A U-Net generator on the ImageNet encoder, trained against a PatchGAN critic, for livelier colour.",
             uses_reference=False,
             loader="colorizers.cgan:load_colorizer",
             weights_file="cgan_generator.weights.h5",

