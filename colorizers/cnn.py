@@ -27,6 +27,10 @@ log = logging.getLogger(__name__)
 INPUT_SIZE = 224
 OUTPUT_SIZE = 56
 DEFAULT_TEMPERATURE = 0.38
+# The backbone layer whose pooled features describe a photo's content (the last one still ImageNet's: see
+# backbone.py), and its channels.
+EMBEDDING_LAYER = "block_13_expand_relu"
+EMBEDDING_CHANNELS = 576
 
 
 def build_encoder(input_size: int = INPUT_SIZE, weights_file: Path | None = None) -> keras.Model:
@@ -102,7 +106,17 @@ class CNNColorizer:
 
         self._predict = predict
         self._predict(tf.zeros((1, INPUT_SIZE, INPUT_SIZE, 1)), tf.constant(self.temperature))  # warm up (traces once)
+        self._embed = _embedding_function(self.model)
         log.info("CNN loaded from %s", weights_path)
+
+    def embed(self, lightness: np.ndarray) -> np.ndarray:
+        """What the photo shows, for finding references by content: float32 (EMBEDDING_CHANNELS,), unit length.
+
+        MobileNetV2's EMBEDDING_LAYER map of the gray photo at 224x224, averaged over positions. That layer's
+        weights are ImageNet's, frozen in training, so retraining the CNN never changes an embedding."""
+        small = resize_plane(lightness, (INPUT_SIZE, INPUT_SIZE), resample=Image.BOX)
+        vector = self._embed(tf.constant(encoder_input(small)[None])).numpy()[0]
+        return vector / max(float(np.linalg.norm(vector)), 1e-12)
 
     def predict_chroma(self, lightness: np.ndarray, temperature: float | None = None) -> tuple[np.ndarray, dict]:
         """Chroma (56, 56, 2) for lightness (H, W); the chroma merge brings it to (H, W)."""
@@ -110,6 +124,21 @@ class CNNColorizer:
         gray = encoder_input(small)[None]
         chroma = self._predict(tf.constant(gray), tf.constant(float(temperature or self.temperature)))
         return chroma.numpy()[0], {}
+
+
+def _embedding_function(model: keras.Model):
+    """A compiled gray (1, S, S, 1) -> pooled EMBEDDING_LAYER features, sharing the loaded model's weights."""
+    features = next(layer for layer in model.get_layer("encoder").layers
+                    if isinstance(layer, keras.Model) and any(inner.name == EMBEDDING_LAYER for inner in layer.layers))
+    pooled = layers.GlobalAveragePooling2D()(features.get_layer(EMBEDDING_LAYER).output)
+    embedder = keras.Model(features.input, pooled)
+
+    @tf.function(input_signature=[tf.TensorSpec((None, INPUT_SIZE, INPUT_SIZE, 1), tf.float32)])
+    def embed(gray):
+        return embedder(tf.concat([gray, gray, gray], axis=-1), training=False)
+
+    embed(tf.zeros((1, INPUT_SIZE, INPUT_SIZE, 1)))  # warm up
+    return embed
 
 
 def _chosen_temperature(weights_path: Path) -> float:

@@ -74,6 +74,14 @@ MODELS: dict[str, ModelInfo] = {
             loader="colorizers.cgan:load_colorizer",
             weights_file="cgan_generator.weights.h5",
         ),
+        ModelInfo(
+            "blend",
+            "Blend",
+            "The CNN's colours averaged with those of the library photos most alike in content.",
+            uses_reference=False,
+            loader="colorizers.blend:load_colorizer",
+            weights_file="cnn.weights.h5",  # the CNN's; the blend has none of its own
+        ),
     )
 }
 

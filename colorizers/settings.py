@@ -17,6 +17,7 @@ MAX_PIXELS = _int_env("COLORIZER_MAX_PIXELS", 40_000_000)
 MIN_SIDE = _int_env("COLORIZER_MIN_SIDE", 8)
 WEIGHTS_DIR = Path(os.environ.get("COLORIZER_WEIGHTS_DIR", REPO_ROOT / "weights"))
 GALLERY_DIR = Path(os.environ.get("COLORIZER_GALLERY_DIR", REPO_ROOT / "assets" / "gallery"))
+LIBRARY_DIR = Path(os.environ.get("COLORIZER_LIBRARY_DIR", REPO_ROOT / "assets" / "library"))
 HOST = os.environ.get("HOST", "127.0.0.1")
 PORT = _int_env("PORT", 8050)
 

@@ -14,6 +14,8 @@ Other targets (many distinct lightness values) use a k-d tree.
 """
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 
 from scipy.spatial import cKDTree
@@ -165,9 +167,13 @@ def nearest_samples(points: np.ndarray, samples: np.ndarray, cells: int = _GRID_
 
 
 def transfer_chroma(
-    target_lightness: np.ndarray, reference_rgb: np.ndarray, samples: int = DEFAULT_SAMPLES, seed: int = 0
+    target_lightness: np.ndarray, reference_rgb: np.ndarray | Sequence[np.ndarray], samples: int = DEFAULT_SAMPLES,
+    seed: int = 0,
 ) -> np.ndarray:
-    """Welsh chroma a/b float32 (H, W, 2) for target lightness (H, W) from a colour reference (h, w, 3) uint8."""
+    """Welsh chroma a/b float32 (H, W, 2) for target lightness (H, W) from a colour reference (h, w, 3) uint8.
+
+    `reference_rgb` may also be several references: each is remapped to the target and sampled (`samples`
+    each), and every pixel takes its nearest sample among them all, for the cost of one transfer."""
     match = _match(target_lightness, reference_rgb, samples, seed)
     return match.sample_chroma[match.nearest].reshape(*target_lightness.shape, 2)
 
@@ -182,9 +188,13 @@ class _Match:
         self.level_index = level_index
 
 
-def _match(target_lightness: np.ndarray, reference_rgb: np.ndarray, samples: int, seed: int) -> _Match:
+def _match(target_lightness: np.ndarray, reference_rgb: np.ndarray | Sequence[np.ndarray], samples: int,
+           seed: int) -> _Match:
     target_lightness = np.ascontiguousarray(target_lightness, dtype=np.float32)
-    sample_features, sample_chroma = reference_samples(reference_rgb, target_lightness, samples, seed)
+    references = [reference_rgb] if isinstance(reference_rgb, np.ndarray) else list(reference_rgb)
+    pooled = [reference_samples(reference, target_lightness, samples, seed) for reference in references]
+    sample_features = np.concatenate([features for features, _ in pooled])
+    sample_chroma = np.concatenate([chroma for _, chroma in pooled])
     deviation = local_deviation(target_lightness).ravel()
     lightness = target_lightness.ravel()
     found = lightness_levels(lightness)

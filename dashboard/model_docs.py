@@ -116,6 +116,26 @@ NOTES: dict[str, ModelNotes] = {
             "Trained on a few hundred photos, so its palette is limited to what they show.",
         ),
     ),
+    "blend": ModelNotes(
+        how_it_works=(
+            "The blend asks two different kinds of knowledge and averages their answers. The fusion CNN knows "
+            "what things are and which colours they usually have. Retrieval knows what colours photos like yours "
+            "really had: the gray photo's content (ImageNet features of the same MobileNetV2) finds the five most "
+            "alike of the library's training photos, and the Welsh transfer copies colour from each.",
+            "The five Welsh results are averaged (where they disagree the average leans to gray instead of "
+            "guessing), and the result is mixed 70/30 with the CNN's a/b, a weight chosen on photos from sources "
+            "never trained on. As every model here, it keeps your photo's own lightness.",
+        ),
+        diagram=("Lightness", "CNN a/b  |  5 nearest library photos → Welsh, averaged", "0.7 CNN + 0.3 exemplars",
+                 "Merge with your L"),
+        training_data="No training of its own: the CNN's weights, and the reference library (every training "
+                      "photo, small, with its source and licence; assets/library).",
+        weaknesses=(
+            "Less colourful than the CNN alone where the library has nothing like your photo: the exemplars "
+            "disagree and their average is pale.",
+            "Slower than the CNN: five Welsh transfers at up to 512 px besides the network.",
+        ),
+    ),
 }
 
 GENERIC_NOTES = ModelNotes(

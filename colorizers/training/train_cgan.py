@@ -7,7 +7,8 @@ encoder features both trainers cache once per crop (`features.py`). Two phases, 
    foreign PSNR has not improved for `--patience` evaluations (or `--pretrain-steps`);
 2. a short adversarial phase (`--adversarial-steps`) against the 70x70 PatchGAN (Adam 2e-4 falling linearly to
    zero, beta1 0.5, as in pix2pix), starting from phase 1's best snapshot.
-Every evaluation saves a float16 snapshot and a resume point; at the end `loop.choose` picks the snapshot on the
+The generator's weights are averaged over the steps (an exponential moving average, as GAN generators usually
+are); every evaluation scores and saves the average as a float16 snapshot, with a resume point; at the end `loop.choose` picks the snapshot on the
 **foreign** split, and the export puts that decoder on the encoder as the served generator.
 
 One trainer for two Keras backends: TensorFlow on this CPU and JAX on the GPU machines sometimes lent here, which
@@ -49,7 +50,7 @@ from .loop import choice_split, choose, command_line, gray_baseline, score_chrom
 
 log = logging.getLogger("colorizers.training.train_cgan")
 
-STATE_GROUPS = ("g_trainable", "g_other", "g_adam", "d_trainable", "d_other", "d_adam")
+STATE_GROUPS = ("g_trainable", "g_other", "g_adam", "d_trainable", "d_other", "d_adam", "g_average")
 PRETRAIN, ADVERSARIAL = "pretrain", "adversarial"
 
 
@@ -61,8 +62,9 @@ class Settings:
     patience: int = 3
     adversarial_steps: int = 600
     image_size: int = IMAGE_SIZE
-    learning_rate: float = 5e-4
+    learning_rate: float = 2e-4
     adversarial_learning_rate: float = 2e-4
+    average_decay: float = 0.995
     l1_weight: float = L1_WEIGHT
     eval_every: int = 150
     minutes: float | None = None
@@ -124,13 +126,18 @@ def adam_update(parameters: list, gradients: list, state: list, learning_rate, b
 
 
 class Trainer:
-    """Compiled, stateless training steps; the state is a tuple of six lists of arrays (see STATE_GROUPS)."""
+    """Compiled, stateless training steps; the state is a tuple of seven lists of arrays (see STATE_GROUPS).
+
+    `g_average` is an exponential moving average of the generator's trainable weights (decay `average_decay`):
+    what is scored, saved and shipped. Single snapshots swing by half a dB on the foreign split from one
+    evaluation to the next; the average does not."""
 
     def __init__(self, config: Settings):
         keras.utils.set_random_seed(config.seed)
         self.generator = build_generator_decoder(config.image_size)
         self.discriminator = build_discriminator(config.image_size // 2)
         self.l1_weight = config.l1_weight
+        self.average_decay = config.average_decay
         self.step = compiled(self._step, donate_first=True)
         self.pretrain_step = compiled(self._pretrain_step, donate_first=True)
         self.predict = compiled(self._predict)
@@ -141,11 +148,16 @@ class Trainer:
         return (
             g_trainable, values(self.generator.non_trainable_variables), adam_initial(g_trainable),
             d_trainable, values(self.discriminator.non_trainable_variables), adam_initial(d_trainable),
+            [ops.copy(value) for value in g_trainable],
         )
+
+    def _averaged(self, average: list, parameters: list) -> list:
+        decay = self.average_decay
+        return [decay * mean + (1.0 - decay) * parameter for mean, parameter in zip(average, parameters)]
 
     def _pretrain_step(self, state, inputs, true_chroma, learning_rate):
         """Phase 1: the generator alone, per-pixel L1 (the critic is untouched)."""
-        g_trainable, g_other, g_adam, *critic_state = state
+        g_trainable, g_other, g_adam, d_trainable, d_other, d_adam, g_average = state
 
         def objective(g_trainable):
             fake_chroma, g_other_after = self.generator.stateless_call(g_trainable, g_other, inputs, training=True)
@@ -154,11 +166,12 @@ class Trainer:
 
         (l1, g_other), gradients = value_and_gradient(objective)(g_trainable)
         g_trainable, g_adam = adam_update(g_trainable, gradients, g_adam, learning_rate, beta_1=0.9)
-        return (g_trainable, g_other, g_adam, *critic_state), l1
+        g_average = self._averaged(g_average, g_trainable)
+        return (g_trainable, g_other, g_adam, d_trainable, d_other, d_adam, g_average), l1
 
     def _step(self, state, inputs, true_chroma, learning_rate):
         """Phase 2: one generator and one critic update; the critic sees (gray at half size, chroma / 110)."""
-        g_trainable, g_other, g_adam, d_trainable, d_other, d_adam = state
+        g_trainable, g_other, g_adam, d_trainable, d_other, d_adam, g_average = state
         generator, discriminator = self.generator, self.discriminator
         gray = inputs[GENERATOR_INPUTS.index("gray_half")]
 
@@ -177,18 +190,19 @@ class Trainer:
         (critic, d_other), d_gradients = value_and_gradient(discriminator_objective)(d_trainable, ops.stop_gradient(fake_chroma))
         g_trainable, g_adam = adam_update(g_trainable, g_gradients, g_adam, learning_rate)
         d_trainable, d_adam = adam_update(d_trainable, d_gradients, d_adam, learning_rate)
-        return (g_trainable, g_other, g_adam, d_trainable, d_other, d_adam), (adversarial, l1, critic)
+        g_average = self._averaged(g_average, g_trainable)
+        return (g_trainable, g_other, g_adam, d_trainable, d_other, d_adam, g_average), (adversarial, l1, critic)
 
     def _predict(self, g_trainable, g_other, lightness):
         return self.generator.stateless_call(g_trainable, g_other, lightness, training=False)[0]
 
     def score(self, state, views: list[np.ndarray], cache: dict[str, np.ndarray]) -> dict:
         inputs = [cache[name].astype(np.float32) for name in GENERATOR_INPUTS]
-        return score_chroma(views, list(np.asarray(self.predict(state[0], state[1], inputs))))
+        return score_chroma(views, list(np.asarray(self.predict(state[6], state[1], inputs))))
 
     def save_snapshot(self, state, path: Path) -> None:
-        """The generator's decoder in `state` as a float16 weights file (`export` puts it on the encoder)."""
-        for variable, value in zip(self.generator.trainable_variables + self.generator.non_trainable_variables, state[0] + state[1]):
+        """The generator's averaged decoder in `state` as a float16 weights file (`export` puts it on the encoder)."""
+        for variable, value in zip(self.generator.trainable_variables + self.generator.non_trainable_variables, state[6] + state[1]):
             variable.assign(value)
         save_float16(self.generator, path)
 
@@ -296,7 +310,7 @@ def _with_generator(trainer: Trainer, state: tuple, snapshot: Path) -> tuple:
     load_float16_weights(trainer.generator, snapshot)
     g_trainable = [ops.copy(variable.value) for variable in trainer.generator.trainable_variables]
     g_other = [ops.copy(variable.value) for variable in trainer.generator.non_trainable_variables]
-    return (g_trainable, g_other, adam_initial(g_trainable), *state[3:])
+    return (g_trainable, g_other, adam_initial(g_trainable), *state[3:6], [ops.copy(value) for value in g_trainable])
 
 
 def _progress(step: int, config: Settings, history: list, started: float) -> float:

@@ -1,0 +1,79 @@
+"""Build the reference library (assets/library/) from the training photos: `make library`.
+
+    .venv/bin/python scripts/build_reference_library.py [--side 384] [--quality 82]
+
+Every photo of the manifest's **train** split (never val or foreign) is shrunk so its long side is at most
+--side and saved as a JPEG, listed in manifest.json with its source package, version and licence, and described
+by its content embedding (`CNNColorizer.embed`, from the shipped CNN's frozen ImageNet layers) in embeddings.npy
+(float16, one row per manifest entry, in order). Needs `make data` (the photos) and weights/cnn.weights.h5.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+
+from colorizers import settings  # noqa: E402
+from colorizers.cnn import CNNColorizer  # noqa: E402
+from colorizers.color import rgb_to_lightness  # noqa: E402
+from colorizers.library import EMBEDDINGS_FILE  # noqa: E402
+from colorizers.training.data import load_photo  # noqa: E402
+from colorizers.training.dataset import TRAIN, read_manifest  # noqa: E402
+
+LOG = logging.getLogger("build_reference_library")
+MANIFEST_PATH = REPO_ROOT / "datasets" / "manifest.csv"
+PHOTOS_DIR = REPO_ROOT / "data" / "photos"
+
+
+def library_name(photo_file: str) -> str:
+    """A URL-safe name from a manifest file name: `gcompris-qt-data__erase_calf.webp` -> `gcompris-qt-data__erase_calf`."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(photo_file).stem).strip("-")
+
+
+def title_of(photo_file: str) -> str:
+    """A readable title: the file stem after the package, separators as spaces."""
+    stem = Path(photo_file).stem.split("__", 1)[-1]
+    return re.sub(r"[_-]+", " ", stem).strip().capitalize()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--side", type=int, default=384)
+    parser.add_argument("--quality", type=int, default=82)
+    parser.add_argument("--out", type=Path, default=settings.LIBRARY_DIR)
+    arguments = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    rows = [row for row in read_manifest(MANIFEST_PATH) if row.split == TRAIN]
+    embedder = CNNColorizer(settings.WEIGHTS_DIR / "cnn.weights.h5")
+    arguments.out.mkdir(parents=True, exist_ok=True)
+    for stale in arguments.out.glob("*.jpg"):
+        stale.unlink()
+    entries, embeddings = [], []
+    for row in rows:
+        name = library_name(row.file)
+        target = arguments.out / f"{name}.jpg"
+        Image.fromarray(load_photo(PHOTOS_DIR / row.file, arguments.side)).save(
+            target, quality=arguments.quality, optimize=True)
+        with Image.open(target) as image:  # embed what is served, after JPEG
+            embeddings.append(embedder.embed(rgb_to_lightness(np.asarray(image.convert("RGB")))))
+        entries.append({"name": name, "title": title_of(row.file), "file": target.name,
+                        "source_package": row.source_package, "source_version": row.source_version,
+                        "source_photo": row.file, "licence": row.licence})
+    (arguments.out / "manifest.json").write_text(json.dumps(entries, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    np.save(arguments.out / EMBEDDINGS_FILE, np.stack(embeddings).astype(np.float16))
+    total = sum(path.stat().st_size for path in arguments.out.iterdir())
+    LOG.info("library: %d photos, %.1f MB in %s", len(entries), total / 1e6, arguments.out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
