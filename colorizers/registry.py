@@ -130,15 +130,15 @@ def _load_lock(name: str) -> threading.Lock:
 def get_model(name: str) -> Colorizer:
     """The loaded model called `name`, loading it on first use (thread-safe)."""
     info = model_info(name)
+    if not info.is_available:  # checked on every call: the weights may have been removed since loading
+        raise WeightsMissingError(
+            f"The {info.title} model is not installed: its weights file {info.weights_file} is missing "
+            f"from {settings.WEIGHTS_DIR}."
+        )
     if name in _loaded:
         return _loaded[name]
     with _load_lock(name):
         if name not in _loaded:
-            if not info.is_available:
-                raise WeightsMissingError(
-                    f"The {info.title} model is not installed: its weights file {info.weights_file} is missing "
-                    f"from {settings.WEIGHTS_DIR}."
-                )
             module_name, _, attribute = info.loader.partition(":")
             factory = getattr(importlib.import_module(module_name), attribute)
             _loaded[name] = factory(info.weights_path) if info.weights_path else factory()

@@ -112,6 +112,8 @@ def colorize_image() -> Response:
     response.headers["X-Colorizer-Seconds"] = f"{result.seconds:.3f}"
     if info.uses_reference and result.details.get("reference"):
         response.headers["X-Colorizer-Reference"] = str(result.details["reference"])
+    if result.details.get("references"):  # the library photos a content suggestion averaged, best first
+        response.headers["X-Colorizer-References"] = str(result.details["references"])
     return response
 
 

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from colorizers import ColorizerError, colorize, decode_image, model_info
+from colorizers.library import LibraryPhoto, library
 from colorizers.references import gallery
 
 from .imaging import download_name
@@ -67,6 +68,7 @@ class ModelResult:
     reference_name: str | None = None
     reference_title: str | None = None
     reference_suggested: bool = False
+    suggested: tuple[LibraryPhoto, ...] = ()  # the library photos "Suggest for me" averaged, best first
     error: str | None = None
 
 
@@ -169,6 +171,7 @@ def _colorize_one(
         message = friendly_message(error, f"colouring {upload.filename!r} with {model_name}")
         return ModelResult(model_name, title, error=message)
     reference_name = colorization.details.get("reference") if info.uses_reference else None
+    suggested = info.uses_reference and isinstance(reference, str) and reference == AUTO_REFERENCE
     return ModelResult(
         model_name,
         title,
@@ -177,15 +180,28 @@ def _colorize_one(
         seconds=colorization.seconds,
         reference_name=reference_name,
         reference_title=reference_title(reference_name) if reference_name else None,
-        reference_suggested=info.uses_reference and isinstance(reference, str) and reference == AUTO_REFERENCE,
+        reference_suggested=suggested,
+        suggested=tuple(filter(None, map(library_photo, suggested_names(colorization.details)))) if suggested else (),
     )
 
 
 def reference_title(name: str) -> str:
-    """The title to show for a reference: the gallery photo's title, or words for the user's own photo."""
+    """The title to show for a reference: the gallery or library photo's title, or words for the user's own."""
     if name == OWN_REFERENCE:
         return "your reference photo"
     for photo in gallery():
         if photo.name == name:
             return photo.title
-    return name
+    photo = library_photo(name)
+    return photo.title if photo else name
+
+
+def library_photo(name: str) -> LibraryPhoto | None:
+    """The reference-library photo called `name`, None when there is none (or no library)."""
+    found = library()
+    return next((photo for photo in found.photos if photo.name == name), None) if found else None
+
+
+def suggested_names(details: dict) -> tuple[str, ...]:
+    """The library references a suggestion used (model details "references"), best first."""
+    return tuple(name for name in str(details.get("references", "")).split(",") if name)

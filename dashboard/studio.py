@@ -31,12 +31,13 @@ import numpy as np
 from colorizers import ColorizerError, Colorization, colorize, decode_image, model_info
 from colorizers.color import resize_plane
 from colorizers.metrics import colourfulness
+from colorizers.library import LibraryPhoto
 from colorizers.references import gallery, suggest_references
 
 from . import settings
 from .archive import zip_bytes
 from .imaging import download_name, jpeg_bytes, png_bytes, thumbnail
-from .jobs import AUTO_REFERENCE, OWN_REFERENCE, friendly_message, reference_title
+from .jobs import AUTO_REFERENCE, OWN_REFERENCE, friendly_message, library_photo, reference_title, suggested_names
 from .process_wide import process_wide
 from .uploads import UploadedFile
 
@@ -73,6 +74,7 @@ class KeptResult:
     filename: str
     reference_name: str | None = None
     reference_suggested: bool = False
+    suggested_names: tuple[str, ...] = ()  # the library photos a suggestion averaged, best first
     renders: OrderedDict[int, Render] = field(default_factory=OrderedDict)
 
 
@@ -136,6 +138,7 @@ class CellView:
     reference_name: str | None = None
     reference_title: str | None = None
     reference_suggested: bool = False
+    suggested: tuple[LibraryPhoto, ...] = ()  # the library photos "Suggest for me" used, best first
     error: str | None = None
 
 
@@ -240,7 +243,8 @@ class Studio:
         """Colour the row again with its reference-based models, from `choice` (AUTO_REFERENCE, a gallery name or
         OWN_REFERENCE once the row has one). StudioError for an unknown choice or a missing row."""
         names = {photo.name for photo in gallery()}
-        if choice not in names and choice != AUTO_REFERENCE and choice != OWN_REFERENCE:
+        known = choice in names or choice in (AUTO_REFERENCE, OWN_REFERENCE) or library_photo(choice) is not None
+        if not known:
             raise StudioError(f"There is no reference photo called '{choice}' in the gallery.")
         with self._lock:
             row = self._row(session_id, row_id)
@@ -426,6 +430,7 @@ class Studio:
             filename=download_name(row.filename, f"colorized-{model_name}"),
             reference_name=reference_name,
             reference_suggested=suggested,
+            suggested_names=suggested_names(colorization.details) if suggested else (),
             renders=OrderedDict([(DEFAULT_STRENGTH, first_render)]),
         )
 
@@ -470,6 +475,7 @@ class Studio:
                 reference_name=result.reference_name if result else None,
                 reference_title=reference_title(result.reference_name) if result and result.reference_name else None,
                 reference_suggested=result.reference_suggested if result else False,
+                suggested=tuple(filter(None, map(library_photo, result.suggested_names))) if result else (),
                 error=cell.error,
             ))
         size = tuple(row.lightness.shape) if row.lightness is not None else None

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from colorizers.library import LibraryPhoto
+
 
 def result_download_url(session_id: str, image_id: str) -> str:
     """Full-resolution PNG, sent as a download."""
@@ -17,6 +19,11 @@ def result_thumbnail_url(session_id: str, image_id: str) -> str:
 def gallery_thumbnail_url(name: str) -> str:
     """Small JPEG of a reference gallery photo."""
     return f"/gallery/{quote(name, safe='')}/thumb.jpg"
+
+
+def library_photo_url(photo: LibraryPhoto) -> str:
+    """A reference-library photo (a small JPEG served as a static asset from assets/library/)."""
+    return f"/assets/library/{quote(photo.file.name)}"
 
 
 def showcase_url(which: str) -> str:

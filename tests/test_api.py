@@ -99,13 +99,19 @@ def test_strength_zero_gives_gray_and_a_jpeg_input_works(base_url, models):
 
 
 def test_welsh_reference_gallery_name_auto_and_uploaded_file(base_url, models):
+    from colorizers.library import library
     from colorizers.references import gallery
 
     name = gallery()[0].name
     by_name = post(base_url, {"model": "welsh", "reference": name})
     assert by_name.status_code == 200 and by_name.headers["X-Colorizer-Reference"] == name
     auto = post(base_url, {"model": "welsh", "reference": "auto"})
-    assert auto.status_code == 200 and auto.headers["X-Colorizer-Reference"] in {photo.name for photo in gallery()}
+    found = library()
+    suggestible = {photo.name for photo in gallery()} | {photo.name for photo in (found.photos if found else ())}
+    assert auto.status_code == 200 and auto.headers["X-Colorizer-Reference"] in suggestible
+    if found:  # suggested by content: every library photo averaged is named
+        used = auto.headers["X-Colorizer-References"].split(",")
+        assert used[0] == auto.headers["X-Colorizer-Reference"] and set(used) <= suggestible
     own = post(base_url, {"model": "welsh"}, {"image": ("old.png", gray_photo(), "image/png"),
                                               "reference": ("blue.png", colour_photo(), "image/png")})
     assert own.status_code == 200 and own.headers["X-Colorizer-Reference"] == "uploaded"
@@ -165,3 +171,16 @@ def test_missing_weights_is_503(base_url, monkeypatch, tmp_path):
 
     monkeypatch.setattr(settings, "WEIGHTS_DIR", tmp_path)  # the real cnn entry, without its weights file
     assert_error(post(base_url, {"model": "cnn"}), 503, "not installed")
+
+
+def test_the_blend_through_the_api_with_the_shipped_cnn(base_url, monkeypatch):
+    from colorizers import registry
+
+    if not registry.model_info("blend").is_available:
+        pytest.skip("the CNN's weights are not installed")
+    monkeypatch.setattr(registry, "_loaded", {})
+    assert "blend" in [model["name"] for model in requests.get(f"{base_url}/api/models", timeout=TIMEOUT).json()]
+    response = post(base_url, {"model": "blend"})
+    assert response.status_code == 200, response.text[:300]
+    rgb = np.asarray(Image.open(io.BytesIO(response.content)))
+    assert rgb.shape == (90, 130, 3) and len(response.headers["X-Colorizer-References"].split(",")) == 5

@@ -59,7 +59,7 @@ def test_available_models_without_weights(empty_weights):
 def test_available_models_with_weights(empty_weights):
     (empty_weights / registry.MODELS["cnn"].weights_file).write_bytes(b"")
     names = [info.name for info in registry.available_models()]
-    assert names == ["welsh", "cnn"]
+    assert names == ["welsh", "cnn", "blend"]  # the blend runs on the CNN's weights
 
 
 def test_unknown_model_is_refused():

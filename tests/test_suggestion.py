@@ -47,6 +47,7 @@ def small_library(tmp_path, monkeypatch):
     """A three-photo library built with the shipped CNN's embedding (as scripts/build_reference_library.py does)."""
     if not registry.model_info("cnn").is_available:
         pytest.skip("the CNN's weights are not installed")
+    monkeypatch.setattr(registry, "_loaded", {})  # this test's own loaded models: none leak into other tests
     cnn = registry.get_model("cnn")
     photos = {"sky": _photo((90, 150, 240), 3), "grass": _photo((60, 170, 50), 4), "brick": _photo((180, 70, 50), 5)}
     entries, vectors = [], []

@@ -4,18 +4,21 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import html
 
+from colorizers.library import LibraryPhoto
 from colorizers.references import GalleryPhoto
 
 from ..jobs import AUTO_REFERENCE, OWN_REFERENCE
-from ..urls import gallery_thumbnail_url
+from ..urls import gallery_thumbnail_url, library_photo_url
 
 
 def _tile(picture: html.Component, caption: str) -> html.Div:
     return html.Div([picture, html.Div(caption, className="reference-tile-caption")], className="reference-tile")
 
 
-def reference_options(photos: list[GalleryPhoto], own_reference_src: str | None = None) -> list[dict]:
-    """Radio options: automatic suggestion first, then each gallery photo, then the user's own reference."""
+def reference_options(photos: list[GalleryPhoto], own_reference_src: str | None = None,
+                      picked: LibraryPhoto | None = None) -> list[dict]:
+    """Radio options: automatic suggestion first, then a library photo picked from the suggestions (if any), each
+    gallery photo, then the user's own reference."""
     auto = _tile(html.Div("✦", className="reference-tile-symbol", **{"aria-hidden": "true"}), "Suggest for me")
     gallery_tiles = [
         {
@@ -38,7 +41,12 @@ def reference_options(photos: list[GalleryPhoto], own_reference_src: str | None 
         "value": OWN_REFERENCE,
         "disabled": own_reference_src is None,
     }
-    return [{"label": auto, "value": AUTO_REFERENCE}, *gallery_tiles, own]
+    picked_tiles = [] if picked is None else [{
+        "label": _tile(html.Img(src=library_photo_url(picked), alt=picked.title, className="reference-tile-image"),
+                       picked.title),
+        "value": picked.name,
+    }]
+    return [{"label": auto, "value": AUTO_REFERENCE}, *picked_tiles, *gallery_tiles, own]
 
 
 def reference_picker(component_id: str, photos: list[GalleryPhoto]) -> dbc.RadioItems:

@@ -7,8 +7,10 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import html
 
+from colorizers.library import LibraryPhoto
+
 from ..jobs import KeptUpload, ModelResult, PhotoResults
-from ..urls import result_download_url, result_thumbnail_url
+from ..urls import library_photo_url, result_download_url, result_thumbnail_url
 
 COLOUR_UPLOAD_NOTE = (
     "This photo was already in colour: its colours were set aside and it was re-coloured from its luminance."
@@ -55,8 +57,25 @@ def original_panel(upload: KeptUpload, session_id: str) -> html.Figure:
                        "Original")
 
 
-def model_result_panel(result: ModelResult, session_id: str, heading: str | None = None) -> html.Div | html.Figure:
-    """One model's result with its time and, for reference models, the reference used; or its error."""
+def suggested_references(photos: tuple[LibraryPhoto, ...], id_type: str, key: str) -> html.Div:
+    """The library photos "Suggest for me" averaged, as thumbnail buttons (pattern ids {type, key, name}): a click
+    colours the photo from that reference alone."""
+    buttons = [
+        html.Button(html.Img(src=library_photo_url(photo), alt=photo.title, className="suggested-thumb rounded"),
+                    id={"type": id_type, "key": key, "name": photo.name}, className="suggested-reference",
+                    title=f"Use only “{photo.title}” ({photo.licence})", n_clicks=0)
+        for photo in photos
+    ]
+    return html.Div([html.Div(f"Suggested for you: colours averaged from {len(photos)} photos alike in content "
+                              "(click one to use it alone)", className="small text-body-secondary"),
+                     html.Div(buttons, className="suggested-references d-flex flex-wrap gap-1 mt-1")],
+                    className="suggested-block mt-1")
+
+
+def model_result_panel(result: ModelResult, session_id: str, heading: str | None = None,
+                       key: str = "") -> html.Div | html.Figure:
+    """One model's result with its time and, for reference models, the reference(s) used; or its error.
+    `key` tells this photo's suggested-reference buttons apart from other photos'."""
     heading = heading or result.model_title
     if result.error or not result.image_id:
         return html.Div(
@@ -67,7 +86,9 @@ def model_result_panel(result: ModelResult, session_id: str, heading: str | None
     details = []
     if result.seconds is not None:
         details.append(f"Took {result.seconds:.2f} s")
-    if result.reference_title:
+    if result.suggested:
+        details.append(suggested_references(result.suggested, "welsh-suggested-reference", key))
+    elif result.reference_title:
         how = "suggested for you" if result.reference_suggested else "chosen"
         details.append(
             html.Span(["Reference: ", html.Strong(result.reference_title, className="reference-used"), f" ({how})"])
@@ -86,7 +107,8 @@ def welsh_result_card(photo: PhotoResults, session_id: str) -> dbc.Card | dbc.Al
     if photo.error:
         return file_alert(photo.upload.filename, photo.error)
     panels = [dbc.Col(original_panel(photo.upload, session_id), xs=12, md=6)]
-    panels += [dbc.Col(model_result_panel(result, session_id, "Coloured"), xs=12, md=6) for result in photo.results]
+    panels += [dbc.Col(model_result_panel(result, session_id, "Coloured", key=photo.upload.image_id or ""), xs=12, md=6)
+               for result in photo.results]
     return _photo_card(photo.upload, dbc.Row(panels, class_name="g-3"))
 
 

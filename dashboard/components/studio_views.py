@@ -8,10 +8,10 @@ from dash import dcc, html
 
 from colorizers.references import GalleryPhoto
 
-from ..jobs import AUTO_REFERENCE, OWN_REFERENCE
+from ..jobs import AUTO_REFERENCE, OWN_REFERENCE, library_photo
 from ..studio import DONE, ERROR, QUEUED, WORKING, CellView, RowView, Studio
 from ..urls import studio_display_url, studio_download_url, studio_original_url
-from .result_views import COLOUR_UPLOAD_NOTE
+from .result_views import COLOUR_UPLOAD_NOTE, suggested_references
 from .upload_area import ACCEPTED_TYPES
 
 STATUS_WORDS = {QUEUED: "queued", WORKING: "working", DONE: "done", ERROR: "error"}
@@ -108,7 +108,9 @@ def _cell_panel(row: RowView, cell: CellView, session_id: str, strength: int, st
                                      title="Hasler and Suesstrunk (2003): 0 is gray, about 33 moderately, "
                                            "59 quite colourful"))
         children.append(html.Div(details, className="result-figures small text-body-secondary"))
-        if cell.reference_title:
+        if cell.suggested:
+            children.append(suggested_references(cell.suggested, "row-suggested-reference", row.row_id))
+        elif cell.reference_title:
             how = "suggested for you" if cell.reference_suggested else "chosen"
             children.append(html.Div(["Reference: ", html.Strong(cell.reference_title, className="reference-used"),
                                       f" ({how})"], className="small text-body-secondary"))
@@ -123,9 +125,13 @@ def _cell_panel(row: RowView, cell: CellView, session_id: str, strength: int, st
 
 
 def reference_controls(row: RowView, photos: list[GalleryPhoto]) -> html.Div:
-    """This row's reference: suggested, a gallery photo, or the user's own (uploaded here)."""
+    """This row's reference: suggested, a gallery photo, a library photo picked from a suggestion, or the user's
+    own (uploaded here)."""
     options = [{"label": "Suggest for me", "value": AUTO_REFERENCE}]
     options += [{"label": photo.title, "value": photo.name} for photo in photos]
+    picked = library_photo(row.reference_choice)
+    if picked is not None and row.reference_choice not in {photo.name for photo in photos}:
+        options.append({"label": f"{picked.title} (from the suggestions)", "value": picked.name})
     options.append({"label": "My own photo" if row.has_own_reference else "My own (upload below)",
                     "value": OWN_REFERENCE, "disabled": not row.has_own_reference})
     return html.Div(

@@ -182,6 +182,32 @@ def change_reference(_values, session_id):
 @callback(
     Output("compare-feedback", "children", allow_duplicate=True),
     Output("compare-poll", "disabled", allow_duplicate=True),
+    Input({"type": "row-suggested-reference", "key": ALL, "name": ALL}, "n_clicks"),
+    State(SESSION_STORE_ID, "data"),
+    prevent_initial_call=True,
+)
+@friendly_errors(output_count=2)
+def use_suggested_reference(clicks, session_id):
+    """A click on one of the suggested references colours that row from it alone."""
+    trigger = ctx.triggered_id
+    if not isinstance(trigger, dict) or not any(clicks) or not ctx.triggered[0].get("value"):
+        raise PreventUpdate  # the thumbnails were drawn, not clicked
+    if not is_valid_session_id(session_id):
+        raise PreventUpdate
+    studio = default_studio()
+    row = next((row for row in studio.view(session_id).rows if row.row_id == trigger["key"]), None)
+    if row is None:
+        raise PreventUpdate
+    try:
+        studio.set_reference(session_id, row.row_id, trigger["name"])
+    except ColorizerError as error:
+        return file_alert(row.filename, str(error)), no_update
+    return None, False
+
+
+@callback(
+    Output("compare-feedback", "children", allow_duplicate=True),
+    Output("compare-poll", "disabled", allow_duplicate=True),
     Input({"type": "row-own-reference", "row": ALL}, "contents"),
     State({"type": "row-own-reference", "row": ALL}, "filename"),
     State(SESSION_STORE_ID, "data"),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from colorizers import ColorizerError
@@ -12,7 +12,15 @@ from dashboard.callback_guard import friendly_errors
 from dashboard.components.reference_picker import reference_options, reference_picker
 from dashboard.components.result_views import file_alert, page_alert, welsh_result_card
 from dashboard.components.upload_area import upload_area
-from dashboard.jobs import OWN_REFERENCE, KeptUpload, colorize_uploads, keep_reference, keep_uploads, resolve_reference
+from dashboard.jobs import (
+    OWN_REFERENCE,
+    KeptUpload,
+    colorize_uploads,
+    keep_reference,
+    keep_uploads,
+    library_photo,
+    resolve_reference,
+)
 from dashboard.results_store import default_store
 from dashboard.session import SESSION_NOT_READY_MESSAGE, SESSION_STORE_ID, is_valid_session_id
 from dashboard.uploads import uploaded_files
@@ -135,6 +143,26 @@ def colour_photos(contents, reference_choice, own_reference_id, filenames, kept,
         return page_alert(str(error)), records, reset
     photos = colorize_uploads(uploads, session_id, store, [WELSH_MODEL], reference)
     return [welsh_result_card(photo, session_id) for photo in photos], records, reset
+
+
+@callback(
+    Output("welsh-reference", "options", allow_duplicate=True),
+    Output("welsh-reference", "value", allow_duplicate=True),
+    Input({"type": "welsh-suggested-reference", "key": ALL, "name": ALL}, "n_clicks"),
+    State("welsh-own-reference", "data"),
+    State(SESSION_STORE_ID, "data"),
+    prevent_initial_call=True,
+)
+def use_suggested_reference(clicks, own_reference_id, session_id):
+    """A click on one of the suggested references makes it the reference: the photos are coloured from it alone."""
+    trigger = ctx.triggered_id
+    if not isinstance(trigger, dict) or not any(clicks) or not ctx.triggered[0].get("value"):
+        raise PreventUpdate  # the thumbnails were drawn, not clicked
+    picked = library_photo(trigger["name"])
+    if picked is None:
+        raise PreventUpdate
+    own_src = result_thumbnail_url(session_id, own_reference_id) if own_reference_id else None
+    return reference_options(gallery(), own_src, picked), picked.name
 
 
 @callback(

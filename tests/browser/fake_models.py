@@ -30,6 +30,11 @@ class FakeColorizer:
         ramp = np.linspace(0.4, 1.0, width, dtype=np.float32)[None, :, None] * np.ones((height, 1, 1), np.float32)
         return ramp * self.direction, {"options": sorted(options)}
 
+    def embed(self, lightness: np.ndarray) -> np.ndarray:
+        """A stand-in content embedding (the CNN's is 576 ImageNet features): a lightness histogram, unit length."""
+        histogram = np.histogram(lightness, bins=576, range=(0.0, 100.0))[0].astype(np.float32) + 1e-3
+        return histogram / np.linalg.norm(histogram)
+
 
 def load_cnn() -> FakeColorizer:
     return FakeColorizer("cnn", (25.0, 35.0))  # warm
@@ -51,6 +56,7 @@ def register_fakes(monkeypatch) -> list[str]:
         fake = registry.ModelInfo(name, real.title, real.summary, uses_reference=False,
                                   loader=f"{MODULE}:{loader}", weights_file=None)
         monkeypatch.setitem(registry.MODELS, name, fake)
+    monkeypatch.delitem(registry.MODELS, "blend")  # the pages are tested with the three model columns
     return [info.name for info in registry.available_models()]
 
 
