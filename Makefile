@@ -49,4 +49,4 @@ train-cgan: install
 
 # Both held-out splits: runs/evaluation/foreign/ (packages never trained on) and runs/evaluation/val/.
 evaluate: install
-	$(PY) -m colorizers evaluate --models welsh cnn cgan --out runs/evaluation
+	$(PY) -m colorizers evaluate --models welsh cnn cgan blend --out runs/evaluation

@@ -126,16 +126,38 @@ def bench_models(images: BenchImages, runs: int) -> list[Row]:
         started = time.perf_counter()
         colorizer = registry.get_model(name)  # loads, compiles and warms up
         rows.append(Row(f"{name}: load + warm-up", f"{time.perf_counter() - started:.2f} s", "once per process"))
-        size = colorizer.size
-        small = np.full((size, size), 50.0, np.float32)
-        forward = timed(lambda: colorizer.predict_chroma(small), runs * 3)
-        rows.append(Row(f"{name}: forward at {size}x{size}", f"{statistics.median(forward) * 1000:.0f} ms", f"median of {runs * 3}"))
+        size = getattr(colorizer, "size", None)  # the blend has no network size of its own
+        if size:
+            small = np.full((size, size), 50.0, np.float32)
+            forward = timed(lambda: colorizer.predict_chroma(small), runs * 3)
+            rows.append(Row(f"{name}: forward at {size}x{size}", f"{statistics.median(forward) * 1000:.0f} ms", f"median of {runs * 3}"))
         whole = timed(lambda: registry.colorize(images.target_lightness, name), runs)
         shape = images.target_lightness.shape
         rows.append(Row(f"{name}: {shape[1]}x{shape[0]} end to end", f"{statistics.median(whole):.3f} s", "model + chroma merge"))
     if not rows:
         rows.append(Row("no learned model installed", "-", "weights missing"))
     return rows
+
+
+def bench_suggestion(images: BenchImages, runs: int) -> list[Row]:
+    """"Suggest for me" on the target: content retrieval (the CNN's embedding) + the averaged Welsh transfers."""
+    from colorizers.library import library
+    from colorizers.suggestion import SUGGESTED_COUNT, WORKING_SIDE
+
+    if library() is None or not registry.model_info("cnn").is_available:
+        return [Row("suggestion by content", "-", "no library or no CNN weights")]
+    target = images.target_lightness
+    cnn = registry.get_model("cnn")
+    registry.colorize(target, "welsh", reference="auto")  # warm up: library photos read, caches filled
+    embed = timed(lambda: cnn.embed(target), runs * 3)
+    whole = timed(lambda: registry.colorize(target, "welsh", reference="auto"), runs)
+    shape = f"{target.shape[1]}x{target.shape[0]}"
+    return [
+        Row("embedding (retrieval)", f"{statistics.median(embed) * 1000:.0f} ms", f"median of {runs * 3}"),
+        Row(f"welsh auto, {shape}, median", f"{statistics.median(whole):.3f} s",
+            f"retrieval + {SUGGESTED_COUNT} transfers at long side {WORKING_SIDE} + merge; median of {runs}"),
+        Row("welsh auto, spread", f"{min(whole):.3f}-{max(whole):.3f} s", "min-max; target 0.5 s"),
+    ]
 
 
 def bench_all_models(images: BenchImages, runs: int) -> list[Row]:
@@ -251,6 +273,7 @@ def browser_upload_to_results(images: BenchImages, runs: int) -> list[Row]:
 SECTIONS: dict[str, Callable[[BenchImages, int], list[Row]]] = {
     "welsh": bench_welsh,
     "models": bench_models,
+    "suggestion": bench_suggestion,
     "all_models": bench_all_models,
     "memory": bench_memory,
     "browser": browser_upload_to_results,

@@ -3,9 +3,11 @@ strength control, the before/after viewer, a row's reference, and the downloads 
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 
 import numpy as np
+import pytest
 import requests
 from PIL import Image
 from selenium.webdriver.common.keys import Keys
@@ -181,4 +183,38 @@ def test_changing_a_rows_reference_recolours_its_welsh_result_only(
     wait_until_idle(dash_duo, 1)
     assert Select(dash_duo.find_element(".row-reference")).first_selected_option.get_attribute("value") == "uploaded"
     assert call_count("cnn") == calls
+    assert dash_duo.get_logs() == []
+
+
+def test_suggest_for_me_shows_its_references_and_one_click_uses_that_one_alone(
+    dash_duo, studio_app, three_models, photo_files
+):
+    from colorizers import registry
+    from colorizers.color import rgb_to_lightness
+    from colorizers.library import library
+
+    if library() is None:
+        pytest.skip("no reference library built here")
+    open_compare_page(dash_duo, studio_app)
+    [photo] = photo_files((120, 160))
+    upload(dash_duo, "compare-upload", [photo])
+    wait_until_idle(dash_duo, 1)
+    buttons = dash_duo.find_elements(".cell-welsh .suggested-reference")
+    assert len(buttons) == 5 and "averaged from 5 photos" in dash_duo.find_element(".cell-welsh .suggested-block").text
+    wait_for_images_loaded(dash_duo, ".cell-welsh .suggested-reference img")
+    before = cell_src(dash_duo, "welsh")
+
+    picked = library().find(json.loads(buttons[2].get_attribute("id"))["name"])
+    buttons[2].click()
+    WebDriverWait(dash_duo.driver, RESULT_TIMEOUT).until(
+        lambda driver: cell_src(dash_duo, "welsh") not in ("", before)
+        and dash_duo.driver.execute_script("return document.querySelector('.row-reference').value") == picked.name)
+    wait_until_idle(dash_duo, 1)
+    assert dash_duo.find_element(".cell-welsh .reference-used").text == picked.title
+    assert not dash_duo.find_elements(".cell-welsh .suggested-reference")  # one reference now: nothing averaged
+
+    # The result is exactly the Welsh transfer from that one library photo.
+    result = np.asarray(image_at(dash_duo.find_element(".cell-welsh a.result-download").get_attribute("href")).convert("RGB"))
+    gray = np.asarray(Image.open(photo).convert("RGB"))
+    np.testing.assert_array_equal(result, registry.colorize(rgb_to_lightness(gray), "welsh", reference=picked.name).rgb)
     assert dash_duo.get_logs() == []
