@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8050
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: install install-test browser run test bench data train-cnn train-cgan evaluate lint
+.PHONY: install install-test browser run test bench data library train-cnn train-cgan evaluate lint
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ train-cnn: install
 # Phase 1 (per-pixel) until the foreign split stops improving, then the adversarial phase: see weights/MODEL_CARD.md.
 train-cgan: install
 	$(PY) -m colorizers.training.train_cgan
+
+# The reference library for "Suggest for me" and the blend (assets/library/), from the training photos and the CNN.
+library: install
+	$(PY) scripts/build_reference_library.py
 
 # Both held-out splits: runs/evaluation/foreign/ (packages never trained on) and runs/evaluation/val/.
 evaluate: install
