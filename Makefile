@@ -37,7 +37,7 @@ bench: install
 	$(PY) scripts/bench.py
 
 data: install
-	$(PY) scripts/fetch_data.py
+	$(PY) scripts/fetch_data.py --legacy
 
 # Both trainers read the frozen encoder's features from one cache (checkpoints/features/, made by the first).
 train-cnn: install

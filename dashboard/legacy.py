@@ -1,9 +1,9 @@
 """The legacy photos: sample grayscale photos in assets/legacy, with a manifest of where each came from.
 
-No genuinely old, openly licensed photograph was found in the Debian packages under data/extracted (gcompris-qt-data
-has a few historic *illustrations*, all under 260 px, and paintings), so the samples are grayscale versions of
-reference-gallery photos; the manifest says so for each (`genuine_old_photo: false`) and keeps its source and
-licence. `python -m dashboard.legacy` (re)builds them from assets/gallery.
+Two kinds, in this order: genuinely old public-domain photographs from Debian 13's WordPress default themes
+(`genuine_old_photo: true`; `scripts/fetch_data.py --legacy` writes them, with title and licence from the theme's
+readme.txt; never trained on), and grayscale versions of reference-gallery photos (`genuine_old_photo: false`,
+`gallery_name` set: `python -m dashboard.legacy` (re)builds them from assets/gallery, keeping the old ones).
 """
 from __future__ import annotations
 
@@ -95,7 +95,9 @@ def build_from_gallery(names: tuple[str, ...] = DEFAULT_SELECTION, out_dir: Path
             "note": "A modern colour photo from the reference gallery, turned grayscale.",
             "gallery_name": name,
         })
-    (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    path = out_dir / "manifest.json"
+    old = [entry for entry in json.loads(path.read_text()) if entry.get("genuine_old_photo")] if path.exists() else []
+    path.write_text(json.dumps(old + manifest, indent=2, ensure_ascii=False) + "\n")
     return manifest
 
 

@@ -137,6 +137,19 @@ ENLIGHTENMENT_ILLUSTRATIONS = ("Dunes", "Flat-", "Paper-Flower", "Sunset-Hills",
 # krank's 40 reef scenes share one strong blue cast: keep one in four so they do not skew the colour prior.
 REEF_KEEP_EVERY = 4
 REEF_CAP_REASON = "reef scene over the cap (one in four kept, so the blue cast does not skew the colour prior)"
+# The WordPress themes' genuinely old black-and-white and sepia photographs (chosen by eye on a contact sheet;
+# the filter already keeps them out of training as near-grayscale or few-coloured): the legacy page's first section.
+# ruins-image.webp is another crop of poster-image-background.webp, location.webp a map.
+LEGACY_OLD_PHOTOS = {
+    "wordpress-theme-twentytwentyfive": (
+        "404-image", "agenda-img-4", "campanula-alliariifolia-flower", "category-cactus", "delphinium-flowers",
+        "grid-flower-2", "hero-podcast", "link-in-bio-background", "link-in-bio-image", "man-in-hat", "nurse",
+        "parthenon-square", "poster-image-background", "star-thristle-flower", "typewriter", "vash-gon-square",
+        "woman-splashing-water",
+    ),
+}
+LEGACY_DIR = REPO_ROOT / "assets" / "legacy"
+LEGACY_LONG_SIDE = 800
 GALLERY_MAX_SIDE = 1024
 GALLERY_MAX_BYTES = 4 * 1024 * 1024
 
@@ -714,6 +727,63 @@ def build_gallery(rows: list[ManifestRow], decisions: list[Decision]) -> None:
 
 
 # --------------------------------------------------------------------------------------------
+# Legacy photos: genuinely old photographs from the WordPress themes
+# --------------------------------------------------------------------------------------------
+
+
+def readme_images(text: str) -> dict[str, dict]:
+    """Per image file named in a WordPress theme's readme.txt "Images" section: its title, licence and source.
+
+    Each image is a paragraph: a title line, a licence line ("Free public domain CC0 image."), one or more file
+    names and a source URL, in varying order."""
+    found = {}
+    for paragraph in text.split("\n\n"):
+        lines = [line.strip() for line in paragraph.splitlines() if line.strip()]
+        names = [line for line in lines if re.fullmatch(r"[\w.-]+", line)]  # one readme names a file without .webp
+        files = [name if name.endswith(".webp") else f"{name}.webp" for name in names]
+        others = [line for line in lines if line not in names and not line.startswith(("http", "License:", "==="))]
+        title = next((line for line in others if "public domain" not in line.lower()), "")
+        licence = "CC0-1.0 (theme readme.txt)" if "CC0" in paragraph else ""
+        source = next((line for line in lines if line.startswith("http")), "")
+        for file in files:
+            found[file] = {"title": title.rstrip("."), "licence": licence, "source_url": source}
+    return found
+
+
+def build_legacy_old_photos(rows: list[ManifestRow]) -> None:
+    """Write the genuinely old photos to assets/legacy/ as grayscale JPEGs and put them first in its manifest,
+    before the existing grayed modern photos (which `python -m dashboard.legacy` makes)."""
+    versions = {row.source_package: row.source_version for row in rows}
+    split_of = {row.file: row.split for row in rows}
+    manifest_path = LEGACY_DIR / "manifest.json"
+    modern = [entry for entry in json.loads(manifest_path.read_text()) if not entry.get("genuine_old_photo")]
+    old = []
+    for package, names in LEGACY_OLD_PHOTOS.items():
+        theme_dir = EXTRACTED_DIR / package / "usr/share/wordpress/wp-content/themes" / package.removeprefix("wordpress-theme-")
+        described = readme_images((theme_dir / "readme.txt").read_text(encoding="utf-8"))
+        for name in names:
+            file = f"{name}.webp"
+            if split_of.get(f"{package}__{file}") != REJECTED:
+                raise RuntimeError(f"{package} {file} must never be a training photo (it is {split_of.get(f'{package}__{file}')})")
+            with Image.open(theme_dir / "assets/images" / file) as image:
+                gray = image.convert("L")
+            gray.thumbnail((LEGACY_LONG_SIDE, LEGACY_LONG_SIDE), Image.LANCZOS)
+            gray.save(LEGACY_DIR / f"old-{name}.jpg", format="JPEG", quality=88, optimize=True)
+            about = described.get(file, {})
+            old.append({
+                "name": f"old-{name}", "title": about.get("title") or name.replace("-", " ").capitalize(),
+                "file": f"old-{name}.jpg", "source_package": package, "source_version": versions.get(package, ""),
+                "source_file": f"{theme_dir.relative_to(EXTRACTED_DIR / package).as_posix()}/assets/images/{file}",
+                "source_url": about.get("source_url", ""), "licence": about.get("licence") or "CC0-1.0 (theme readme.txt)",
+                "genuine_old_photo": True,
+                "note": "A genuinely old photograph: no colour original exists, so no model can be scored on it.",
+                "gallery_name": None,
+            })
+    manifest_path.write_text(json.dumps(old + modern, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    LOG.info("legacy: %d old photographs and %d grayed modern ones in %s", len(old), len(modern), LEGACY_DIR)
+
+
+# --------------------------------------------------------------------------------------------
 # Entry point
 # --------------------------------------------------------------------------------------------
 
@@ -722,6 +792,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--gallery", action="store_true", help="also rebuild assets/gallery/ from datasets/gallery.txt")
     parser.add_argument("--no-contact-sheets", action="store_true", help="skip writing data/contact_*.png")
+    parser.add_argument("--legacy", action="store_true", help="also rebuild the old photos of assets/legacy/")
     parser.add_argument("-v", "--verbose", action="store_true")
     arguments = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if arguments.verbose else logging.INFO, format="%(levelname)s %(message)s")
@@ -740,6 +811,8 @@ def main(argv: list[str] | None = None) -> int:
         write_contact_sheets(decisions)
     if arguments.gallery:
         build_gallery(rows, decisions)
+    if arguments.legacy:
+        build_legacy_old_photos(rows)
     print_summary(rows)
     LOG.info("done in %.0f s", time.perf_counter() - started)
     return 0

@@ -73,6 +73,17 @@ def test_legacy_photos_are_small_grayscale_jpegs_with_their_source():
             assert image.format == "JPEG" and image.mode == "L" and max(image.size) <= legacy.LONG_SIDE
         assert photo.title and photo.source_package and photo.licence
         assert photo.genuine_old_photo in (True, False)
+    # The genuinely old photographs: public domain, titled from the theme's readme, never a training photo.
+    import csv
+
+    from colorizers import settings
+
+    with open(settings.REPO_ROOT / "datasets" / "manifest.csv", newline="") as handle:
+        splits = {row["file"]: row["split"] for row in csv.DictReader(handle)}
+    old = [photo for photo in photos if photo.genuine_old_photo]
+    assert len(old) >= 15 and all("CC0" in photo.licence and photo.gallery_name is None for photo in old)
+    for photo in old:
+        assert splits[f"{photo.source_package}__{photo.name.removeprefix('old-')}.webp"] == "rejected"
     assert legacy.find_legacy_photo(photos[0].name) == photos[0] and legacy.find_legacy_photo("nope") is None
 
 

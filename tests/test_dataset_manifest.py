@@ -89,3 +89,28 @@ def test_licence_lookup_prefers_the_most_specific_stanza():
     assert licence_for_path(stanzas, "src/activities/erase/resource/cat1.webp", anchored=True) == "CC-BY-SA-3.0"
     assert licence_for_path(stanzas, "src/activities/erase/resource/dog.webp", anchored=True) == "public-domain"
     assert licence_for_path(stanzas, "src/activities/lang/apple.webp", anchored=True) == "GPL-3+"
+
+
+def test_wordpress_readme_gives_each_image_its_title_licence_and_source(monkeypatch):
+    import importlib.util
+    import sys
+
+    from colorizers import settings
+
+    spec = importlib.util.spec_from_file_location("fetch_data", settings.REPO_ROOT / "scripts" / "fetch_data.py")
+    fetch_data = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "fetch_data", fetch_data)  # its dataclasses look their module up there
+    spec.loader.exec_module(fetch_data)
+    readme = (
+        "=== Images ===\n\nNorthern Buttercups.\nFree public domain CC0 image.\nnorthern-buttercups-flowers.webp\n"
+        "https://example.org/1\n\nWoman wearing a nurse's cap.\nnurse.webp\nFree public domain CC0 image.\n"
+        "https://example.org/2\n\nBotany flowers.\nFree public domain CC0 image.\nbotany-flowers.webp\n"
+        "botany-flowers-closeup.webp\nhttps://example.org/3\n\nEvening Breeze by Asahachi Kono.\n"
+        "Free public domain CC0 image.\nlink-in-bio-image\nhttps://example.org/4\n"
+    )
+    images = fetch_data.readme_images(readme)
+    assert images["nurse.webp"] == {"title": "Woman wearing a nurse's cap", "licence": "CC0-1.0 (theme readme.txt)",
+                                    "source_url": "https://example.org/2"}
+    assert images["botany-flowers-closeup.webp"]["title"] == images["botany-flowers.webp"]["title"] == "Botany flowers"
+    assert images["link-in-bio-image.webp"]["title"] == "Evening Breeze by Asahachi Kono"
+    assert images["northern-buttercups-flowers.webp"]["source_url"] == "https://example.org/1"

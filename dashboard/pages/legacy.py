@@ -44,22 +44,37 @@ def _card(photo) -> dbc.Col:
     )
 
 
+def _section(title: str, note: str, photos: list, class_name: str) -> html.Section:
+    return html.Section(
+        [html.H2(title, className="h5 mt-3"), html.P(note, className="text-body-secondary small"),
+         dbc.Row([_card(photo) for photo in photos], class_name="g-3 legacy-gallery")],
+        className=f"legacy-section {class_name}",
+    )
+
+
 def layout(**_query: str) -> html.Div:
     photos = legacy_photos()
-    genuine = any(photo.genuine_old_photo for photo in photos)
-    note = (
-        "Some of these are genuinely old photographs."
-        if genuine
-        else "We found no genuinely old, openly licensed photographs in the packages we draw from, so these are "
-             "modern photos from our reference gallery turned grayscale: you can judge each model against colours "
-             "that really were there. Their colour originals are never suggested as Welsh references."
-    )
+    old = [photo for photo in photos if photo.genuine_old_photo]
+    modern = [photo for photo in photos if not photo.genuine_old_photo]
+    sections = []
+    if old:
+        sections.append(_section(
+            "Old photographs", "Genuinely old black-and-white and sepia photographs in the public domain (CC0), from "
+            "WordPress's default themes. No colour original exists, so no model can be scored on them: judge by eye.",
+            old, "legacy-section-old"))
+    if modern:
+        sections.append(_section(
+            "Modern photos, turned gray", "Colour photos from our reference gallery turned grayscale: here the "
+            "colours that were really there exist, so each model can be judged against them. Their colour originals "
+            "are never suggested as Welsh references.", modern, "legacy-section-modern"))
     return html.Div(
         [
             html.H1("Legacy photos", className="h3"),
-            html.P(["Pick a photo: it opens on the Compare page, coloured by every model. ", note],
+            html.P("Pick a photo: it opens on the Compare page, coloured by every model.",
                    className="text-body-secondary"),
-            dbc.Row([_card(photo) for photo in photos], class_name="g-3 legacy-gallery")
-            if photos else dbc.Alert("No legacy photos are installed (assets/legacy/manifest.json).", color="info"),
+            *sections,
         ]
+        if photos else
+        [html.H1("Legacy photos", className="h3"),
+         dbc.Alert("No legacy photos are installed (assets/legacy/manifest.json).", color="info")]
     )

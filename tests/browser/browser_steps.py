@@ -34,3 +34,14 @@ def resource_urls(dash_duo) -> list[str]:
     return dash_duo.driver.execute_script(
         "return [location.href, ...performance.getEntriesByType('resource').map(entry => entry.name)];"
     )
+
+
+def click_when_uncovered(dash_duo, element, timeout: float = RESULT_TIMEOUT) -> None:
+    """Scroll `element` to the middle of the window and click it once nothing lies over it (the results' loading
+    overlay fades out after a redraw; a click meanwhile lands on the overlay)."""
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+    WebDriverWait(dash_duo.driver, timeout).until(lambda driver: driver.execute_script(
+        "const box = arguments[0].getBoundingClientRect();"
+        "const top = document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2);"
+        "return top !== null && arguments[0].contains(top);", element))
+    element.click()

@@ -6,7 +6,7 @@ import numpy as np
 import requests
 from selenium.webdriver.support.ui import WebDriverWait
 
-from browser_steps import RESULT_TIMEOUT, wait_for_count, wait_for_images_loaded
+from browser_steps import RESULT_TIMEOUT, click_when_uncovered, wait_for_count, wait_for_images_loaded
 from colorizers import registry
 from dashboard.legacy import legacy_photos
 
@@ -16,13 +16,21 @@ MODEL_TITLES = ["Welsh transfer", "Fusion CNN", "pix2pix cGAN"]
 def test_a_legacy_photo_opens_as_a_compare_row_with_every_model(dash_duo, studio_app, three_models):
     dash_duo.start_server(studio_app)
     dash_duo.wait_for_page(f"{dash_duo.server_url}/legacy")
-    photos = legacy_photos()
-    cards = wait_for_count(dash_duo, ".legacy-card", len(photos))
+    all_photos = legacy_photos()
+    cards = wait_for_count(dash_duo, ".legacy-card", len(all_photos))
     assert len(cards) >= 4
     wait_for_images_loaded(dash_duo, ".legacy-card img")
-    assert "licence" in cards[0].text and photos[0].title in cards[0].text
+    # Genuinely old photographs first, in their own section; then the grayed modern photos.
+    old = [photo for photo in all_photos if photo.genuine_old_photo]
+    if old:
+        section = dash_duo.find_element(".legacy-section-old")
+        assert len(section.find_elements("css selector", ".legacy-card")) == len(old)
+        assert "no model can be scored" in section.text and old[0].title in section.text
+    photos = [photo for photo in all_photos if not photo.genuine_old_photo]  # a colour original to leave out
+    card = dash_duo.find_element(f"#legacy-open-{photos[0].name}").find_element("xpath", "./ancestor::div[contains(@class, 'legacy-card')]")
+    assert "licence" in card.text and photos[0].title in card.text
 
-    dash_duo.find_element(f"#legacy-open-{photos[0].name}").click()
+    click_when_uncovered(dash_duo, dash_duo.find_element(f"#legacy-open-{photos[0].name}"))
     WebDriverWait(dash_duo.driver, RESULT_TIMEOUT).until(
         lambda driver: dash_duo.find_elements(".studio-row.row-done"))
     [row] = dash_duo.find_elements(".studio-row")
