@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8050
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: install install-test browser run test bench data library train-cnn train-cgan evaluate lint
+.PHONY: install install-test browser run test bench data library showcase train-cnn train-cgan evaluate lint
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ train-cgan: install
 # The reference library for "Suggest for me" and the blend (assets/library/), from the training photos and the CNN.
 library: install
 	$(PY) scripts/build_reference_library.py
+
+# The home page's example, chosen by measurement on the foreign split (assets/showcase/).
+showcase: install
+	$(PY) scripts/choose_showcase.py
 
 # Both held-out splits: runs/evaluation/foreign/ (packages never trained on) and runs/evaluation/val/.
 evaluate: install

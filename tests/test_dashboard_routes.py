@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 import os
 import subprocess
@@ -321,3 +322,20 @@ def test_studio_display_images_are_jpeg_and_downloads_full_size_png(studio_with_
 def test_studio_routes_answer_404_for_anything_unknown(studio_with_a_result, template):
     client, _row, result_id = studio_with_a_result
     assert client.get(template.format(session=SESSION, other=OTHER_SESSION, result=result_id)).status_code == 404
+
+
+def test_the_measured_showcase_is_read_as_made(tmp_path):
+    from dashboard.showcase import measured_showcase
+
+    assert measured_showcase(tmp_path) is None  # nothing measured here: the gallery example is used instead
+    rng = np.random.default_rng(0)
+    for name in ("before.jpg", "after.jpg"):
+        Image.fromarray(rng.integers(0, 256, (30, 40, 3), dtype=np.uint8)).save(tmp_path / name)
+    (tmp_path / "showcase.json").write_text(json.dumps({
+        "title": "Perched osprey", "source_package": "budgie-backgrounds", "source_version": "3.0-1",
+        "licence": "CC0-1.0", "model_title": "Blend", "psnr": 24.5, "gray_psnr": 22.0}))
+    example = measured_showcase(tmp_path)
+    assert example.photo_title == "Perched osprey"
+    assert "Blend" in example.after_caption and "+2.5 dB" in example.after_caption
+    assert "CC0-1.0" in example.credit
+    assert decoded_size(example.before_png) == decoded_size(example.after_png) == (40, 30)

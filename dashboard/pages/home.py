@@ -24,7 +24,7 @@ def _example() -> html.Div:
         return html.Div()
     panels = [
         (showcase_url("before"), "Grayscale", f"{example.photo_title}, in grey"),
-        (showcase_url("after"), "Coloured", f"Coloured by Welsh transfer from “{example.reference_title}”"),
+        (showcase_url("after"), "Coloured", example.after_caption),
     ]
     return dbc.Row(
         [
@@ -40,7 +40,8 @@ def _example() -> html.Div:
                 xs=12, md=6,
             )
             for src, heading, caption in panels
-        ],
+        ] + ([dbc.Col(html.Small(example.credit, className="text-body-secondary showcase-credit"), xs=12)]
+             if example.credit else []),
         class_name="g-3 mb-4 showcase",
     )
 
