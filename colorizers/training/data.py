@@ -1,7 +1,8 @@
 """Training examples from the photo manifest: whole-image splits, random multi-scale crops with flips.
 
-Shared by the CNN and the cGAN. Photos are listed in datasets/manifest.csv (split = train / val / rejected) and
-live in data/photos/ (fetched by `make data`, never committed).
+Shared by the CNN and the cGAN (through the encoder-feature cache, `features.py`). Photos are listed in
+datasets/manifest.csv (split = train / val / foreign / rejected) and live in data/photos/ (fetched by `make data`,
+never committed).
 """
 from __future__ import annotations
 
@@ -58,29 +59,6 @@ def lightness_and_chroma(rgb: np.ndarray, chroma_size: int) -> tuple[np.ndarray,
     """Lightness (H, W) float32 and chroma a/b (chroma_size, chroma_size, 2) float32 (area-averaged)."""
     lab = rgb_to_lab(rgb)
     return lab[..., 0], resize_plane(lab[..., 1:], (chroma_size, chroma_size), Image.BOX)
-
-
-def sample_batch(photos: list[np.ndarray], size: int, count: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Lightness (B, S, S) and chroma (B, S, S, 2) of `count` random crops, the photos drawn with replacement."""
-    pairs = [
-        lightness_and_chroma(random_crop(photos[index], size, rng, max_zoom_out=8.0), size)
-        for index in rng.integers(0, len(photos), count)
-    ]
-    return np.stack([lightness for lightness, _ in pairs]), np.stack([chroma for _, chroma in pairs])
-
-
-# Worker-process side of a multiprocessing pool making batches (the cGAN trainer): each worker loads the
-# photos once, then answers (seed, size, count) requests. Kept here so the workers never import Keras.
-_worker_photos: list[np.ndarray] = []
-
-
-def load_worker_photos(paths: list[Path], max_side: int) -> None:
-    _worker_photos[:] = [load_photo(path, max_side) for path in paths]
-
-
-def worker_batch(request: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
-    seed, size, count = request
-    return sample_batch(_worker_photos, size, count, np.random.default_rng(seed))
 
 
 def crops_per_photo(photos: list[np.ndarray], total: int) -> np.ndarray:
