@@ -12,7 +12,7 @@ def _int_env(name: str, default: int) -> int:
     return int(value) if value else default
 
 
-MAX_UPLOAD_BYTES = _int_env("COLORIZER_MAX_BYTES", 50 * 1024 * 1024)
+MAX_UPLOAD_BYTES = _int_env("COLORIZER_MAX_BYTES", 50_000_000)  # 50 MB, as every message says (decimal MB)
 MAX_PIXELS = _int_env("COLORIZER_MAX_PIXELS", 40_000_000)
 MIN_SIDE = _int_env("COLORIZER_MIN_SIDE", 8)
 WEIGHTS_DIR = Path(os.environ.get("COLORIZER_WEIGHTS_DIR", REPO_ROOT / "weights"))

@@ -75,6 +75,21 @@ def _too_large(_error: Exception) -> tuple[Response, int]:
     return jsonify(error=_too_large_message()), 413
 
 
+_OTHER_METHODS = ["GET", "PUT", "PATCH", "DELETE"]
+
+
+@api.route("/colorize", methods=_OTHER_METHODS)
+def colorize_wrong_method() -> tuple[Response, int, dict]:
+    """Without this the site's page route would answer a GET here with the page's HTML."""
+    message = "Use POST for /api/colorize (multipart form with the photo as 'image'; see GET /api/models)."
+    return jsonify(error=message), 405, {"Allow": "POST"}
+
+
+@api.route("/<path:unknown>", methods=["GET", "POST", *_OTHER_METHODS[1:]])
+def unknown_endpoint(unknown: str) -> tuple[Response, int]:
+    return jsonify(error=f"There is no API endpoint /api/{unknown[:60]}. Try GET /api/models or POST /api/colorize."), 404
+
+
 @api.get("/models")
 def list_models() -> Response:
     return jsonify([

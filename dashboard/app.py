@@ -16,6 +16,7 @@ from .api import register_api
 from .components.navbar import SITE_NAME, navbar
 from .results_store import default_store
 from .routes import register_routes
+from .security import add_security_headers, refuse_unknown_dependencies
 from .session import SESSION_STORE_ID, new_session_id
 from .studio import default_studio
 
@@ -36,6 +37,8 @@ app = Dash(
 server = app.server
 register_routes(server, default_store(), default_studio())
 register_api(server)
+add_security_headers(app)
+refuse_unknown_dependencies(app)
 
 
 def serve_layout() -> html.Div:

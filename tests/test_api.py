@@ -184,3 +184,12 @@ def test_the_blend_through_the_api_with_the_shipped_cnn(base_url, monkeypatch):
     assert response.status_code == 200, response.text[:300]
     rgb = np.asarray(Image.open(io.BytesIO(response.content)))
     assert rgb.shape == (90, 130, 3) and len(response.headers["X-Colorizer-References"].split(",")) == 5
+
+
+def test_wrong_method_and_unknown_endpoints_answer_json_not_the_page(base_url):
+    wrong = requests.get(f"{base_url}/api/colorize", timeout=TIMEOUT)
+    assert_error(wrong, 405, "Use POST")
+    assert wrong.headers["Allow"] == "POST"
+    for method in ("get", "post"):
+        assert_error(getattr(requests, method)(f"{base_url}/api/nothing/here", timeout=TIMEOUT), 404, "no API endpoint")
+    assert requests.get(f"{base_url}/api/models", timeout=TIMEOUT).status_code == 200

@@ -339,3 +339,23 @@ def test_the_measured_showcase_is_read_as_made(tmp_path):
     assert "Blend" in example.after_caption and "+2.5 dB" in example.after_caption
     assert "CC0-1.0" in example.credit
     assert decoded_size(example.before_png) == decoded_size(example.after_png) == (40, 30)
+
+
+@pytest.mark.parametrize("path", ["/", "/compare", "/api/models", "/assets/style.css", "/showcase/before.png",
+                                  "/no-such-page"])
+def test_security_headers_on_every_kind_of_response(client, path):
+    response = client.get(path)
+    policy = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy and "object-src 'none'" in policy
+    assert "'unsafe-eval'" not in policy and "script-src 'self' 'sha256-" in policy  # Dash's inline scripts by hash
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY" and response.headers["Referrer-Policy"] == "same-origin"
+
+
+@pytest.mark.parametrize("path", ["/_dash-component-suites/dash/..%2f..%2fsetup.py",
+                                  "/_dash-component-suites/nope/bundle.js"])
+def test_unknown_script_paths_are_404_without_a_traceback(client, path, caplog):
+    with caplog.at_level(logging.ERROR):
+        response = client.get(path)
+    assert response.status_code == 404 and b"Traceback" not in response.data
+    assert not [record for record in caplog.records if record.exc_info]

@@ -309,3 +309,13 @@ def test_too_small_is_refused(shape):
 def test_refusals_share_one_base_class():
     assert issubclass(ImageTooLargeError, InvalidImageError)
     assert issubclass(ImageTooSmallError, InvalidImageError)
+
+
+def test_the_default_size_limit_is_the_50_mb_the_readme_promises():
+    from colorizers import settings
+    from colorizers.decode import decode_image
+    from colorizers.errors import ImageTooLargeError
+
+    assert "50 MB" in (settings.REPO_ROOT / "README.md").read_text()
+    with pytest.raises(ImageTooLargeError, match=r"The file is 50\.1 MB; the limit is 50 MB\."):
+        decode_image(b"\0" * 50_100_000)
