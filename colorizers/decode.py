@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import warnings
 from dataclasses import dataclass
 
@@ -11,6 +12,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from . import settings
 from .color import rgb_to_lightness
 from .errors import ImageTooLargeError, ImageTooSmallError, InvalidImageError
+
+log = logging.getLogger(__name__)
 
 # We apply our own pixel limit before decoding; PIL's warning threshold would only add noise.
 Image.MAX_IMAGE_PIXELS = None
@@ -63,8 +66,9 @@ def decode_image(
         image = Image.open(io.BytesIO(data))
     except UnidentifiedImageError:
         raise InvalidImageError("This file is not an image we can read (PNG, JPEG, WebP, GIF, TIFF, BMP).") from None
-    except Exception as error:  # PIL raises many kinds on malformed headers
-        raise InvalidImageError(f"This file could not be read as an image ({error}).") from None
+    except Exception as error:  # PIL raises many kinds on malformed headers; their text means nothing to a user
+        log.info("unreadable image header: %s", error)
+        raise InvalidImageError("This file looks like an image but its header is damaged, so it cannot be read.") from None
     width, height = image.size
     if width * height > max_pixels:
         raise ImageTooLargeError(

@@ -52,6 +52,27 @@ class KeptUpload:
         )
 
 
+def uploads_from_state(records: list[dict] | None, session_id: str, store: ResultsStore) -> list[KeptUpload]:
+    """The uploads a page's state lists, trusting nothing in it: each photo once (by id, first entry kept), and
+    only photos this session really uploaded and the server still keeps (a hand-made request listing one upload
+    forty times must not colour it forty times, nor name another session's photos). Files that failed to
+    upload keep their message (once each); they colour nothing."""
+    seen: set = set()
+    uploads = []
+    for record in records or []:
+        upload = KeptUpload.from_json(record) if isinstance(record, dict) else None
+        if upload is None:
+            continue
+        key = upload.image_id if upload.image_id is not None else (upload.filename, upload.error)
+        if key in seen or (upload.image_id is None and not upload.error):
+            continue
+        if upload.image_id is not None and store.get(session_id, str(upload.image_id)) is None:
+            continue
+        seen.add(key)
+        uploads.append(upload)
+    return uploads
+
+
 @dataclass(frozen=True)
 class ModelResult:
     """One model's result for one photo (`image_id` in the store), or the error to show in its place.

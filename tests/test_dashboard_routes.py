@@ -359,3 +359,17 @@ def test_unknown_script_paths_are_404_without_a_traceback(client, path, caplog):
         response = client.get(path)
     assert response.status_code == 404 and b"Traceback" not in response.data
     assert not [record for record in caplog.records if record.exc_info]
+
+
+def test_a_page_state_listing_one_upload_forty_times_colours_it_once(store):
+    """The Welsh page's callback colours what its state lists: a hand-made state must not multiply the work."""
+    from dashboard.jobs import colorize_uploads, keep_uploads, uploads_from_state
+
+    [kept] = keep_uploads(uploads_of(("old.png", png_of(gray_photo()))), SESSION, store)
+    [failed] = keep_uploads(uploads_of(("notes.png", b"not an image")), SESSION, store)
+    other = keep_uploads(uploads_of(("theirs.png", png_of(gray_photo()))), "B" * 22, store)[0]
+    state = [kept.to_json()] * 40 + [failed.to_json()] * 3 + [other.to_json(), {"image_id": "made-up"}, "junk"]
+    uploads = uploads_from_state(state, SESSION, store)
+    assert [upload.filename for upload in uploads] == ["old.png", "notes.png"]  # each once; not another session's
+    photos = colorize_uploads(uploads, SESSION, store, ["welsh"], gallery()[0].name)
+    assert sum(len(photo.results) for photo in photos) == 1

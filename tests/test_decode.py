@@ -319,3 +319,9 @@ def test_the_default_size_limit_is_the_50_mb_the_readme_promises():
     assert "50 MB" in (settings.REPO_ROOT / "README.md").read_text()
     with pytest.raises(ImageTooLargeError, match=r"The file is 50\.1 MB; the limit is 50 MB\."):
         decode_image(b"\0" * 50_100_000)
+
+
+def test_a_damaged_header_gets_a_message_without_pillows_own_words():
+    with pytest.raises(InvalidImageError) as raised:
+        decode_image(b"BM" + b"\0" * 60)  # a BMP whose header Pillow rejects with its own text
+    assert str(raised.value) == "This file looks like an image but its header is damaged, so it cannot be read."

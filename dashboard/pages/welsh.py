@@ -14,12 +14,12 @@ from dashboard.components.result_views import file_alert, page_alert, welsh_resu
 from dashboard.components.upload_area import upload_area
 from dashboard.jobs import (
     OWN_REFERENCE,
-    KeptUpload,
     colorize_uploads,
     keep_reference,
     keep_uploads,
     library_photo,
     resolve_reference,
+    uploads_from_state,
 )
 from dashboard.results_store import default_store
 from dashboard.session import SESSION_NOT_READY_MESSAGE, SESSION_STORE_ID, is_valid_session_id
@@ -132,7 +132,7 @@ def colour_photos(contents, reference_choice, own_reference_id, filenames, kept,
     if new_upload:
         uploads = keep_uploads(uploaded_files(contents, filenames), session_id, store)
     else:
-        uploads = [KeptUpload.from_json(record) for record in kept or []]
+        uploads = uploads_from_state(kept, session_id, store)
         if not uploads:
             raise PreventUpdate  # a reference was picked before any photo: nothing to colour yet
     records = [upload.to_json() for upload in uploads]
