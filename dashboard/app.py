@@ -16,7 +16,7 @@ from .api import register_api
 from .components.navbar import SITE_NAME, navbar
 from .results_store import default_store
 from .routes import register_routes
-from .security import add_security_headers, refuse_unknown_dependencies
+from .security import InMemoryRequest, add_security_headers, refuse_unknown_dependencies
 from .session import SESSION_STORE_ID, new_session_id
 from .studio import default_studio
 
@@ -35,6 +35,7 @@ app = Dash(
     meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
 )
 server = app.server
+server.request_class = InMemoryRequest
 register_routes(server, default_store(), default_studio())
 register_api(server)
 add_security_headers(app)

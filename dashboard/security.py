@@ -1,4 +1,7 @@
-"""Security headers on every response: a Content-Security-Policy the app really passes, and the usual others.
+"""What the server does for safety: security headers on every response, uploads parsed in memory only, and no
+500 for a made-up script path.
+
+Headers: a Content-Security-Policy the app really passes, and the usual others.
 
 Dash's own inline scripts (its config and the renderer's start, and the clientside callbacks) are allowed by
 their hashes, which Dash computes (`Dash.csp_hashes`) once every page and callback is registered; no script runs
@@ -7,9 +10,12 @@ components set them (a style cannot run code). Every asset is vendored, so nothi
 """
 from __future__ import annotations
 
+import io
+from typing import IO
+
 from dash import Dash
 from dash.exceptions import DependencyException
-from flask import Response
+from flask import Request, Response
 
 STATIC_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -31,6 +37,14 @@ def content_security_policy(script_hashes: list[str]) -> str:
         "form-action 'self'",
         "frame-ancestors 'none'",
     ])
+
+
+class InMemoryRequest(Request):
+    """Uploads are parsed into memory, never spooled to a temporary file (Werkzeug's default does so above
+    500 KB): the site promises that photos are never stored on disk."""
+
+    def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None) -> IO[bytes]:
+        return io.BytesIO()
 
 
 def refuse_unknown_dependencies(app: Dash) -> None:

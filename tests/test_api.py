@@ -193,3 +193,25 @@ def test_wrong_method_and_unknown_endpoints_answer_json_not_the_page(base_url):
     for method in ("get", "post"):
         assert_error(getattr(requests, method)(f"{base_url}/api/nothing/here", timeout=TIMEOUT), 404, "no API endpoint")
     assert requests.get(f"{base_url}/api/models", timeout=TIMEOUT).status_code == 200
+
+
+def test_a_large_upload_never_touches_the_disk(base_url, monkeypatch):
+    """Werkzeug spools form files over 500 KB to an unnamed temporary file; ours are parsed in memory."""
+    import tempfile
+
+    from colorizers.references import gallery
+
+    created = []
+    real = tempfile.TemporaryFile
+
+    def watched(*args, **kwargs):
+        created.append(args or kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", watched)
+    noise = np.random.default_rng(0).integers(0, 256, (700, 900), dtype=np.uint8)
+    photo = png_of(noise)
+    assert len(photo) > 500_000
+    response = post(base_url, {"model": "welsh", "reference": gallery()[0].name}, {"image": ("big.png", photo, "image/png")})
+    assert response.status_code == 200, response.text[:200]
+    assert created == []
