@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     Image.fromarray(best["rgb"]).save(OUT_DIR / "after.jpg", quality=90)
     row = rows[best["photo"]]
     record = {
-        "photo": row.file, "title": Path(row.file.split("__", 1)[-1]).stem.replace("-", " ").replace("_", " ").capitalize(),
+        "photo": row.file, "title": Path(row.file.split("__", 1)[-1]).stem.replace("-", " ").replace("_", " ").title(),
         "source_package": row.source_package, "source_version": row.source_version, "licence": row.licence,
         "split": FOREIGN_SPLIT, "model": best["model"], "model_title": registry.model_info(best["model"]).title,
         "psnr": round(best["psnr"], 2), "gray_psnr": round(best["gray_psnr"], 2), "colourfulness": round(best["cf"], 1),
