@@ -18,7 +18,7 @@ from PIL import Image
 import keras
 from keras import layers
 
-from .backbone import encoder_input, pyramid_features  # noqa: F401 (encoder_input: the CNN's input)
+from .backbone import encoder_input, pyramid_features
 from .chroma_bins import gamut_bins
 from .color import AB_SCALE, resize_plane
 

@@ -1,5 +1,5 @@
-""""Suggest for me" by content: the reference library ranked by what the gray photo shows, and the colour the
-nearest references agree on.
+"""The "Suggest for me" reference, by content: the reference library ranked by what the gray photo shows, and
+the colour the nearest references agree on.
 
 Measured on the foreign split (photos from packages the library never saw; `scripts/tune_suggestion.py`, table in
 weights/MODEL_CARD.md): a single reference, even the nearest by content, is often wrong somewhere; averaging

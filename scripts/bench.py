@@ -140,7 +140,7 @@ def bench_models(images: BenchImages, runs: int) -> list[Row]:
 
 
 def bench_suggestion(images: BenchImages, runs: int) -> list[Row]:
-    """"Suggest for me" on the target: content retrieval (the CNN's embedding) + the averaged Welsh transfers."""
+    """The "Suggest for me" reference on the target: content retrieval (the CNN's embedding) + the averaged Welsh transfers."""
     from colorizers.library import library
     from colorizers.suggestion import SUGGESTED_COUNT, WORKING_SIDE
 
