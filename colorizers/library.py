@@ -43,11 +43,14 @@ class Library:
         order = np.argsort(-similarity, kind="stable")[:count]
         return [(self.photos[index], float(similarity[index])) for index in order]
 
+    def get(self, name: str) -> LibraryPhoto | None:
+        return next((photo for photo in self.photos if photo.name == name), None)
+
     def find(self, name: str) -> LibraryPhoto:
-        for photo in self.photos:
-            if photo.name == name:
-                return photo
-        raise ReferenceImageError(f"There is no reference photo called '{name}' in the library.")
+        photo = self.get(name)
+        if photo is None:
+            raise ReferenceImageError(f"There is no reference photo called '{name}' in the library.")
+        return photo
 
 
 def library(folder: Path | None = None) -> Library | None:

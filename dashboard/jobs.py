@@ -220,7 +220,7 @@ def reference_title(name: str) -> str:
 def library_photo(name: str) -> LibraryPhoto | None:
     """The reference-library photo called `name`, None when there is none (or no library)."""
     found = library()
-    return next((photo for photo in found.photos if photo.name == name), None) if found else None
+    return found.get(name) if found else None
 
 
 def suggested_names(details: dict) -> tuple[str, ...]:

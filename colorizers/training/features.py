@@ -19,7 +19,7 @@ from .. import settings
 from ..backbone import BACKBONE_FILE, encoder_input, feature_pyramid
 from ..color import rgb_to_lab
 from .data import crops_per_photo, load_photo, random_crop
-from .loop import cached, validation_views
+from .loop import cached, choice_split, gray_baseline, validation_views
 
 log = logging.getLogger(__name__)
 
@@ -58,17 +58,16 @@ def training_crops(paths: list[Path], total: int, size: int, seed: int) -> list[
     return crops
 
 
-def _cache_path(kind: str, paths: list[Path], *numbers: int) -> Path:
+def _cache_path(kind: str, paths: list[Path], numbers: tuple, cache_dir: Path | None) -> Path:
     """A cache file named by what it was made from (photo names and settings), so a changed split is re-encoded."""
     digest = hashlib.sha256("\n".join([*(path.name for path in paths), *map(str, numbers)]).encode()).hexdigest()[:12]
-    return CACHE_DIR / f"{kind}_{digest}.npz"
+    return (cache_dir or CACHE_DIR) / f"{kind}_{digest}.npz"
 
 
 def training_features(paths: list[Path], crops: int, size: int, seed: int, backbone: Path | None = BACKBONE_FILE,
                       cache_dir: Path | None = None) -> dict[str, np.ndarray]:
     """Cached encoder features and targets of `crops` random crops of the training photos."""
-    path = _cache_path("train", paths, crops, size, seed, backbone is None)
-    path = (cache_dir / path.name) if cache_dir else path
+    path = _cache_path("train", paths, (crops, size, seed, backbone is None), cache_dir)
     return cached(path, lambda: encode_crops(feature_pyramid(size, backbone), training_crops(paths, crops, size, seed)))
 
 
@@ -76,6 +75,16 @@ def validation_features(paths: list[Path], size: int, backbone: Path | None = BA
                         cache_dir: Path | None = None) -> tuple[list[np.ndarray], dict[str, np.ndarray]]:
     """Whole photos squashed to size x size (as served) and their cached features."""
     views = validation_views(paths, size)
-    path = _cache_path("views", paths, size, backbone is None)
-    path = (cache_dir / path.name) if cache_dir else path
+    path = _cache_path("views", paths, (size, backbone is None), cache_dir)
     return views, cached(path, lambda: encode_crops(feature_pyramid(size, backbone), views))
+
+
+def held_out_splits(validation: dict[str, list[Path]], size: int, backbone: Path | None = BACKBONE_FILE,
+                    cache_dir: Path | None = None) -> tuple[dict, str, dict]:
+    """For both trainers: each held-out split's (views, cached features), the split the choice is made on
+    (`loop.choice_split`: the foreign one), and each split's gray baseline (logged)."""
+    splits = {name: validation_features(paths, size, backbone, cache_dir) for name, paths in validation.items() if paths}
+    grays = {name: gray_baseline(views) for name, (views, _) in splits.items()}
+    for name, gray in grays.items():
+        log.info("gray baseline on %s at model size: PSNR %.2f dB, dCF %.1f", name, gray["psnr"], gray["dcf"])
+    return splits, choice_split(splits), grays

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import logging
 import sys
 from pathlib import Path
@@ -63,6 +64,14 @@ def choose(records: list[dict], gray: dict) -> dict:
         if eligible:
             return min(eligible, key=lambda record: record["dcf"])
     return max(records, key=lambda record: record["psnr"])
+
+
+def record_choice(out: Path, records: list[dict], grays: dict[str, dict], split: str) -> dict:
+    """`choose` on `split`, logged and written to OUT/chosen.json with every split's gray baseline."""
+    best = choose(records, grays[split])
+    logging.getLogger(__name__).info("chosen on the %s split: %s", split, best)
+    (out / "chosen.json").write_text(json.dumps({"chosen": best, "split": split, "gray": grays}, indent=2))
+    return best
 
 
 def choice_split(validation: dict) -> str:

@@ -45,8 +45,8 @@ from ..cgan import (
 )
 from ..color import AB_SCALE
 from .data import PHOTOS_DIR
-from .features import training_features, validation_features
-from .loop import choice_split, choose, command_line, gray_baseline, score_chroma, show_progress
+from .features import held_out_splits, training_features
+from .loop import command_line, record_choice, score_chroma, show_progress
 
 log = logging.getLogger("colorizers.training.train_cgan")
 
@@ -233,11 +233,7 @@ def train(config: Settings, train_paths: list[Path], validation: dict[str, list[
     deadline = time.monotonic() + 60 * config.minutes if config.minutes else float("inf")
     log.info("Keras backend: %s", keras.backend.backend())
     train_cache = training_features(train_paths, config.crops, config.image_size, config.seed, backbone, cache_dir)
-    splits = {name: validation_features(paths, config.image_size, backbone, cache_dir) for name, paths in validation.items() if paths}
-    chosen_split = choice_split(splits)
-    grays = {name: gray_baseline(views) for name, (views, _) in splits.items()}
-    for name, gray in grays.items():
-        log.info("gray baseline on %s at model size: PSNR %.2f dB, dCF %.1f", name, gray["psnr"], gray["dcf"])
+    splits, chosen_split, grays = held_out_splits(validation, config.image_size, backbone, cache_dir)
     trainer = Trainer(config)
     resume_path, records_path = config.out / "resume.npz", config.out / "validation.jsonl"
     records = [json.loads(line) for line in records_path.read_text().splitlines()] if records_path.exists() else []
@@ -285,10 +281,7 @@ def train(config: Settings, train_paths: list[Path], validation: dict[str, list[
         started = _progress(step, config, history, started)
         if step % config.eval_every == 0 or step == end:
             evaluate(ADVERSARIAL)
-    best = choose(records, grays[chosen_split])
-    log.info("chosen on the %s split: %s", chosen_split, best)
-    (config.out / "chosen.json").write_text(json.dumps({"chosen": best, "split": chosen_split, "gray": grays}, indent=2))
-    return best
+    return record_choice(config.out, records, grays, chosen_split)
 
 
 def _phase(records: list[dict], config: Settings) -> str:

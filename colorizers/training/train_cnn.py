@@ -24,8 +24,8 @@ from .. import settings
 from ..backbone import BACKBONE_FILE
 from ..chroma_bins import gamut_bins, nearest_bin, rebalancing_weights, SOFT_NEIGHBOURS, SOFT_SIGMA
 from ..cnn import INPUT_SIZE, build_colorizer_model, build_decoder, build_encoder
-from .features import half_size, training_features, validation_features
-from .loop import choose, choice_split, command_line, gray_baseline, score_chroma, show_progress
+from .features import half_size, held_out_splits, training_features
+from .loop import command_line, record_choice, score_chroma, show_progress
 
 log = logging.getLogger("colorizers.training.train_cnn")
 
@@ -108,8 +108,7 @@ def rescore(config: Settings, validation: dict[str, list[Path]], backbone: Path 
     rewrite validation.jsonl and choose again. `python -m colorizers.training.train_cnn --rescore`."""
     bins = gamut_bins()
     log_weights = np.log(np.load(config.out / "rebalancing_weights.npy"))
-    splits = {name: validation_features(paths, INPUT_SIZE, backbone, cache_dir) for name, paths in validation.items() if paths}
-    chosen_split = choice_split(splits)
+    splits, chosen_split, grays = held_out_splits(validation, INPUT_SIZE, backbone, cache_dir)
     old = {record["snapshot"]: record["loss"] for record in map(json.loads, (config.out / "validation.jsonl").read_text().splitlines())}
     decoder, records = build_decoder(len(bins)), []
     for snapshot in sorted(config.out.glob("decoder_step*.weights.h5")):
@@ -117,15 +116,7 @@ def rescore(config: Settings, validation: dict[str, list[Path]], backbone: Path 
         step = int(snapshot.name.removeprefix("decoder_step")[:5])
         records.extend(_scored(decoder, splits, chosen_split, bins, log_weights, step, old.get(snapshot.name, float("nan")), snapshot.name))
     (config.out / "validation.jsonl").write_text("".join(json.dumps(record) + "\n" for record in records))
-    return _chosen(config, records, splits, chosen_split)
-
-
-def _chosen(config: Settings, records: list[dict], splits: dict, chosen_split: str) -> dict:
-    grays = {name: gray_baseline(views) for name, (views, _) in splits.items()}
-    best = choose(records, grays[chosen_split])
-    log.info("chosen on the %s split: %s", chosen_split, best)
-    (config.out / "chosen.json").write_text(json.dumps({"chosen": best, "split": chosen_split, "gray": grays}, indent=2))
-    return best
+    return record_choice(config.out, records, grays, chosen_split)
 
 
 def train(config: Settings, train_paths: list[Path], validation: dict[str, list[Path]],
@@ -137,8 +128,7 @@ def train(config: Settings, train_paths: list[Path], validation: dict[str, list[
     config.out.mkdir(parents=True, exist_ok=True)
     bins = gamut_bins()
     train_cache = training_features(train_paths, config.crops, INPUT_SIZE, config.seed, backbone, cache_dir)
-    splits = {name: validation_features(paths, INPUT_SIZE, backbone, cache_dir) for name, paths in validation.items() if paths}
-    chosen_split = choice_split(splits)
+    splits, chosen_split, grays = held_out_splits(validation, INPUT_SIZE, backbone, cache_dir)
     counts = np.bincount(nearest_bin(half_size(train_cache["chroma"].astype(np.float32)), bins).ravel(), minlength=len(bins))
     weights = rebalancing_weights(counts, bins, mix=config.rebalance_mix)
     np.save(config.out / "rebalancing_weights.npy", weights)  # the export folds the chosen correction into a bias
@@ -156,9 +146,6 @@ def train(config: Settings, train_paths: list[Path], validation: dict[str, list[
 
     records_path = config.out / "validation.jsonl"
     records = [json.loads(line) for line in records_path.read_text().splitlines()] if records_path.exists() else []
-    grays = {name: gray_baseline(views) for name, (views, _) in splits.items()}
-    for name, gray in grays.items():
-        log.info("gray baseline on %s at model size: PSNR %.2f dB, dCF %.1f", name, gray["psnr"], gray["dcf"])
     rng = np.random.default_rng(config.seed + int(step))
     example_count = len(train_cache["chroma"])
     started, losses = time.perf_counter(), []
@@ -178,7 +165,7 @@ def train(config: Settings, train_paths: list[Path], validation: dict[str, list[
             loss = float(np.mean(losses[-config.eval_every:]))
             records.extend(_scored(decoder, splits, chosen_split, bins, np.log(weights), current, loss, snapshot.name))
             records_path.write_text("".join(json.dumps(record) + "\n" for record in records))
-    return _chosen(config, records, splits, chosen_split)
+    return record_choice(config.out, records, grays, chosen_split)
 
 
 def _scored(decoder, splits: dict, chosen_split: str, bins: np.ndarray, log_weights: np.ndarray, step: int,
