@@ -28,7 +28,7 @@ browser:
 		$(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium chromium-driver; fi
 
 run: install
-	HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/gunicorn dashboard.app:server --bind $(HOST):$(PORT) --workers 1 --threads 8 --timeout 180
+	HOST=$(HOST) PORT=$(PORT) $(PY) -m dashboard.serve
 
 test: install-test browser
 	$(PY) -m pytest -q tests

@@ -13,6 +13,9 @@ def _int_env(name: str, default: int) -> int:
 
 
 MAX_UPLOAD_BYTES = _int_env("COLORIZER_MAX_BYTES", 50_000_000)  # 50 MB, as every message says (decimal MB)
+# A whole HTTP request (the API's photo and reference together; a page's upload, base64 in JSON): larger bodies
+# are refused while they stream in, before the app reads them.
+MAX_REQUEST_BYTES = _int_env("COLORIZER_MAX_REQUEST_BYTES", 96_000_000)
 MAX_PIXELS = _int_env("COLORIZER_MAX_PIXELS", 40_000_000)
 MIN_SIDE = _int_env("COLORIZER_MIN_SIDE", 8)
 WEIGHTS_DIR = Path(os.environ.get("COLORIZER_WEIGHTS_DIR", REPO_ROOT / "weights"))

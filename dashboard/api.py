@@ -5,7 +5,7 @@ POST /api/colorize   -> multipart form: `image` (file), `model` (name), optional
                         or the value "auto" or a gallery name; reference-based models only), optional `strength`
                         (0 to 1.5, default 1). Answers image/png at the input's size.
 Errors are JSON {"error": message}: 400 bad image, strength or reference; 404 unknown model; 413 too large;
-503 model weights missing.
+503 model weights missing, or the server too busy to colour it soon (with Retry-After, in seconds).
 """
 from __future__ import annotations
 
@@ -31,6 +31,8 @@ from colorizers.references import gallery
 from colorizers.registry import MAX_STRENGTH
 
 from .imaging import png_bytes
+from .model_slots import SlotWaitTooLong, model_slots
+from .settings import API_MAX_WAIT_SECONDS
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +70,12 @@ def _api_error(error: ApiError) -> tuple[Response, int]:
 @api.errorhandler(ColorizerError)
 def _colorizer_error(error: ColorizerError) -> tuple[Response, int]:
     return jsonify(error=str(error)), _status_of(error)
+
+
+@api.errorhandler(SlotWaitTooLong)
+def _busy(error: SlotWaitTooLong) -> tuple[Response, int, dict]:
+    message = f"The server is busy colouring other photos; please try again in {error.retry_after} s."
+    return jsonify(error=message), 503, {"Retry-After": str(error.retry_after)}
 
 
 @api.errorhandler(413)
@@ -113,16 +121,23 @@ def colorize_image() -> Response:
     upload = request.files.get("image")
     if upload is None:
         raise ApiError("Send the photo as the multipart file field 'image'.", 400)
-    image = decode_image(_read_limited(upload.stream, "photo"))  # InvalidImageError -> 400, too large -> 413
-    reference = _reference() if info.uses_reference else AUTO_REFERENCE
-    try:
-        result = colorize(image, model_name, strength=strength, reference=reference)
-    except ColorizerError:
-        raise
-    except Exception:
-        logger.exception("Unexpected error in /api/colorize with %s", model_name)
-        raise ApiError("Something went wrong while colouring this photo. The error was logged.", 500) from None
-    response = send_file(io.BytesIO(png_bytes(result.rgb)), mimetype="image/png")
+    data = _read_limited(upload.stream, "photo")
+    slots = model_slots()
+    slots.refuse_if_wait_over(API_MAX_WAIT_SECONDS)  # SlotWaitTooLong -> 503 with Retry-After
+    with slots.slot(timeout=API_MAX_WAIT_SECONDS):  # decoding a large photo costs memory too
+        reference = _reference() if info.uses_reference else AUTO_REFERENCE
+        image = decode_image(data)  # InvalidImageError -> 400, too large -> 413
+        del data
+        try:
+            result = colorize(image, model_name, strength=strength, reference=reference)
+        except ColorizerError:
+            raise
+        except Exception:
+            logger.exception("Unexpected error in /api/colorize with %s", model_name)
+            raise ApiError("Something went wrong while colouring this photo. The error was logged.", 500) from None
+        del image
+        png = png_bytes(result.rgb)
+    response = send_file(io.BytesIO(png), mimetype="image/png")
     response.headers["X-Colorizer-Model"] = model_name
     response.headers["X-Colorizer-Seconds"] = f"{result.seconds:.3f}"
     if info.uses_reference and result.details.get("reference"):

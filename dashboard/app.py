@@ -1,6 +1,6 @@
-"""The Dash app: pages from `dashboard/pages`, the shell (navbar, session id), the image routes and the REST API.
+"""The Dash app: pages from `dashboard/pages`, the shell (navbar), the session cookie, the image routes and the API.
 
-Serve with `gunicorn dashboard.app:server` (one worker process, several threads: results are kept in the
+Serve with `python -m dashboard.serve` (Waitress: one process, several threads: results are kept in the
 process's memory), or run `python -m dashboard` for the development server.
 """
 from __future__ import annotations
@@ -9,7 +9,9 @@ from pathlib import Path
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Dash, dcc, html
+from dash import Dash, html
+
+from colorizers import settings
 
 from . import showcase
 from .api import register_api
@@ -17,7 +19,7 @@ from .components.navbar import SITE_NAME, navbar
 from .results_store import default_store
 from .routes import register_routes
 from .security import InMemoryRequest, add_security_headers, refuse_unknown_dependencies
-from .session import SESSION_STORE_ID, new_session_id
+from .session import install_session_cookie
 from .studio import default_studio
 
 DASHBOARD_DIR = Path(__file__).resolve().parent
@@ -36,18 +38,19 @@ app = Dash(
 )
 server = app.server
 server.request_class = InMemoryRequest
+# Also enforced by Waitress before the app (dashboard.serve); this covers the development server.
+server.config["MAX_CONTENT_LENGTH"] = settings.MAX_REQUEST_BYTES
 register_routes(server, default_store(), default_studio())
 register_api(server)
+install_session_cookie(server)
 add_security_headers(app)
 refuse_unknown_dependencies(app)
 
 
 def serve_layout() -> html.Div:
-    """The shell around every page. A function, so each new browser tab gets a fresh session id: the session
-    store keeps the first id it was given for the life of the tab and ignores later ones."""
+    """The shell around every page (the session is in a cookie, never in the page)."""
     return html.Div(
         [
-            dcc.Store(id=SESSION_STORE_ID, storage_type="session", data=new_session_id()),
             navbar(dash.page_registry.values()),
             dbc.Container(dash.page_container, fluid="lg", class_name="pb-5"),
             html.Footer(

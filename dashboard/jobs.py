@@ -16,6 +16,7 @@ from colorizers.library import LibraryPhoto, library
 from colorizers.references import gallery
 
 from .imaging import download_name
+from .model_slots import model_slots
 from .results_store import ImageTooLargeToKeepError, ResultsStore, make_stored_image
 from .uploads import UploadedFile
 
@@ -119,7 +120,8 @@ def _keep_upload(file: UploadedFile, session_id: str, store: ResultsStore) -> Ke
     if file.data is None:
         return KeptUpload(file.filename, error=file.error or "The file could not be read.")
     try:
-        decoded = decode_image(file.data)
+        with model_slots().slot():  # a large photo's decoding costs memory like its colouring
+            decoded = decode_image(file.data)
         image_id = store.put(session_id, make_stored_image(decoded.rgb, download_name(file.filename, "")))
     except Exception as error:  # per file: the others go on
         return KeptUpload(file.filename, error=friendly_message(error, f"decoding {file.filename!r}"))
@@ -185,7 +187,8 @@ def _colorize_one(
     try:
         info = model_info(model_name)
         title = info.title
-        colorization = colorize(rgb, model_name, reference=reference)
+        with model_slots().slot():
+            colorization = colorize(rgb, model_name, reference=reference)
         filename = download_name(upload.filename, f"colorized-{model_name}")
         image_id = store.put(session_id, make_stored_image(colorization.rgb, filename))
     except Exception as error:  # per model: the other models and photos go on

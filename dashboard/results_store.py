@@ -1,7 +1,9 @@
 """Server-side keeping of uploads and results, so that large images never travel through the browser as base64.
 
 A bounded, thread-safe, in-memory cache of `StoredImage`s keyed by (browser session id, image id). It evicts the
-least recently used images when the total size passes a byte budget, and drops any image not used for `ttl_seconds`.
+least recently used images when the total size passes a byte budget (a session over its own budget loses its own
+oldest images first, not other people's), and drops any image not used for `ttl_seconds`. Image ids are unguessable
+(128 bits): an image's URL is the capability to see that image alone (`get_shared`).
 Each worker process has its own store: serve the app with one worker process (and several threads), or with sticky
 sessions, so that an image is looked up in the process that made it.
 """
@@ -61,6 +63,7 @@ def make_stored_image(rgb: np.ndarray, filename: str, display_long_side: int | N
 
 @dataclass
 class _Entry:
+    session_id: str
     image: StoredImage
     last_used: float
 
@@ -68,57 +71,73 @@ class _Entry:
 class ResultsStore:
     """Thread-safe LRU cache of `StoredImage`s bounded by total bytes, with expiry after `ttl_seconds` unused."""
 
-    def __init__(self, max_bytes: int, ttl_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, max_bytes: int, ttl_seconds: float, clock: Callable[[], float] = time.monotonic,
+                 session_max_bytes: int | None = None) -> None:
         if max_bytes <= 0:
             raise ValueError("max_bytes must be positive.")
         if ttl_seconds <= 0:
             raise ValueError("ttl_seconds must be positive.")
         self.max_bytes = max_bytes
+        self.session_max_bytes = min(session_max_bytes or max_bytes, max_bytes)
         self.ttl_seconds = ttl_seconds
         self._clock = clock
         # Least recently used first; since every use moves an entry to the end and refreshes its time, the
         # expired entries are always a prefix of this order.
-        self._entries: OrderedDict[tuple[str, str], _Entry] = OrderedDict()
+        self._entries: OrderedDict[str, _Entry] = OrderedDict()
         self._total_bytes = 0
         self._lock = threading.Lock()
 
     def put(self, session_id: str, image: StoredImage) -> str:
         """Keep `image` for `session_id`; returns its new id (URL-safe). Evicts older images to make room."""
-        if image.nbytes > self.max_bytes:
+        if image.nbytes > self.session_max_bytes:
             raise ImageTooLargeToKeepError(
-                f"This image needs {image.nbytes / 1e6:.0f} MB of memory, more than the server keeps for all "
-                f"results ({self.max_bytes / 1e6:.0f} MB)."
+                f"This image needs {image.nbytes / 1e6:.0f} MB of memory, more than the server keeps for one "
+                f"visitor ({self.session_max_bytes / 1e6:.0f} MB)."
             )
-        image_id = secrets.token_urlsafe(9)
+        image_id = secrets.token_urlsafe(16)
         with self._lock:
             now = self._clock()
             self._drop_expired(now)
-            self._entries[(session_id, image_id)] = _Entry(image, now)
+            own = [key for key, entry in self._entries.items() if entry.session_id == session_id]
+            own_bytes = sum(self._entries[key].image.nbytes for key in own)
+            while own and own_bytes + image.nbytes > self.session_max_bytes:
+                own_bytes -= self._evict(own.pop(0))
+            self._entries[image_id] = _Entry(session_id, image, now)
             self._total_bytes += image.nbytes
             while self._total_bytes > self.max_bytes:
-                (evicted_session, evicted_id), evicted = self._entries.popitem(last=False)
-                self._total_bytes -= evicted.image.nbytes
-                logger.info("Evicted image %s of session %s to stay under %d bytes", evicted_id, evicted_session[:6],
-                            self.max_bytes)
+                self._evict(next(iter(self._entries)))
         return image_id
+
+    def _evict(self, image_id: str) -> int:
+        """Drop one image (caller holds the lock); returns its size."""
+        evicted = self._entries.pop(image_id)
+        self._total_bytes -= evicted.image.nbytes
+        logger.info("Evicted an image of session %s to stay within the memory budget", evicted.session_id[:6])
+        return evicted.image.nbytes
 
     def get(self, session_id: str, image_id: str) -> StoredImage | None:
         """The image, or None when it is unknown, expired, evicted or belongs to another session."""
-        key = (session_id, image_id)
+        return self._get(image_id, session_id)
+
+    def get_shared(self, image_id: str) -> StoredImage | None:
+        """The image whose id a URL carries, whoever asks (the id is the capability); None when unknown."""
+        return self._get(image_id, None)
+
+    def _get(self, image_id: str, session_id: str | None) -> StoredImage | None:
         with self._lock:
             now = self._clock()
             self._drop_expired(now)
-            entry = self._entries.get(key)
-            if entry is None:
+            entry = self._entries.get(image_id)
+            if entry is None or (session_id is not None and entry.session_id != session_id):
                 return None
             entry.last_used = now
-            self._entries.move_to_end(key)
+            self._entries.move_to_end(image_id)
             return entry.image
 
     def discard_session(self, session_id: str) -> int:
         """Forget every image of `session_id`; returns how many there were."""
         with self._lock:
-            keys = [key for key in self._entries if key[0] == session_id]
+            keys = [key for key, entry in self._entries.items() if entry.session_id == session_id]
             for key in keys:
                 self._total_bytes -= self._entries.pop(key).image.nbytes
         return len(keys)
@@ -145,5 +164,7 @@ class ResultsStore:
 
 @process_wide
 def default_store() -> ResultsStore:
-    """The process's store, sized from the environment (COLORIZER_RESULTS_MAX_BYTES, ..._TTL_SECONDS)."""
-    return ResultsStore(settings.RESULTS_MAX_BYTES, settings.RESULTS_TTL_SECONDS)
+    """The process's store, sized from the environment (COLORIZER_RESULTS_MAX_BYTES, ..._TTL_SECONDS,
+    COLORIZER_SESSION_MAX_BYTES)."""
+    return ResultsStore(settings.RESULTS_MAX_BYTES, settings.RESULTS_TTL_SECONDS,
+                        session_max_bytes=settings.SESSION_MAX_BYTES)

@@ -3,6 +3,8 @@ a session's results, gallery and legacy thumbnails, the home example and the eva
 
 Pages show images through these URLs (see `dashboard.urls`) instead of sending base64 through callbacks.
 Anything unknown, expired or malformed answers 404. Display images are JPEG; downloads are PNG at full resolution.
+An image's URL carries that image's own unguessable id and opens that image alone; the zip of a session's results
+is the one thing that needs the session itself (its cookie).
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from colorizers.references import gallery, load_gallery_photo
 from . import model_docs, settings, showcase
 from .imaging import jpeg_bytes, png_bytes, thumbnail
 from .results_store import ResultsStore, StoredImage
-from .session import is_valid_session_id
+from .session import current_session_id
 from .studio import MAX_STRENGTH, Studio, StudioError, checked_strength
 
 _RESULT_CACHE = "private, max-age=3600"
@@ -28,20 +30,20 @@ _NO_CACHE = "no-store"
 def register_routes(server: Flask, store: ResultsStore, studio: Studio | None = None) -> None:
     """Add the image routes to the app's Flask `server`, looking results up in `store` and `studio`."""
 
-    def stored_image(session_id: str, image_id: str) -> StoredImage:
-        image = store.get(session_id, image_id) if is_valid_session_id(session_id) else None
+    def stored_image(image_id: str) -> StoredImage:
+        image = store.get_shared(image_id)
         if image is None:
             abort(404)
         return image
 
-    @server.get("/results/<session_id>/<image_id>.png")
-    def result_download(session_id: str, image_id: str) -> Response:
-        image = stored_image(session_id, image_id)
+    @server.get("/results/<image_id>.png")
+    def result_download(image_id: str) -> Response:
+        image = stored_image(image_id)
         return _download(png_bytes(image.rgb), image.filename, "image/png")
 
-    @server.get("/results/<session_id>/<image_id>/thumb.jpg")
-    def result_thumbnail(session_id: str, image_id: str) -> Response:
-        image = stored_image(session_id, image_id)
+    @server.get("/results/<image_id>/thumb.jpg")
+    def result_thumbnail(image_id: str) -> Response:
+        image = stored_image(image_id)
         return _image_response(image.thumbnail_jpeg, "image/jpeg", _RESULT_CACHE)
 
     @server.get("/gallery/<name>/thumb.jpg")
@@ -70,46 +72,41 @@ def register_routes(server: Flask, store: ResultsStore, studio: Studio | None = 
     if studio is None:
         return
 
-    def valid_session(session_id: str) -> str:
-        if not is_valid_session_id(session_id):
-            abort(404)
-        return session_id
-
     def strength_of(percent: int) -> int:
         if not 0 <= percent <= MAX_STRENGTH:
             abort(404)
         return percent
 
-    @server.get("/results/<session_id>/rows/<row_id>/original.jpg")
-    def studio_original(session_id: str, row_id: str) -> Response:
-        data = studio.original_jpeg(valid_session(session_id), row_id)
+    @server.get("/results/rows/<row_id>/original.jpg")
+    def studio_original(row_id: str) -> Response:
+        data = studio.original_jpeg(row_id)
         if data is None:
             abort(404)
         return _image_response(data, "image/jpeg", _RESULT_CACHE)
 
-    @server.get("/results/<session_id>/studio/<result_id>/s<int:percent>.jpg")
-    def studio_result_display(session_id: str, result_id: str, percent: int) -> Response:
-        render = studio.display_render(valid_session(session_id), result_id, strength_of(percent))
+    @server.get("/results/studio/<result_id>/s<int:percent>.jpg")
+    def studio_result_display(result_id: str, percent: int) -> Response:
+        render = studio.display_render(result_id, strength_of(percent))
         if render is None:
             abort(404)
         return _image_response(render.jpeg, "image/jpeg", _RESULT_CACHE)
 
-    @server.get("/results/<session_id>/studio/<result_id>/s<int:percent>.png")
-    def studio_result_download(session_id: str, result_id: str, percent: int) -> Response:
-        found = studio.download_png(valid_session(session_id), result_id, strength_of(percent))
+    @server.get("/results/studio/<result_id>/s<int:percent>.png")
+    def studio_result_download(result_id: str, percent: int) -> Response:
+        found = studio.download_png(result_id, strength_of(percent))
         if found is None:
             abort(404)
         data, filename = found
         return _download(data, filename, "image/png")
 
-    @server.get("/results/<session_id>/all.zip")
-    def studio_zip(session_id: str) -> Response:
+    @server.get("/results/all.zip")
+    def studio_zip() -> Response:
         percent = request.args.get("strength")
         try:
             strength = None if percent is None else checked_strength(percent)
         except StudioError:
             abort(404)
-        data = studio.zip_png(valid_session(session_id), strength)
+        data = studio.zip_png(current_session_id(), strength)
         if data is None:
             abort(404)
         response = _download(data, "colorized-photos.zip", "application/zip")

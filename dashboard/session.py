@@ -1,22 +1,64 @@
-"""Per-browser-session ids: a random id kept in the browser's session storage keys that tab's results."""
+"""Browser sessions: a server-made id in an HttpOnly, SameSite cookie, signed so that a client cannot make one up.
+
+The id never appears in a URL or a page: image URLs carry their own per-image tokens instead (see
+`dashboard.urls`), and what only the whole session may do (the zip of all its results) reads the cookie.
+Callbacks and routes call `current_session_id()` inside the request; a request without a valid cookie gets a
+fresh session, set on its response by `install_session_cookie`.
+"""
 from __future__ import annotations
 
-import re
+import hashlib
+import hmac
+import os
 import secrets
 
-# The id of the shell's `dcc.Store(storage_type="session")`; pages read it as a callback State.
-SESSION_STORE_ID = "session-id"
+from flask import Flask, Response, g, request
 
-_SESSION_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
+COOKIE_NAME = "colorizer_session"
+# Signed with a key from the environment (so that several processes agree), or one made at start: sessions live
+# in this process's memory anyway, so a restart losing them loses nothing more.
+_KEY = os.environ.get("COLORIZER_SECRET_KEY", "").encode() or secrets.token_bytes(32)
+_SIGNATURE_CHARS = 32
 
 
 def new_session_id() -> str:
-    """A fresh unguessable id (128 random bits, URL-safe): it is the only key to a session's images."""
+    """A fresh unguessable id (128 random bits, URL-safe)."""
     return secrets.token_urlsafe(16)
 
 
-def is_valid_session_id(value: object) -> bool:
-    """True for a string shaped like `new_session_id()`'s output (anything else is refused before lookup)."""
-    return isinstance(value, str) and bool(_SESSION_ID_PATTERN.match(value))
+def _signature(session_id: str) -> str:
+    return hmac.new(_KEY, session_id.encode(), hashlib.sha256).hexdigest()[:_SIGNATURE_CHARS]
 
-SESSION_NOT_READY_MESSAGE = "Your browser session is not ready yet. Please reload the page and try again."
+
+def cookie_value(session_id: str) -> str:
+    """What the cookie holds: the id and its signature."""
+    return f"{session_id}.{_signature(session_id)}"
+
+
+def session_id_from_cookie(value: str | None) -> str | None:
+    """The id in a cookie value this server signed; None for anything else (made up, altered, malformed)."""
+    session_id, _, signature = (value or "").rpartition(".")
+    if len(session_id) != 22 or not hmac.compare_digest(signature, _signature(session_id)):
+        return None
+    return session_id
+
+
+def current_session_id() -> str:
+    """The session of the request being served: its cookie's, or a new one (set on the response)."""
+    if "session_id" not in g:
+        found = session_id_from_cookie(request.cookies.get(COOKIE_NAME))
+        g.session_id, g.new_session = (found, False) if found else (new_session_id(), True)
+    return g.session_id
+
+
+def install_session_cookie(server: Flask) -> None:
+    """Give every page a session cookie, and set the cookie of a session made during a request."""
+
+    @server.after_request
+    def set_cookie(response: Response) -> Response:
+        if request.method == "GET" and response.mimetype == "text/html":
+            current_session_id()  # a page: the browser will need a session for what it does next
+        if g.get("new_session"):
+            response.set_cookie(COOKIE_NAME, cookie_value(g.session_id), httponly=True, samesite="Lax",
+                                secure=request.is_secure, path="/")
+        return response

@@ -14,6 +14,14 @@ def _number_env(name: str, default: float) -> float:
 
 # Total bytes of images (uploads and results) kept in memory per worker process, across all browser sessions.
 RESULTS_MAX_BYTES = int(_number_env("COLORIZER_RESULTS_MAX_BYTES", 1024**3))
+# What one browser session may hold of that (its own oldest results go first when it would pass this), and how
+# many photos it may have in the studio at once: one visitor cannot push everybody else's work out.
+SESSION_MAX_BYTES = int(_number_env("COLORIZER_SESSION_MAX_BYTES", 256 * 1024**2))
+SESSION_MAX_ROWS = int(_number_env("COLORIZER_SESSION_MAX_ROWS", 40))
+# Photos coloured at once in this process (pages, studio and API together); the others wait their turn in order.
+MODEL_SLOTS = int(_number_env("COLORIZER_MODEL_SLOTS", 2))
+# The API answers 503 with Retry-After rather than keep a client waiting longer than this for a slot.
+API_MAX_WAIT_SECONDS = _number_env("COLORIZER_API_MAX_WAIT_SECONDS", 30.0)
 # An image not looked at for this long is dropped; its URLs then answer 404.
 RESULTS_TTL_SECONDS = _number_env("COLORIZER_RESULTS_TTL_SECONDS", 3600.0)
 # Long side, in pixels, of the images shown on the pages (downloads are always full resolution).

@@ -3,30 +3,37 @@ results re-merged at any colour strength without running a model again.
 
 A browser session (its id from `dashboard.session`) owns rows, one per photo. Each row keeps the photo's lightness
 and, per model, a cell: queued, working, done (with its `Colorization`) or error. Uploads only add rows and
-tasks; one worker thread per process colours them one photo at a time, in order (a thread, never a process: a
-process forked after a model was loaded hangs), and pages poll `view()` to show progress.
+tasks; worker threads (one per model slot, `dashboard.model_slots`) colour them, taking the sessions in turn
+(round robin: one large batch cannot starve somebody's single photo; threads, never processes: a process forked
+after a model was loaded hangs), and pages poll `view()` to show progress and each queued photo's place.
 
 Strength: every result keeps its `Colorization` (full-resolution lightness shared by the row's models, chroma at the
 model's size) and a display-size copy of it. `display_render` re-merges the display copy at a strength with
 `Colorization.at_strength` (a few milliseconds) and caches the JPEG and its colourfulness per strength;
 `download_png` and `zip_png` re-merge at full resolution on request.
 
-Memory: sessions not used for `ttl_seconds` are dropped, and when the rows of all sessions pass `max_bytes` the
-least recently used sessions go first. Everything is per process: serve with one worker process (and threads) or
-sticky sessions.
+Memory: a photo is admitted only if its estimated size fits (its session's `session_max_bytes` and rows, and the
+studio's `max_bytes` after evicting what may be evicted); otherwise its row says why at once. A queued or working
+row is never evicted: eviction takes finished rows of idle sessions (least recently used first), and a session's
+own oldest finished rows when it passes its own budget. Sessions not used for `ttl_seconds` are dropped.
+Everything is per process: serve with one process (and threads) or sticky sessions.
+
+Result and row ids are unguessable (128 bits): their URLs are capabilities for that one image, looked up without a
+session (`original_jpeg`, `display_render`, `download_png`); the zip needs the session.
 """
 from __future__ import annotations
 
+import io
 import logging
-import queue
 import secrets
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+from PIL import Image
 
 from colorizers import ColorizerError, Colorization, colorize, decode_image, model_info
 from colorizers.color import resize_plane
@@ -37,6 +44,7 @@ from colorizers.references import gallery, suggest_references
 from . import settings
 from .archive import zip_bytes
 from .imaging import download_name, jpeg_bytes, png_bytes, thumbnail
+from .model_slots import model_slots
 from .jobs import AUTO_REFERENCE, OWN_REFERENCE, friendly_message, library_photo, reference_title, suggested_names
 from .process_wide import process_wide
 from .uploads import UploadedFile
@@ -48,6 +56,12 @@ DEFAULT_STRENGTH = 100  # percent
 MAX_STRENGTH = 150
 RENDERS_PER_RESULT = 6  # display renders (strengths) cached per result
 EXPIRED_MESSAGE = "This photo has expired from the server; please upload it again."
+# Bounds on what a decoded row keeps, to judge from the file's header whether a photo will fit: float32 lightness
+# at full and display size, and per model its chroma (float32, at most 512 px on the long side: Welsh's working size)
+# and its display-size RGB.
+_LIGHTNESS_BYTES_PER_PIXEL = 4
+_CHROMA_BYTES_PER_PIXEL = 2 * 4
+_MAX_CHROMA_PIXELS = 512 * 512
 
 
 class StudioError(ColorizerError):
@@ -103,9 +117,19 @@ class Row:
     reference_choice: str = AUTO_REFERENCE
     own_reference: np.ndarray | None = None
     cells: dict[str, Cell] = field(default_factory=dict)
+    expected_bytes: int = 0  # what the row will hold once decoded, judged from the file's header
+
+    @property
+    def pending(self) -> bool:
+        return self.status in (QUEUED, WORKING)
 
     @property
     def nbytes(self) -> int:
+        """Memory the row holds, or will hold once decoded while it waits (what admission and eviction count)."""
+        return max(self._held_bytes, self.expected_bytes) if self.pending else self._held_bytes
+
+    @property
+    def _held_bytes(self) -> int:
         arrays = [self.lightness, self.display_lightness, self.own_reference]
         total = sum(int(array.nbytes) for array in arrays if array is not None)
         total += len(self.data or b"") + len(self.original_jpeg)
@@ -153,6 +177,7 @@ class RowView:
     reference_choice: str
     has_own_reference: bool
     cells: tuple[CellView, ...]
+    queue_position: int | None = None  # for a queued photo: how many photos will be started before it
 
 
 @dataclass(frozen=True)
@@ -198,16 +223,24 @@ class Studio:
         display_long_side: int | None = None,
         clock: Callable[[], float] = time.monotonic,
         autostart: bool = True,
+        session_max_bytes: int | None = None,
+        session_max_rows: int | None = None,
+        workers: int = 1,
     ) -> None:
         self.max_bytes = max_bytes
         self.ttl_seconds = ttl_seconds
+        self.session_max_bytes = min(session_max_bytes or max_bytes, max_bytes)
+        self.session_max_rows = session_max_rows
         self.display_long_side = display_long_side or settings.DISPLAY_LONG_SIDE
         self._clock = clock
         self._autostart = autostart
         self._sessions: OrderedDict[str, Session] = OrderedDict()  # least recently used first
         self._lock = threading.RLock()
-        self._tasks: queue.Queue[Task] = queue.Queue()
-        self._worker: threading.Thread | None = None
+        # Queued tasks per session, sessions in the order they are next served (round robin).
+        self._queues: OrderedDict[str, deque[Task]] = OrderedDict()
+        self._task_ready = threading.Condition(self._lock)
+        self._worker_count = workers
+        self._workers: list[threading.Thread] = []
 
     # --- Adding work --------------------------------------------------------------------------------------------
 
@@ -223,6 +256,24 @@ class Studio:
                 row.data = file.data
             row_ids.append(self._add_row(session_id, row, queue_it=file.data is not None))
         return row_ids
+
+    def _refusal(self, session: Session, row: Row) -> str | None:
+        """Why `row` cannot be taken now (None when it can), judged before any work is done (lock held)."""
+        if self.session_max_rows is not None and len(session.rows) >= self.session_max_rows:
+            return (f"You already have {len(session.rows)} photos here, the most one visitor may keep at once; "
+                    "download your results, then reload the page to start afresh.")
+        need = row.nbytes
+        if need > self.session_max_bytes:
+            return (f"This photo needs about {need / 1e6:.0f} MB of memory here, more than one visitor may use "
+                    f"({self.session_max_bytes / 1e6:.0f} MB); please use a smaller photo.")
+        own = sum(other.nbytes for other in session.rows.values())
+        own_freeable = sum(other.nbytes for other in session.rows.values() if other.status in (DONE, ERROR))
+        if own - own_freeable + need > self.session_max_bytes:
+            return ("Your photos waiting in the queue already use the memory one visitor may have; add this one "
+                    "when they are done.")
+        if self._bytes_after_eviction(keep=session) + need > self.max_bytes:
+            return "The server is full of other people's photos right now; please try again in a few minutes."
+        return None
 
     def add_photo(
         self, session_id: str, filename: str, data: bytes, model_names: list[str], source: str | None = None,
@@ -288,53 +339,80 @@ class Studio:
             self._submit(Task(session_id, row_id, names))
 
     def _new_row(self, filename: str, model_names: list[str]) -> Row:
-        return Row(secrets.token_urlsafe(6), filename or "photo", list(model_names),
+        return Row(secrets.token_urlsafe(16), filename or "photo", list(model_names),
                    cells={name: Cell(name) for name in model_names})
 
     def _add_row(self, session_id: str, row: Row, queue_it: bool = True) -> str:
         with self._lock:
-            self._session(session_id).rows[row.row_id] = row
+            session = self._session(session_id)
+            if queue_it:
+                row.expected_bytes = _expected_row_bytes(row.data or b"", len(row.model_names),
+                                                         self.display_long_side)
+                refusal = self._refusal(session, row)
+                if refusal is not None:
+                    row.status, row.error, row.cells, row.data, queue_it = ERROR, refusal, {}, None, False
+            session.rows[row.row_id] = row
             self._touch(session_id)
+            if queue_it:
+                self._make_room(keep=session_id)
         if queue_it:
             self._submit(Task(session_id, row.row_id, tuple(row.model_names)))
         return row.row_id
 
     # --- The worker ---------------------------------------------------------------------------------------------
 
-    def _submit(self, task: Task) -> None:
-        self._tasks.put(task)
+    def _submit(self, task: Task, first: bool = False) -> None:
+        with self._lock:
+            tasks = self._queues.setdefault(task.session_id, deque())
+            tasks.appendleft(task) if first else tasks.append(task)
+            self._task_ready.notify()
         if self._autostart:
             self._ensure_worker()
 
+    def _take(self, block: bool) -> Task | None:
+        """The next task, taking the sessions in turn (round robin); None when there is none and not `block`."""
+        with self._lock:
+            while not self._queues:
+                if not block:
+                    return None
+                self._task_ready.wait()
+            session_id, tasks = next(iter(self._queues.items()))
+            task = tasks.popleft()
+            if tasks:
+                self._queues.move_to_end(session_id)  # the other sessions go first
+            else:
+                del self._queues[session_id]
+            return task
+
     def ensure_worker(self) -> None:
-        """Start the worker thread now (the app does this at start; a stopped worker is replaced)."""
+        """Start the worker threads now (the app does this at start; stopped workers are replaced)."""
         self._ensure_worker()
 
     def _ensure_worker(self) -> None:
         with self._lock:
-            if self._worker is None or not self._worker.is_alive():
-                self._worker = threading.Thread(target=self._work_forever, name="studio-worker", daemon=True)
-                self._worker.start()
+            self._workers = [worker for worker in self._workers if worker.is_alive()]
+            while len(self._workers) < self._worker_count:
+                worker = threading.Thread(target=self._work_forever, name="studio-worker", daemon=True)
+                worker.start()
+                self._workers.append(worker)
 
     def _work_forever(self) -> None:
         while True:
             self.process_next(block=True)
 
     def process_next(self, block: bool = False) -> bool:
-        """Do one queued task; False when there was none (with block=False). The worker thread calls this."""
-        try:
-            task = self._tasks.get(block=block)
-        except queue.Empty:
+        """Do one queued task; False when there was none (with block=False). The worker threads call this."""
+        task = self._take(block)
+        if task is None:
             return False
         try:
-            self._run(task)
+            with model_slots().slot():  # bounds the memory of photos worked on at once, with the pages and API
+                self._run(task)
         except Exception:  # the worker must survive anything
             logger.exception("Studio task failed")
         except BaseException:  # the thread itself is being stopped: leave the task to the next worker
-            self._tasks.put(task)
+            self._submit(task, first=True)
             raise
-        finally:
-            self._tasks.task_done()
         return True
 
     def process_pending(self) -> int:
@@ -378,7 +456,7 @@ class Studio:
             if all(cell.status in (DONE, ERROR) for cell in row.cells.values()):
                 row.status = DONE
             self._touch(task.session_id)
-            self._evict(keep=task.session_id)
+            self._make_room(keep=task.session_id)
 
     def _decode(self, session_id: str, row: Row, data: bytes) -> bool:
         try:
@@ -451,14 +529,25 @@ class Studio:
             if session is None:
                 return SessionView(0, DEFAULT_STRENGTH, ())
             session.last_used = self._clock()
-            rows = tuple(self._row_view(row) for row in session.rows.values())
+            positions = self._queue_positions()
+            rows = tuple(self._row_view(row, positions.get(row.row_id)) for row in session.rows.values())
             view = SessionView(session.version, session.strength, rows)
         if view.pending and self._autostart:
             self._ensure_worker()  # pages poll this: a worker that died is replaced
         return view
 
+    def _queue_positions(self) -> dict[str, int]:
+        """Row id -> how many queued tasks will be started before its own (the round-robin order; lock held)."""
+        queues = [list(tasks) for tasks in self._queues.values()]
+        order = [tasks[turn] for turn in range(max(map(len, queues), default=0)) for tasks in queues
+                 if turn < len(tasks)]
+        positions: dict[str, int] = {}
+        for index, task in enumerate(order):
+            positions.setdefault(task.row_id, index)
+        return positions
+
     @staticmethod
-    def _row_view(row: Row) -> RowView:
+    def _row_view(row: Row, queue_position: int | None = None) -> RowView:
         cells = []
         for name in row.model_names if row.status != ERROR else []:
             cell = row.cells.get(name, Cell(name))
@@ -480,19 +569,22 @@ class Studio:
             ))
         size = tuple(row.lightness.shape) if row.lightness is not None else None
         return RowView(row.row_id, row.filename, row.status, row.error, row.was_color, size,  # type: ignore[arg-type]
-                       row.reference_choice, row.own_reference is not None, tuple(cells))
+                       row.reference_choice, row.own_reference is not None, tuple(cells),
+                       queue_position if row.status == QUEUED else None)
 
-    def original_jpeg(self, session_id: str, row_id: str) -> bytes | None:
-        """The row's photo at display size (JPEG), or None when unknown or not decoded yet."""
+    def original_jpeg(self, row_id: str) -> bytes | None:
+        """The row's photo at display size (JPEG), or None when unknown or not decoded yet. The row's id is the
+        capability: no session is needed (likewise for a result's id below)."""
         with self._lock:
-            row = self._find_row(session_id, row_id)
+            self._drop_expired(self._clock())
+            row = next((session.rows[row_id] for session in self._sessions.values() if row_id in session.rows), None)
             return row.original_jpeg if row is not None and row.original_jpeg else None
 
-    def display_render(self, session_id: str, result_id: str, percent: object) -> Render | None:
+    def display_render(self, result_id: str, percent: object) -> Render | None:
         """The result at `percent` strength, display size (cached per strength); None when unknown."""
         strength = checked_strength(percent)
         with self._lock:
-            result = self._find_result(session_id, result_id)
+            result = self._find_result(result_id)
             if result is None:
                 return None
             cached = result.renders.get(strength)
@@ -507,11 +599,11 @@ class Studio:
                 result.renders.popitem(last=False)
         return render
 
-    def download_png(self, session_id: str, result_id: str, percent: object) -> tuple[bytes, str] | None:
+    def download_png(self, result_id: str, percent: object) -> tuple[bytes, str] | None:
         """(PNG bytes at full resolution and `percent` strength, download file name); None when unknown."""
         strength = checked_strength(percent)
         with self._lock:
-            result = self._find_result(session_id, result_id)
+            result = self._find_result(result_id)
         if result is None:
             return None
         return png_bytes(result.colorization.at_strength(strength / 100.0)), result.filename
@@ -559,14 +651,13 @@ class Studio:
             raise StudioError(EXPIRED_MESSAGE)
         return row
 
-    def _find_result(self, session_id: str, result_id: str) -> KeptResult | None:
-        session = self._session(session_id, create=False)
-        if session is None:
-            return None
-        for row in session.rows.values():
-            for cell in row.cells.values():
-                if cell.result is not None and cell.result.result_id == result_id:
-                    return cell.result
+    def _find_result(self, result_id: str) -> KeptResult | None:
+        self._drop_expired(self._clock())
+        for session in self._sessions.values():
+            for row in session.rows.values():
+                for cell in row.cells.values():
+                    if cell.result is not None and cell.result.result_id == result_id:
+                        return cell.result
         return None
 
     def _drop_expired(self, now: float) -> None:
@@ -579,28 +670,58 @@ class Studio:
         with self._lock:
             return sum(row.nbytes for session in self._sessions.values() for row in session.rows.values())
 
-    def _evict(self, keep: str) -> None:
-        """Drop the least recently used other sessions, then `keep`'s oldest finished rows, until under budget."""
-        total = self.total_bytes
-        for session_id in [key for key in self._sessions if key != keep]:
-            if total <= self.max_bytes:
-                return
-            total -= sum(row.nbytes for row in self._sessions.pop(session_id).rows.values())
-            logger.info("Dropped session %s to stay under %d bytes", session_id[:6], self.max_bytes)
+    def _idle_sessions(self, keep: Session | None) -> list[Session]:
+        """Sessions with nothing queued or working, least recently used first, other than `keep`."""
+        return [session for session in self._sessions.values()
+                if session is not keep and not any(row.pending for row in session.rows.values())]
+
+    def _bytes_after_eviction(self, keep: Session) -> int:
+        """What all rows would hold once the idle sessions' finished rows were evicted (lock held)."""
+        freeable = sum(row.nbytes for session in self._idle_sessions(keep) for row in session.rows.values())
+        return self.total_bytes - freeable
+
+    def _make_room(self, keep: str) -> None:
+        """Evict until within budget (lock held): `keep`'s own oldest finished rows while it is over its own
+        budget, then the finished rows of idle sessions, least recently used first. Queued and working rows are
+        never evicted (admission keeps them within budget)."""
         session = self._sessions.get(keep)
-        while session is not None and total > self.max_bytes and len(session.rows) > 1:
-            oldest_id = next(iter(session.rows))
-            if session.rows[oldest_id].status in (QUEUED, WORKING):
-                break
-            total -= session.rows.pop(oldest_id).nbytes
-            session.version += 1
+        if session is not None:
+            own = sum(row.nbytes for row in session.rows.values())
+            for row_id in [row_id for row_id, row in session.rows.items() if not row.pending]:
+                if own <= self.session_max_bytes:
+                    break
+                own -= session.rows.pop(row_id).nbytes
+                session.version += 1
+        total = self.total_bytes
+        for idle in self._idle_sessions(session):
+            for row_id in list(idle.rows):
+                if total <= self.max_bytes:
+                    return
+                total -= idle.rows.pop(row_id).nbytes
+                idle.version += 1
+                logger.info("Evicted an idle session's finished photo to stay under %d bytes", self.max_bytes)
 
     def __len__(self) -> int:
         with self._lock:
             return len(self._sessions)
 
 
+def _expected_row_bytes(data: bytes, model_count: int, display_long_side: int) -> int:
+    """At least what a row for this image file will hold once decoded, judged from its header (the file's size if
+    unreadable: decoding will then say what is wrong)."""
+    try:
+        width, height = Image.open(io.BytesIO(data)).size
+    except Exception:
+        return len(data)
+    display_pixels = width * height * min(1.0, display_long_side / max(width, height)) ** 2
+    per_model = display_pixels * 3 + min(width * height, _MAX_CHROMA_PIXELS) * _CHROMA_BYTES_PER_PIXEL
+    return int(len(data) + _LIGHTNESS_BYTES_PER_PIXEL * (width * height + display_pixels) + model_count * per_model)
+
+
 @process_wide
 def default_studio() -> Studio:
-    """The process's studio, sized like the results store (COLORIZER_RESULTS_MAX_BYTES, ..._TTL_SECONDS)."""
-    return Studio(settings.RESULTS_MAX_BYTES, settings.RESULTS_TTL_SECONDS)
+    """The process's studio, sized like the results store (COLORIZER_RESULTS_MAX_BYTES, ..._TTL_SECONDS,
+    COLORIZER_SESSION_MAX_BYTES, ..._ROWS), with a worker per model slot."""
+    return Studio(settings.RESULTS_MAX_BYTES, settings.RESULTS_TTL_SECONDS,
+                  session_max_bytes=settings.SESSION_MAX_BYTES, session_max_rows=settings.SESSION_MAX_ROWS,
+                  workers=settings.MODEL_SLOTS)

@@ -51,9 +51,13 @@ def parse_data_url(contents: str, max_bytes: int | None = None) -> bytes:
 
 
 def uploaded_files(
-    contents: str | list[str] | None, filenames: str | list[str] | None, max_bytes: int | None = None
+    contents: str | list[str] | None, filenames: str | list[str] | None, max_bytes: int | None = None,
+    max_files: int | None = None,
 ) -> list[UploadedFile]:
     """Every file of a `dcc.Upload` event, whether it was sent with `multiple=True` (lists) or not, sorted by name.
+
+    The same file sent twice (same name and content, as a hand-made request may do) counts once, and files past
+    `max_files` get an error instead of being read: one request cannot ask for unlimited work.
 
     dcc.Upload lists files in the order the browser finished reading them, which is not the order they were
     chosen in and varies from one drop to the next; sorting by name (photo-2 before photo-10) makes it stable.
@@ -67,8 +71,17 @@ def uploaded_files(
     else:
         names_list = list(filenames) if isinstance(filenames, list) else [filenames]
     files = []
+    seen: set[tuple[str, str]] = set()
     for index, file_contents in enumerate(contents_list):
         name = names_list[index] if index < len(names_list) and names_list[index] else f"file {index + 1}"
+        key = (name, file_contents if isinstance(file_contents, str) else "")
+        if key in seen:
+            continue
+        seen.add(key)
+        if max_files is not None and len(files) >= max_files:
+            files.append(UploadedFile(name, None, f"Only {max_files} photos can be added at a time; add this one "
+                                                  "again later."))
+            continue
         try:
             files.append(UploadedFile(name, parse_data_url(file_contents, max_bytes)))
         except UploadError as error:

@@ -1,4 +1,6 @@
-"""The URLs of images the server keeps or makes (served by `dashboard.routes`), built in one place."""
+"""The URLs of images the server keeps or makes (served by `dashboard.routes`), built in one place.
+
+A result's URL carries that result's own unguessable id and grants that image only; no URL names a session."""
 from __future__ import annotations
 
 from urllib.parse import quote
@@ -6,14 +8,14 @@ from urllib.parse import quote
 from colorizers.library import LibraryPhoto
 
 
-def result_download_url(session_id: str, image_id: str) -> str:
+def result_download_url(image_id: str) -> str:
     """Full-resolution PNG, sent as a download."""
-    return f"/results/{session_id}/{image_id}.png"
+    return f"/results/{image_id}.png"
 
 
-def result_thumbnail_url(session_id: str, image_id: str) -> str:
+def result_thumbnail_url(image_id: str) -> str:
     """Display-size JPEG (long side settings.DISPLAY_LONG_SIDE)."""
-    return f"/results/{session_id}/{image_id}/thumb.jpg"
+    return f"/results/{image_id}/thumb.jpg"
 
 
 def gallery_thumbnail_url(name: str) -> str:
@@ -31,25 +33,26 @@ def showcase_url(which: str) -> str:
     return f"/showcase/{which}.png"
 
 
-def studio_original_url(session_id: str, row_id: str) -> str:
+def studio_original_url(row_id: str) -> str:
     """A compare row's photo at display size (JPEG)."""
-    return f"/results/{session_id}/rows/{row_id}/original.jpg"
+    return f"/results/rows/{row_id}/original.jpg"
 
 
-def studio_display_url(session_id: str, result_id: str, strength: int) -> str:
+def studio_display_url(result_id: str, strength: int) -> str:
     """A compare result at `strength` percent, display size (JPEG)."""
-    return f"/results/{session_id}/studio/{result_id}/s{strength}.jpg"
+    return f"/results/studio/{result_id}/s{strength}.jpg"
 
 
-def studio_download_url(session_id: str, result_id: str, strength: int) -> str:
+def studio_download_url(result_id: str, strength: int) -> str:
     """A compare result at `strength` percent, full-resolution PNG, sent as a download."""
-    return f"/results/{session_id}/studio/{result_id}/s{strength}.png"
+    return f"/results/studio/{result_id}/s{strength}.png"
 
 
-def studio_zip_url(session_id: str, strength: int | None = None) -> str:
-    """Every compare result of the session as full-resolution PNGs in one zip."""
+def studio_zip_url(strength: int | None = None) -> str:
+    """Every compare result of the session as full-resolution PNGs in one zip (the session comes from its
+    cookie: this URL alone opens nothing)."""
     query = "" if strength is None else f"?strength={strength}"
-    return f"/results/{session_id}/all.zip{query}"
+    return f"/results/all.zip{query}"
 
 
 def contact_sheet_url(split: str) -> str:

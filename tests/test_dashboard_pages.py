@@ -45,7 +45,7 @@ def test_studio_views_render_every_state(models):
     assert [row.status for row in view.rows] == ["done", "error", "queued"]
     queue = queue_list(view.rows).to_plotly_json()
     assert len(queue["props"]["children"]) == 3
-    cards = [row_card(row, SESSION, 100, studio, gallery()) for row in view.rows]
+    cards = [row_card(row, 100, studio, gallery()) for row in view.rows]
     text = str([card.to_plotly_json() for card in cards])
     assert "Colourfulness" in text and "Took" in text and "Download PNG" in text and "not an image" in text
 

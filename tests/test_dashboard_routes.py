@@ -7,6 +7,7 @@ import logging
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -17,8 +18,10 @@ from PIL import Image
 from colorizers.references import gallery
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SESSION = "test-session-aaaaaaaaaaaaaaa"
-OTHER_SESSION = "test-session-bbbbbbbbbbbbbbb"
+from dashboard.session import COOKIE_NAME, cookie_value
+
+SESSION = "test-session-aaaaaaaaa"
+OTHER_SESSION = "test-session-bbbbbbbbb"
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +69,7 @@ def test_result_png_is_served_at_full_resolution_as_a_download(client, store):
 
     rgb = np.random.default_rng(0).integers(0, 256, (900, 1300, 3), dtype=np.uint8)
     image_id = store.put(SESSION, make_stored_image(rgb, "beach-colorized-welsh.png"))
-    response = client.get(result_download_url(SESSION, image_id))
+    response = client.get(result_download_url(image_id))
     assert response.status_code == 200
     assert response.mimetype == "image/png"
     assert "attachment" in response.headers["Content-Disposition"]
@@ -80,7 +83,7 @@ def test_thumbnail_is_served_at_display_size(client, store):
     from dashboard.urls import result_thumbnail_url
 
     image_id = store.put(SESSION, make_stored_image(np.zeros((1000, 1600, 3), np.uint8), "wide.png"))
-    response = client.get(result_thumbnail_url(SESSION, image_id))
+    response = client.get(result_thumbnail_url(image_id))
     assert response.status_code == 200
     assert "Content-Disposition" not in response.headers
     width, height = decoded_size(response.data)
@@ -90,9 +93,8 @@ def test_thumbnail_is_served_at_display_size(client, store):
 @pytest.mark.parametrize(
     "path",
     [
-        f"/results/{SESSION}/unknown.png",
-        f"/results/{SESSION}/unknown/thumb.jpg",
-        "/results/short/whatever.png",
+        "/results/unknown.png",
+        "/results/unknown/thumb.jpg",
         "/gallery/no-such-photo/thumb.jpg",
         "/showcase/middle.png",
     ],
@@ -101,13 +103,16 @@ def test_unknown_images_are_404(client, path):
     assert client.get(path).status_code == 404
 
 
-def test_another_sessions_result_is_404(client, store):
+def test_a_result_url_is_the_capability_for_that_image_alone(client, store):
     from dashboard.results_store import make_stored_image
     from dashboard.urls import result_download_url, result_thumbnail_url
 
     image_id = store.put(SESSION, make_stored_image(np.zeros((20, 20, 3), np.uint8), "mine.png"))
-    assert client.get(result_download_url(OTHER_SESSION, image_id)).status_code == 404
-    assert client.get(result_thumbnail_url(OTHER_SESSION, image_id)).status_code == 404
+    other_id = store.put(SESSION, make_stored_image(np.ones((20, 20, 3), np.uint8), "also-mine.png"))
+    assert client.get(result_download_url(image_id)).status_code == 200  # no session needed: the id grants it
+    assert client.get(result_thumbnail_url(image_id)).status_code == 200
+    assert len(image_id) >= 22 and image_id != other_id  # 128 random bits each
+    assert store.get(OTHER_SESSION, image_id) is None  # but callbacks of another session cannot use it
 
 
 def test_expired_results_are_404():
@@ -120,9 +125,9 @@ def test_expired_results_are_404():
     server = Flask("expiry-test")
     register_routes(server, store)
     image_id = store.put(SESSION, make_stored_image(np.zeros((20, 20, 3), np.uint8), "soon-gone.png"))
-    assert server.test_client().get(result_download_url(SESSION, image_id)).status_code == 200
+    assert server.test_client().get(result_download_url(image_id)).status_code == 200
     now[0] += 61
-    assert server.test_client().get(result_download_url(SESSION, image_id)).status_code == 404
+    assert server.test_client().get(result_download_url(image_id)).status_code == 404
 
 
 def test_gallery_thumbnails_are_served_small(client, colour_gallery):
@@ -178,7 +183,7 @@ def test_welsh_results_have_the_uploads_size_and_the_chosen_reference(client, st
     assert (result.reference_name, result.reference_title, result.reference_suggested) == (
         reference.name, reference.title, False)
     assert result.filename == "old-colorized-welsh.png"
-    response = client.get(result_download_url(SESSION, result.image_id))
+    response = client.get(result_download_url(result.image_id))
     assert decoded_size(response.data) == (160, 120)
 
 
@@ -291,37 +296,51 @@ def studio_with_a_result(dashboard_app):
     from dashboard.routes import register_routes
 
     register_routes(server, ResultsStore(10**6, 60), studio)
-    return server.test_client(), row, row.cells[0].result_id
+    client = server.test_client()
+    client.set_cookie(COOKIE_NAME, cookie_value(SESSION))
+    return client, row, row.cells[0].result_id
 
 
 def test_studio_display_images_are_jpeg_and_downloads_full_size_png(studio_with_a_result):
     from dashboard.urls import studio_display_url, studio_download_url, studio_original_url, studio_zip_url
 
     client, row, result_id = studio_with_a_result
-    original = client.get(studio_original_url(SESSION, row.row_id))
-    display = client.get(studio_display_url(SESSION, result_id, 150))
+    original = client.get(studio_original_url(row.row_id))
+    display = client.get(studio_display_url(result_id, 150))
     for response in (original, display):
         assert response.status_code == 200 and response.mimetype == "image/jpeg"
         assert Image.open(io.BytesIO(response.data)).size == (100, 75)
-    download = client.get(studio_download_url(SESSION, result_id, 40))
+    download = client.get(studio_download_url(result_id, 40))
     assert download.mimetype == "image/png" and "attachment" in download.headers["Content-Disposition"]
     assert decoded_size(download.data) == (160, 120)
-    archive = client.get(studio_zip_url(SESSION, 40))
+    archive = client.get(studio_zip_url(40))
     assert archive.mimetype == "application/zip" and archive.headers["Cache-Control"] == "no-store"
+    assert zipfile.ZipFile(io.BytesIO(archive.data)).namelist() == ["old-colorized-welsh.png"]
 
 
 @pytest.mark.parametrize("template", [
-    "/results/{other}/studio/{result}/s100.jpg",
-    "/results/{session}/studio/{result}/s151.jpg",
-    "/results/{session}/studio/unknown/s100.png",
-    "/results/{session}/rows/unknown/original.jpg",
-    "/results/{other}/all.zip",
-    "/results/{session}/all.zip?strength=400",
-    "/results/short/all.zip",
+    "/results/{session}/studio/{result}/s100.jpg",
+    "/results/studio/{result}/s151.jpg",
+    "/results/studio/unknown/s100.png",
+    "/results/rows/unknown/original.jpg",
+    "/results/{session}/all.zip",
+    "/results/all.zip?strength=400",
 ])
 def test_studio_routes_answer_404_for_anything_unknown(studio_with_a_result, template):
     client, _row, result_id = studio_with_a_result
-    assert client.get(template.format(session=SESSION, other=OTHER_SESSION, result=result_id)).status_code == 404
+    assert client.get(template.format(session=SESSION, result=result_id)).status_code == 404
+
+
+@pytest.mark.parametrize("cookie", [None, "A" * 22, "A" * 22 + ".0123456789abcdef0123456789abcdef", "garbage"])
+def test_the_zip_needs_the_session_cookie_the_server_signed(studio_with_a_result, cookie):
+    from dashboard.session import COOKIE_NAME
+    from dashboard.urls import studio_zip_url
+
+    client, _row, _result_id = studio_with_a_result
+    client.delete_cookie(COOKIE_NAME)
+    if cookie is not None:
+        client.set_cookie(COOKIE_NAME, cookie)
+    assert client.get(studio_zip_url()).status_code == 404  # a result URL, a made-up id: nothing opens it
 
 
 def test_the_measured_showcase_is_read_as_made(tmp_path):

@@ -109,10 +109,10 @@ def test_strength_re_merges_without_running_the_model_and_is_cached(studio, mode
     monkeypatch.setattr(registry.Colorization, "at_strength",
                         lambda self, strength: merges.append(strength) or original(self, strength))
 
-    full = studio.display_render(SESSION, result_id, 100)
-    gray = studio.display_render(SESSION, result_id, 0)
-    strong = studio.display_render(SESSION, result_id, 150)
-    assert studio.display_render(SESSION, result_id, 0) is gray  # cached: no second merge
+    full = studio.display_render(result_id, 100)
+    gray = studio.display_render(result_id, 0)
+    strong = studio.display_render(result_id, 150)
+    assert studio.display_render(result_id, 0) is gray  # cached: no second merge
     assert merges == [0.0, 1.5]  # 100% was made with the result
     assert fake_models.call_count("cnn") == calls_before
     assert gray.colourfulness == pytest.approx(0.0, abs=1.0)
@@ -129,8 +129,8 @@ def test_render_cache_is_bounded(studio, models):
     studio.process_pending()
     result_id = cell(studio.view(SESSION), 0, "cgan").result_id
     for percent in range(0, 101, 10):
-        studio.display_render(SESSION, result_id, percent)
-    result = studio._find_result(SESSION, result_id)
+        studio.display_render(result_id, percent)
+    result = studio._find_result(result_id)
     assert list(result.renders) == list(range(0, 101, 10))[-RENDERS_PER_RESULT:]
 
 
@@ -146,12 +146,12 @@ def test_download_is_full_resolution_png_at_the_strength(studio, models):
     studio.add_uploads(SESSION, files(("My photo.png", gray_png(300, 400)),), models)
     studio.process_pending()
     result_id = cell(studio.view(SESSION), 0, "cnn").result_id
-    data, filename = studio.download_png(SESSION, result_id, 0)
+    data, filename = studio.download_png(result_id, 0)
     image = Image.open(io.BytesIO(data))
     assert (image.format, image.size, filename) == ("PNG", (400, 300), "My-photo-colorized-cnn.png")
     rgb = np.asarray(image).astype(int)
     assert np.abs(rgb[..., 0] - rgb[..., 2]).max() <= 1
-    assert studio.download_png(OTHER, result_id, 100) is None
+    assert studio.download_png("an-id-nobody-was-given", 100) is None
 
 
 def test_zip_has_every_result_as_full_size_png_with_unique_names(studio, models):
@@ -243,19 +243,21 @@ def test_sessions_are_isolated_and_expire():
     assert len(studio) == 0
 
 
-def test_over_the_byte_budget_older_sessions_go_first(models):
-    from dashboard.studio import Studio
+def test_over_the_byte_budget_idle_sessions_finished_rows_go_first(models):
+    from dashboard.studio import Studio, _expected_row_bytes
 
+    photo = gray_png(120, 160)
     now = [0.0]
-    studio = Studio(max_bytes=400_000, ttl_seconds=600, display_long_side=64, clock=lambda: now[0],
-                    autostart=False)
-    studio.add_uploads(OTHER, files(("old.png", gray_png(120, 160)),), models)
+    # Room for one Welsh row (whose chroma is at full size, so its estimate is close to what it holds), not two.
+    budget = int(1.5 * _expected_row_bytes(photo, 1, 64))
+    studio = Studio(max_bytes=budget, ttl_seconds=600, display_long_side=64, clock=lambda: now[0], autostart=False)
+    studio.add_uploads(OTHER, files(("old.png", photo),), ["welsh"])
     studio.process_pending()
     now[0] += 1
-    studio.add_uploads(SESSION, files(("new.png", gray_png(120, 160)),), models)
+    studio.add_uploads(SESSION, files(("new.png", photo),), ["welsh"])
     studio.process_pending()
-    assert studio.view(OTHER).rows == () and len(studio.view(SESSION).rows) == 1
-    assert 0 < studio.total_bytes <= 400_000
+    assert studio.view(OTHER).rows == () and studio.view(SESSION).rows[0].status == "done"
+    assert 0 < studio.total_bytes <= budget
 
 
 def test_the_worker_thread_processes_uploads(models):
@@ -290,3 +292,134 @@ def test_zip_bytes_round_trips_and_stores_pngs_uncompressed():
     assert [archive.read(name) for name in archive.namelist()] == [b"first", b"second", b""]
     assert all(info.compress_type == zipfile.ZIP_STORED for info in archive.infolist())
     assert zipfile.ZipFile(io.BytesIO(zip_bytes([]))).namelist() == []
+
+
+# --- Fairness, admission and eviction (issue 11, item 5) ------------------------------------------------------------
+
+def test_sessions_are_served_in_turn_so_a_big_batch_cannot_starve_a_single_photo(studio, models):
+    big = studio.add_uploads(SESSION, files(*[(f"{i}.png", gray_png()) for i in range(3)]), ["welsh"])
+    single = studio.add_uploads(OTHER, files(("mine.png", gray_png()),), ["welsh"])
+    assert [row.queue_position for row in studio.view(SESSION).rows] == [0, 2, 3]
+    assert studio.view(OTHER).rows[0].queue_position == 1
+    studio.process_next()
+    studio.process_next()
+    assert studio.view(OTHER).rows[0].status == "done"  # second, not fourth
+    assert [row.status for row in studio.view(SESSION).rows] == ["done", "queued", "queued"]
+    assert studio.view(SESSION).rows[1].queue_position == 0
+    assert len(big) == 3 and len(single) == 1
+
+
+def test_no_queued_row_is_ever_dropped_when_memory_is_short(models):
+    """The issue's reproduction, scaled down: eight sessions queue three photos each under a small byte budget."""
+    from dashboard.studio import DONE, ERROR, Studio
+
+    photo = gray_png(300, 400)
+    studio = Studio(max_bytes=3_000_000, ttl_seconds=600, display_long_side=64, autostart=False)
+    sessions = [f"session-{index}-aaaaaaaaaaaaaa" for index in range(8)]
+    given = {session: studio.add_uploads(session, files(*[(f"{i}.png", photo) for i in range(3)]), ["welsh"])
+             for session in sessions}
+    ended: dict[str, str] = {}  # row id -> status when last seen finished
+
+    def check_nothing_pending_vanished() -> None:
+        for session in sessions:
+            rows = {row.row_id: row for row in studio.view(session).rows}
+            for row_id in given[session]:
+                if row_id in rows:
+                    if rows[row_id].status in (DONE, ERROR):
+                        ended[row_id] = rows[row_id].status
+                        assert rows[row_id].status == DONE or rows[row_id].error  # refused with a reason
+                else:
+                    assert row_id in ended, "a queued or working row was dropped"
+
+    check_nothing_pending_vanished()
+    while studio.process_next():
+        check_nothing_pending_vanished()
+        assert studio.total_bytes <= studio.max_bytes
+    assert set(ended) == {row_id for row_ids in given.values() for row_id in row_ids}
+    assert list(ended.values()).count(DONE) >= 2  # the rest were refused up front, each with its reason
+
+
+def test_a_photo_larger_than_one_visitors_budget_is_refused_up_front(models):
+    from dashboard.studio import ERROR, Studio
+
+    studio = Studio(max_bytes=10**9, ttl_seconds=600, display_long_side=64, autostart=False,
+                    session_max_bytes=200_000)
+    studio.add_uploads(SESSION, files(("huge.png", gray_png(300, 400)), ("small.png", gray_png(40, 60))), ["welsh"])
+    huge, small = studio.view(SESSION).rows
+    assert huge.status == ERROR and "more than one visitor may use" in huge.error
+    assert small.status == "queued"
+    assert studio.process_pending() == 1
+
+
+def test_a_session_may_keep_only_so_many_rows(models):
+    from dashboard.studio import ERROR, Studio
+
+    studio = Studio(max_bytes=10**9, ttl_seconds=600, display_long_side=64, autostart=False, session_max_rows=2)
+    studio.add_uploads(SESSION, files(*[(f"{i}.png", gray_png()) for i in range(3)]), ["welsh"])
+    statuses = [row.status for row in studio.view(SESSION).rows]
+    assert statuses == ["queued", "queued", ERROR]
+    assert "the most one visitor may keep" in studio.view(SESSION).rows[2].error
+    assert studio.process_pending() == 2
+
+
+def test_uploading_the_same_file_forty_times_reads_it_once_and_caps_the_count():
+    from dashboard.uploads import uploaded_files
+
+    data_url = "data:image/png;base64," + __import__("base64").b64encode(gray_png()).decode()
+    assert len(uploaded_files([data_url] * 40, ["a.png"] * 40)) == 1
+    capped = uploaded_files([data_url] * 5, [f"{i}.png" for i in range(5)], max_files=3)
+    assert [file.data is not None for file in capped] == [True, True, True, False, False]
+    assert "Only 3 photos" in capped[4].error
+
+
+# --- dashboard.model_slots -----------------------------------------------------------------------------------------
+
+def test_model_slots_admit_at_most_n_at_once_first_come_first_served():
+    import threading
+    import time
+
+    from dashboard.model_slots import ModelSlots
+
+    slots = ModelSlots(2)
+    running, most, order = [0], [0], []
+    lock = threading.Lock()
+
+    def job(name: str) -> None:
+        with slots.slot():
+            with lock:
+                order.append(name)
+                running[0] += 1
+                most[0] = max(most[0], running[0])
+            time.sleep(0.05)
+            with lock:
+                running[0] -= 1
+
+    threads = []
+    for index in range(6):
+        threads.append(threading.Thread(target=job, args=(str(index),)))
+        threads[-1].start()
+        time.sleep(0.005)  # they arrive in this order
+    for thread in threads:
+        thread.join()
+    assert most[0] == 2
+    assert order == [str(index) for index in range(6)]
+
+
+def test_model_slots_refuse_a_wait_that_would_be_too_long():
+    import threading
+
+    from dashboard.model_slots import ModelSlots, SlotWaitTooLong
+
+    slots = ModelSlots(1, typical_seconds=10.0)
+    release = threading.Event()
+    holder = threading.Thread(target=lambda: slots.slot().__enter__() and None or release.wait())
+    with slots.slot():
+        with pytest.raises(SlotWaitTooLong) as refused:
+            slots.refuse_if_wait_over(5.0)  # one photo ahead at ~10 s each
+        assert refused.value.retry_after >= 5
+        with pytest.raises(SlotWaitTooLong):
+            with slots.slot(timeout=0.05):
+                pass
+        assert slots.waiting == 0  # the one that gave up left the line
+    slots.refuse_if_wait_over(5.0)  # free again: no refusal
+    assert not holder.is_alive()

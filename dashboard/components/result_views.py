@@ -51,9 +51,9 @@ def image_panel(
     )
 
 
-def original_panel(upload: KeptUpload, session_id: str) -> html.Figure:
+def original_panel(upload: KeptUpload) -> html.Figure:
     """The uploaded photo as shown to the model (no download: the user has it)."""
-    return image_panel(result_thumbnail_url(session_id, upload.image_id or ""), f"Original: {upload.filename}",
+    return image_panel(result_thumbnail_url(upload.image_id or ""), f"Original: {upload.filename}",
                        "Original")
 
 
@@ -72,7 +72,7 @@ def suggested_references(photos: tuple[LibraryPhoto, ...], id_type: str, key: st
                     className="suggested-block mt-1")
 
 
-def model_result_panel(result: ModelResult, session_id: str, heading: str | None = None,
+def model_result_panel(result: ModelResult, heading: str | None = None,
                        key: str = "") -> html.Div | html.Figure:
     """One model's result with its time and, for reference models, the reference(s) used; or its error.
     `key` tells this photo's suggested-reference buttons apart from other photos'."""
@@ -94,31 +94,22 @@ def model_result_panel(result: ModelResult, session_id: str, heading: str | None
             html.Span(["Reference: ", html.Strong(result.reference_title, className="reference-used"), f" ({how})"])
         )
     return image_panel(
-        result_thumbnail_url(session_id, result.image_id),
+        result_thumbnail_url(result.image_id),
         f"{result.model_title} result",
         heading,
         details,
-        download=(result_download_url(session_id, result.image_id), result.filename or "colorized.png"),
+        download=(result_download_url(result.image_id), result.filename or "colorized.png"),
     )
 
 
-def welsh_result_card(photo: PhotoResults, session_id: str) -> dbc.Card | dbc.Alert:
+def welsh_result_card(photo: PhotoResults) -> dbc.Card | dbc.Alert:
     """A photo next to its Welsh result (or the photo's own error as an alert)."""
     if photo.error:
         return file_alert(photo.upload.filename, photo.error)
-    panels = [dbc.Col(original_panel(photo.upload, session_id), xs=12, md=6)]
-    panels += [dbc.Col(model_result_panel(result, session_id, "Coloured", key=photo.upload.image_id or ""), xs=12, md=6)
+    panels = [dbc.Col(original_panel(photo.upload), xs=12, md=6)]
+    panels += [dbc.Col(model_result_panel(result, "Coloured", key=photo.upload.image_id or ""), xs=12, md=6)
                for result in photo.results]
     return _photo_card(photo.upload, dbc.Row(panels, class_name="g-3"))
-
-
-def compare_row(photo: PhotoResults, session_id: str) -> dbc.Card | dbc.Alert:
-    """A photo, then one column per model: the columns share the row on wide screens and stack on phones."""
-    if photo.error:
-        return file_alert(photo.upload.filename, photo.error)
-    columns = [dbc.Col(original_panel(photo.upload, session_id), xs=12, sm=6, lg=True)]
-    columns += [dbc.Col(model_result_panel(result, session_id), xs=12, sm=6, lg=True) for result in photo.results]
-    return _photo_card(photo.upload, dbc.Row(columns, class_name="g-3 compare-row"))
 
 
 def _photo_card(upload: KeptUpload, body: dbc.Row) -> dbc.Card:

@@ -38,7 +38,7 @@ def queue_list(rows: tuple[RowView, ...]) -> html.Div | html.Ol:
                 status_badge(row.status),
                 dbc.Progress(value=progress, class_name="queue-progress", color=STATUS_COLOURS.get(row.status),
                              striped=row.status == WORKING, animated=row.status == WORKING),
-                html.Small(f"{finished}/{total} models" if total else (row.error or ""),
+                html.Small(waiting_words(row) or (f"{finished}/{total} models" if total else (row.error or "")),
                            className="queue-detail text-body-secondary text-truncate"),
             ],
             className=f"queue-item queue-{row.status}",
@@ -47,7 +47,16 @@ def queue_list(rows: tuple[RowView, ...]) -> html.Div | html.Ol:
     return html.Ol(items, className="queue-list list-unstyled mb-0")
 
 
-def row_card(row: RowView, session_id: str, strength: int, studio: Studio, photos: list[GalleryPhoto]) -> html.Div:
+def waiting_words(row: RowView) -> str | None:
+    """A queued photo's place in the queue, in words (None when it is not waiting)."""
+    if row.status != QUEUED or row.queue_position is None:
+        return None
+    if row.queue_position == 0:
+        return "next in the queue"
+    return f"waiting: {row.queue_position} photo{'s' if row.queue_position > 1 else ''} ahead"
+
+
+def row_card(row: RowView, strength: int, studio: Studio, photos: list[GalleryPhoto]) -> html.Div:
     """A photo's card: a header with its state, then the original and one column per model (stacked on phones)."""
     header = dbc.CardHeader(
         [html.Span(row.filename, className="fw-semibold text-truncate"), status_badge(row.status)],
@@ -57,8 +66,8 @@ def row_card(row: RowView, session_id: str, strength: int, studio: Studio, photo
         body = [dbc.Alert([html.Strong(row.filename), ": ", row.error or "The file could not be read."],
                           color="danger", class_name="file-alert row-error mb-0")]
     else:
-        columns = [dbc.Col(_original_panel(row, session_id), xs=12, sm=6, lg=True)]
-        columns += [dbc.Col(_cell_panel(row, cell, session_id, strength, studio, photos), xs=12, sm=6, lg=True)
+        columns = [dbc.Col(_original_panel(row), xs=12, sm=6, lg=True)]
+        columns += [dbc.Col(_cell_panel(row, cell, strength, studio, photos), xs=12, sm=6, lg=True)
                     for cell in row.cells]
         body = []
         if row.was_color:
@@ -70,24 +79,25 @@ def row_card(row: RowView, session_id: str, strength: int, studio: Studio, photo
     )
 
 
-def _original_panel(row: RowView, session_id: str) -> html.Figure:
+def _original_panel(row: RowView) -> html.Figure:
     caption = []
     if row.size:
         caption.append(html.Div(f"{row.size[1]} × {row.size[0]} px", className="small text-body-secondary"))
-    picture = (html.Img(src=studio_original_url(session_id, row.row_id), alt=f"Original: {row.filename}",
+    picture = (html.Img(src=studio_original_url(row.row_id), alt=f"Original: {row.filename}",
                         className="result-image img-fluid rounded")
-               if row.size else _placeholder(row.status))
+               if row.size else _placeholder(row.status, waiting_words(row)))
     heading = html.Div(html.Span("Original", className="panel-title"), className="panel-heading")
     return html.Figure([heading, picture, html.Figcaption(caption)], className="image-panel studio-cell mb-2")
 
 
-def _placeholder(status: str) -> html.Div:
-    words = "Waiting in the queue…" if status == QUEUED else "Working…"
+def _placeholder(status: str, waiting: str | None = None) -> html.Div:
+    words = (waiting[0].upper() + waiting[1:] + "…" if waiting else "Waiting in the queue…") if status == QUEUED \
+        else "Working…"
     return html.Div([dbc.Spinner(size="sm", color="secondary") if status == WORKING else None, html.Span(words)],
                     className="result-placeholder rounded")
 
 
-def _cell_panel(row: RowView, cell: CellView, session_id: str, strength: int, studio: Studio,
+def _cell_panel(row: RowView, cell: CellView, strength: int, studio: Studio,
                 photos: list[GalleryPhoto]) -> html.Div:
     heading = html.Div([html.Span(cell.model_title, className="panel-title"), " ", status_badge(cell.status)],
                        className="panel-heading")
@@ -95,9 +105,9 @@ def _cell_panel(row: RowView, cell: CellView, session_id: str, strength: int, st
     if cell.status == ERROR:
         children.append(dbc.Alert(cell.error or "No result.", color="danger", class_name="file-alert cell-error"))
     elif cell.status == DONE and cell.result_id:
-        render = studio.display_render(session_id, cell.result_id, strength)
+        render = studio.display_render(cell.result_id, strength)
         children.append(html.Button(
-            html.Img(src=studio_display_url(session_id, cell.result_id, strength),
+            html.Img(src=studio_display_url(cell.result_id, strength),
                      alt=f"{cell.model_title} result for {row.filename}", className="result-image img-fluid rounded"),
             id={"type": "result-open", "row": row.row_id, "result": cell.result_id},
             className="result-open", title="Compare before and after", n_clicks=0,
@@ -114,7 +124,7 @@ def _cell_panel(row: RowView, cell: CellView, session_id: str, strength: int, st
             how = "suggested for you" if cell.reference_suggested else "chosen"
             children.append(html.Div(["Reference: ", html.Strong(cell.reference_title, className="reference-used"),
                                       f" ({how})"], className="small text-body-secondary"))
-        children.append(html.A("Download PNG", href=studio_download_url(session_id, cell.result_id, strength),
+        children.append(html.A("Download PNG", href=studio_download_url(cell.result_id, strength),
                                download=cell.filename, className="btn btn-sm btn-outline-primary mt-2 result-download",
                                role="button"))
     else:

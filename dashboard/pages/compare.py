@@ -15,7 +15,8 @@ from dashboard.components.result_views import file_alert, page_alert
 from dashboard.components.studio_views import queue_list, row_card, viewer_body
 from dashboard.components.upload_area import upload_area
 from dashboard.legacy import find_legacy_photo
-from dashboard.session import SESSION_NOT_READY_MESSAGE, SESSION_STORE_ID, is_valid_session_id
+from dashboard.session import current_session_id
+from dashboard import settings
 from dashboard.studio import DEFAULT_STRENGTH, MAX_STRENGTH, default_studio
 from dashboard.uploads import uploaded_files
 from dashboard.urls import studio_display_url, studio_original_url, studio_zip_url
@@ -95,18 +96,17 @@ def layout(legacy: str | None = None, **_query: str) -> html.Div:
     Output("compare-poll", "disabled", allow_duplicate=True),
     Input("compare-upload", "contents"),
     State("compare-upload", "filename"),
-    State(SESSION_STORE_ID, "data"),
     prevent_initial_call=True,
 )
 @friendly_errors(output_count=3, alert_index=1)
-def queue_uploads(contents, filenames, session_id):
+def queue_uploads(contents, filenames):
     """Every dropped file becomes a queued row at once; the worker colours them one by one."""
+    session_id = current_session_id()
     if contents is None:
         raise PreventUpdate  # our own reset of the upload (so the same files can be dropped again)
-    if not is_valid_session_id(session_id):
-        return None, page_alert(SESSION_NOT_READY_MESSAGE), no_update
     model_names = [model.name for model in available_models()]
-    default_studio().add_uploads(session_id, uploaded_files(contents, filenames), model_names)
+    files = uploaded_files(contents, filenames, max_files=settings.SESSION_MAX_ROWS)
+    default_studio().add_uploads(session_id, files, model_names)
     return None, None, False
 
 
@@ -121,26 +121,25 @@ def queue_uploads(contents, filenames, session_id):
     Input("compare-strength", "value"),
     State("compare-legacy-request", "data"),
     State("compare-rendered", "data"),
-    State(SESSION_STORE_ID, "data"),
 )
 @friendly_errors(output_count=6, alert_index=1)
-def show_rows(_ticks, strength, legacy_name, rendered, session_id):
+def show_rows(_ticks, strength, legacy_name, rendered):
     """Redraw the queue and rows when the session changed (or the strength did); stop polling when idle."""
-    if not is_valid_session_id(session_id):
-        return no_update, page_alert(SESSION_NOT_READY_MESSAGE), no_update, True, no_update, no_update
+    session_id = current_session_id()
     studio = default_studio()
     strength = studio.set_strength(session_id, DEFAULT_STRENGTH if strength is None else strength)
     if legacy_name:
         _open_legacy_photo(session_id, legacy_name)
     view = studio.view(session_id)
-    key = f"{view.version}:{strength}"
+    # Queue places change as other sessions' photos are worked on, without this session changing.
+    key = f"{view.version}:{strength}:" + ",".join(str(row.queue_position) for row in view.rows if row.queue_position)
     if key == rendered:
         return no_update, no_update, no_update, not view.pending, no_update, no_update
     photos = gallery()
-    cards = [row_card(row, session_id, strength, studio, photos) for row in view.rows]
+    cards = [row_card(row, strength, studio, photos) for row in view.rows]
     has_results = any(cell.result_id for row in view.rows for cell in row.cells)
     zip_class = "btn btn-outline-primary btn-sm" + ("" if has_results else " disabled")
-    return (queue_list(view.rows), cards or no_update, key, not view.pending, studio_zip_url(session_id, strength),
+    return (queue_list(view.rows), cards or no_update, key, not view.pending, studio_zip_url(strength),
             zip_class)
 
 
@@ -158,14 +157,14 @@ def _open_legacy_photo(session_id: str, name: str) -> None:
     Output("compare-feedback", "children", allow_duplicate=True),
     Output("compare-poll", "disabled", allow_duplicate=True),
     Input({"type": "row-reference", "row": ALL}, "value"),
-    State(SESSION_STORE_ID, "data"),
     prevent_initial_call=True,
 )
 @friendly_errors(output_count=2)
-def change_reference(_values, session_id):
+def change_reference(_values):
     """A new reference in one row colours that row's reference-based models again."""
+    session_id = current_session_id()
     trigger = ctx.triggered_id
-    if not isinstance(trigger, dict) or not is_valid_session_id(session_id):
+    if not isinstance(trigger, dict):
         raise PreventUpdate
     choice = ctx.triggered[0]["value"] if ctx.triggered else None
     studio = default_studio()
@@ -183,17 +182,15 @@ def change_reference(_values, session_id):
     Output("compare-feedback", "children", allow_duplicate=True),
     Output("compare-poll", "disabled", allow_duplicate=True),
     Input({"type": "row-suggested-reference", "key": ALL, "name": ALL}, "n_clicks"),
-    State(SESSION_STORE_ID, "data"),
     prevent_initial_call=True,
 )
 @friendly_errors(output_count=2)
-def use_suggested_reference(clicks, session_id):
+def use_suggested_reference(clicks):
     """A click on one of the suggested references colours that row from it alone."""
+    session_id = current_session_id()
     trigger = ctx.triggered_id
     if not isinstance(trigger, dict) or not any(clicks) or not ctx.triggered[0].get("value"):
         raise PreventUpdate  # the thumbnails were drawn, not clicked
-    if not is_valid_session_id(session_id):
-        raise PreventUpdate
     studio = default_studio()
     row = next((row for row in studio.view(session_id).rows if row.row_id == trigger["key"]), None)
     if row is None:
@@ -210,14 +207,14 @@ def use_suggested_reference(clicks, session_id):
     Output("compare-poll", "disabled", allow_duplicate=True),
     Input({"type": "row-own-reference", "row": ALL}, "contents"),
     State({"type": "row-own-reference", "row": ALL}, "filename"),
-    State(SESSION_STORE_ID, "data"),
     prevent_initial_call=True,
 )
 @friendly_errors(output_count=2)
-def use_own_reference(_contents, _filenames, session_id):
+def use_own_reference(_contents, _filenames):
     """The user's colour photo becomes this row's reference."""
+    session_id = current_session_id()
     trigger = ctx.triggered_id
-    if not isinstance(trigger, dict) or not is_valid_session_id(session_id):
+    if not isinstance(trigger, dict):
         raise PreventUpdate
     index = next((i for i, item in enumerate(ctx.inputs_list[0]) if item["id"] == trigger), None)
     contents = ctx.inputs_list[0][index].get("value") if index is not None else None
@@ -240,25 +237,23 @@ def use_own_reference(_contents, _filenames, session_id):
     Output("compare-reveal", "value"),
     Input({"type": "result-open", "row": ALL, "result": ALL}, "n_clicks"),
     State("compare-strength", "value"),
-    State(SESSION_STORE_ID, "data"),
     prevent_initial_call=True,
 )
 @friendly_errors(output_count=5, alert_index=1)
-def open_viewer(_clicks, strength, session_id):
+def open_viewer(_clicks, strength):
     """Clicking a result opens it over its original, half revealed."""
+    session_id = current_session_id()
     trigger = ctx.triggered_id
     if not isinstance(trigger, dict) or not ctx.triggered or not ctx.triggered[0]["value"]:
         raise PreventUpdate  # new buttons appearing, not a click
-    if not is_valid_session_id(session_id):
-        raise PreventUpdate
     view = default_studio().view(session_id)
     row = next((row for row in view.rows if row.row_id == trigger["row"]), None)
     cell = next((cell for cell in row.cells if cell.result_id == trigger["result"]), None) if row else None
     if cell is None:
         raise PreventUpdate
     strength = DEFAULT_STRENGTH if strength is None else int(strength)
-    return (True, f"{row.filename}: {cell.model_title}", studio_original_url(session_id, row.row_id),
-            studio_display_url(session_id, cell.result_id, strength), 50)
+    return (True, f"{row.filename}: {cell.model_title}", studio_original_url(row.row_id),
+            studio_display_url(cell.result_id, strength), 50)
 
 
 clientside_callback(

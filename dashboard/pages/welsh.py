@@ -21,8 +21,9 @@ from dashboard.jobs import (
     resolve_reference,
     uploads_from_state,
 )
+from dashboard import settings
 from dashboard.results_store import default_store
-from dashboard.session import SESSION_NOT_READY_MESSAGE, SESSION_STORE_ID, is_valid_session_id
+from dashboard.session import current_session_id
 from dashboard.uploads import uploaded_files
 from dashboard.urls import result_thumbnail_url
 
@@ -117,20 +118,18 @@ def layout(**_query: str) -> html.Div:
     Input("welsh-own-reference", "data"),
     State("welsh-upload", "filename"),
     State("welsh-uploads", "data"),
-    State(SESSION_STORE_ID, "data"),
     prevent_initial_call=True,
 )
 @friendly_errors(output_count=3)
-def colour_photos(contents, reference_choice, own_reference_id, filenames, kept, session_id):
+def colour_photos(contents, reference_choice, own_reference_id, filenames, kept):
     """New uploads are kept and coloured; a new reference re-colours the photos already uploaded."""
+    session_id = current_session_id()
     new_upload = ctx.triggered_id == "welsh-upload"
     if new_upload and contents is None:
         raise PreventUpdate  # our own reset of the upload (so the same file can be dropped again)
-    if not is_valid_session_id(session_id):
-        return page_alert(SESSION_NOT_READY_MESSAGE), no_update, None if new_upload else no_update
     store = default_store()
     if new_upload:
-        uploads = keep_uploads(uploaded_files(contents, filenames), session_id, store)
+        uploads = keep_uploads(uploaded_files(contents, filenames, max_files=settings.SESSION_MAX_ROWS), session_id, store)
     else:
         uploads = uploads_from_state(kept, session_id, store)
         if not uploads:
@@ -142,7 +141,7 @@ def colour_photos(contents, reference_choice, own_reference_id, filenames, kept,
     except ColorizerError as error:
         return page_alert(str(error)), records, reset
     photos = colorize_uploads(uploads, session_id, store, [WELSH_MODEL], reference)
-    return [welsh_result_card(photo, session_id) for photo in photos], records, reset
+    return [welsh_result_card(photo) for photo in photos], records, reset
 
 
 @callback(
@@ -150,18 +149,18 @@ def colour_photos(contents, reference_choice, own_reference_id, filenames, kept,
     Output("welsh-reference", "value", allow_duplicate=True),
     Input({"type": "welsh-suggested-reference", "key": ALL, "name": ALL}, "n_clicks"),
     State("welsh-own-reference", "data"),
-    State(SESSION_STORE_ID, "data"),
     prevent_initial_call=True,
 )
-def use_suggested_reference(clicks, own_reference_id, session_id):
+def use_suggested_reference(clicks, own_reference_id):
     """A click on one of the suggested references makes it the reference: the photos are coloured from it alone."""
+    session_id = current_session_id()
     trigger = ctx.triggered_id
     if not isinstance(trigger, dict) or not any(clicks) or not ctx.triggered[0].get("value"):
         raise PreventUpdate  # the thumbnails were drawn, not clicked
     picked = library_photo(trigger["name"])
     if picked is None:
         raise PreventUpdate
-    own_src = result_thumbnail_url(session_id, own_reference_id) if own_reference_id else None
+    own_src = _own_reference_thumbnail(session_id, own_reference_id) if own_reference_id else None
     return reference_options(gallery(), own_src, picked), picked.name
 
 
@@ -172,21 +171,24 @@ def use_suggested_reference(clicks, own_reference_id, session_id):
     Output("welsh-reference-feedback", "children"),
     Input("welsh-reference-upload", "contents"),
     State("welsh-reference-upload", "filename"),
-    State(SESSION_STORE_ID, "data"),
     prevent_initial_call=True,
 )
 @friendly_errors(output_count=4, alert_index=3)
-def use_own_reference(contents, filename, session_id):
+def use_own_reference(contents, filename):
     """Keep the user's reference photo, show it in the picker and select it."""
+    session_id = current_session_id()
     files = uploaded_files(contents, filename)
     if not files:
         raise PreventUpdate
-    if not is_valid_session_id(session_id):
-        return no_update, no_update, no_update, page_alert(SESSION_NOT_READY_MESSAGE)
     try:
         image_id = keep_reference(files[0], session_id, default_store())
     except ColorizerError as error:
         return no_update, no_update, no_update, file_alert(files[0].filename, str(error))
-    options = reference_options(gallery(), result_thumbnail_url(session_id, image_id))
+    options = reference_options(gallery(), result_thumbnail_url(image_id))
     note = html.Small(["Using ", html.Strong(files[0].filename), " as the reference."], className="text-success")
     return image_id, options, OWN_REFERENCE, note
+
+
+def _own_reference_thumbnail(session_id: str, image_id: str) -> str | None:
+    """The thumbnail URL of the session's own reference photo (None when the id is not this session's)."""
+    return result_thumbnail_url(image_id) if default_store().get(session_id, image_id) is not None else None
