@@ -35,9 +35,11 @@ def server_options() -> dict:
         "port": settings.PORT,
         "threads": THREADS,
         "channel_timeout": CHANNEL_TIMEOUT_SECONDS,
+        "cleanup_interval": max(1, CHANNEL_TIMEOUT_SECONDS // 3),  # how often silent connections are looked for
         "connection_limit": CONNECTION_LIMIT,
         "max_request_body_size": settings.MAX_REQUEST_BYTES,
-        "inbuf_overflow": settings.MAX_REQUEST_BYTES + 1,  # never reached: the body limit comes first
+        # Never reached: the body limit is checked after each read, before the body can grow this far.
+        "inbuf_overflow": 2 * settings.MAX_REQUEST_BYTES,
         "outbuf_overflow": _LARGEST_RESPONSE_BYTES,
         "outbuf_high_watermark": _LARGEST_RESPONSE_BYTES,
         "ident": "colorizer",

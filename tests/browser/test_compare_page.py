@@ -96,10 +96,16 @@ def test_many_files_with_a_bad_one_then_single_and_zip_downloads(
         image = image_at(link.get_attribute("href"))
         assert (image.format, image.size) == ("PNG", (160, 120))
 
-    # Everything at once: the zip of the session.
+    # Everything at once: the zip of the session, which needs the session's cookie; a result URL alone (fetched
+    # above without any cookie) opens that image only.
     zip_url = dash_duo.find_element("#compare-zip").get_attribute("href")
     assert "/all.zip" in zip_url
-    archive = zipfile.ZipFile(io.BytesIO(fetch(zip_url).content))
+    assert requests.get(zip_url, timeout=60).status_code == 404
+    cookie = dash_duo.driver.get_cookie("colorizer_session")
+    assert cookie["httpOnly"] and cookie["value"].split(".")[0] not in dash_duo.driver.page_source
+    response = requests.get(zip_url, cookies={"colorizer_session": cookie["value"]}, timeout=60)
+    assert response.status_code == 200
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
     sizes = {name: Image.open(io.BytesIO(archive.read(name))).size for name in archive.namelist()}
     assert len(sizes) == 6
     assert {sizes[f"old-photo-1-colorized-{model}.png"] for model in ("welsh", "cnn", "cgan")} == {(160, 120)}

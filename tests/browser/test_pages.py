@@ -5,7 +5,7 @@ from __future__ import annotations
 from selenium.webdriver.support.ui import WebDriverWait
 
 from browser_steps import RESULT_TIMEOUT, resource_urls, upload, wait_for_count, wait_for_images_loaded
-from dashboard.session import SESSION_STORE_ID
+from dashboard.session import COOKIE_NAME
 
 PHONE_WIDTH, DESKTOP_WIDTH = 390, 1440
 
@@ -30,7 +30,8 @@ def test_no_request_leaves_the_server(dash_duo, studio_app):
     for path in ("/", "/welsh", "/compare", "/legacy", "/models"):
         dash_duo.wait_for_page(f"{dash_duo.server_url}{path}")
         dash_duo.wait_for_element(".site-navbar")
-        session_ids.add(dash_duo.driver.execute_script(f"return sessionStorage.getItem('{SESSION_STORE_ID}');"))
+        session_ids.add((dash_duo.driver.get_cookie(COOKIE_NAME) or {}).get("value"))
+        assert COOKIE_NAME not in dash_duo.driver.execute_script("return document.cookie;")  # HttpOnly
         if path == "/welsh":
             wait_for_images_loaded(dash_duo, "#welsh-reference img")
         if path == "/legacy":
@@ -40,7 +41,7 @@ def test_no_request_leaves_the_server(dash_duo, studio_app):
     styles = dash_duo.driver.execute_script(
         "return [...document.querySelectorAll('link[rel=stylesheet]')].map(link => link.href);")
     assert any("/assets/vendor/bootstrap.min.css" in url for url in styles)
-    # The tab keeps one session id across full page loads, so its results stay reachable.
+    # The browser keeps one session across full page loads, so its results stay reachable.
     assert len(session_ids) == 1 and None not in session_ids
     assert dash_duo.get_logs() == []
 

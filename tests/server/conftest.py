@@ -1,0 +1,105 @@
+"""The production server, really started (`python -m dashboard.serve`, as `make run` and the Procfile do), for the
+tests that prove what it does with slow, huge or hostile requests."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+START_SECONDS = 120
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+    host: str
+    port: int
+    pid: int
+    log: Path  # where its output goes (the one file it may have open)
+
+    def rss_bytes(self) -> int:
+        """The server process's resident memory now."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+        raise RuntimeError("no VmRSS")
+
+    def open_files(self) -> list[str]:
+        """Where the server's open file descriptors point (files, sockets, pipes)."""
+        targets = []
+        for fd in Path(f"/proc/{self.pid}/fd").iterdir():
+            try:
+                targets.append(os.readlink(fd))
+            except OSError:  # closed meanwhile
+                pass
+        return targets
+
+
+class PeakSampler:
+    """Samples a callable (e.g. the server's RSS, or its open files) in a thread until stopped."""
+
+    def __init__(self, sample, interval: float = 0.05) -> None:
+        self.samples: list = []
+        self._sample, self._interval = sample, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.samples.append(self._sample())
+            self._stop.wait(self._interval)
+
+    def __enter__(self) -> PeakSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """The real server on a free port, with a short idle timeout so that the tests need not wait long for it."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("server") / "server.log"
+    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "COLORIZER_CHANNEL_TIMEOUT": "3",
+           "PYTHONUNBUFFERED": "1"}
+    with open(log, "wb") as output:
+        process = subprocess.Popen([sys.executable, "-m", "dashboard.serve"], cwd=REPO_ROOT, env=env,
+                                   stdout=output, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + START_SECONDS
+    while True:
+        try:
+            if requests.get(f"{url}/api/models", timeout=2).ok:
+                break
+        except requests.RequestException:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"The server did not start:\n{log.read_text()[-3000:]}")
+        time.sleep(0.5)
+    yield LiveServer(url, "127.0.0.1", port, process.pid, log)
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    # Nothing the server did may have left a traceback in its log.
+    assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
