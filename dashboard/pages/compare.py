@@ -13,7 +13,7 @@ from colorizers.references import gallery
 from dashboard.callback_guard import friendly_errors
 from dashboard.components.result_views import file_alert, page_alert
 from dashboard.components.studio_views import queue_list, row_card, viewer_body
-from dashboard.components.upload_area import upload_area
+from dashboard.components.upload_area import too_large_note, upload_area
 from dashboard.legacy import find_legacy_photo
 from dashboard.session import current_session_id
 from dashboard import settings
@@ -267,3 +267,6 @@ clientside_callback(
     Output("compare-reveal-handle", "style"),
     Input("compare-reveal", "value"),
 )
+
+
+too_large_note("compare-upload")

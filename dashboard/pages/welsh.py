@@ -11,7 +11,7 @@ from colorizers.references import gallery
 from dashboard.callback_guard import friendly_errors
 from dashboard.components.reference_picker import reference_options, reference_picker
 from dashboard.components.result_views import file_alert, page_alert, welsh_result_card
-from dashboard.components.upload_area import upload_area
+from dashboard.components.upload_area import too_large_note, upload_area
 from dashboard.jobs import (
     OWN_REFERENCE,
     colorize_uploads,
@@ -192,3 +192,7 @@ def use_own_reference(contents, filename):
 def _own_reference_thumbnail(session_id: str, image_id: str) -> str | None:
     """The thumbnail URL of the session's own reference photo (None when the id is not this session's)."""
     return result_thumbnail_url(image_id) if default_store().get(session_id, image_id) is not None else None
+
+
+too_large_note("welsh-upload")
+too_large_note("welsh-reference-upload")
