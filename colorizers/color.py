@@ -130,12 +130,51 @@ def resize_plane(plane: np.ndarray, size: tuple[int, int], resample: int = Image
     return np.stack(channels, axis=-1)
 
 
+# Full-resolution conversions run over bands of whole rows of about this many pixels: their float temporaries
+# (tens of bytes a pixel) then scale with the band, not the photo. Read at call time, so tests can shrink it.
+BAND_PIXELS = 1 << 18
+
+
+def row_bands(height: int, width: int, band_pixels: int | None = None) -> list[slice]:
+    """Consecutive row slices covering `height` rows, each about `band_pixels` (default BAND_PIXELS) pixels."""
+    rows = max(1, (band_pixels or BAND_PIXELS) // max(width, 1))
+    return [slice(top, min(top + rows, height)) for top in range(0, height, rows)]
+
+
+def resize_plane_rows(
+    plane: np.ndarray, size: tuple[int, int], rows: slice, resample: int = Image.BILINEAR
+) -> np.ndarray:
+    """Rows `rows` of `resize_plane(plane, size, resample)`, without computing the others.
+
+    PIL's resize box maps the band to its source rows; PIL still reads source pixels outside the box where the
+    filter reaches them, so each row is what the whole resize gives (to float rounding of the box edges)."""
+    height, width = size
+    if plane.shape[:2] == (height, width):
+        return plane[rows].astype(np.float32, copy=False)
+    if plane.ndim == 3:
+        channels = [resize_plane_rows(plane[..., index], size, rows, resample) for index in range(plane.shape[-1])]
+        return np.stack(channels, axis=-1)
+    source_height, source_width = plane.shape
+    scale = source_height / height
+    box = (0.0, rows.start * scale, float(source_width), rows.stop * scale)
+    image = Image.fromarray(plane.astype(np.float32))
+    return np.asarray(image.resize((width, rows.stop - rows.start), resample, box=box))
+
+
 def merge_chroma(lightness: np.ndarray, chroma: np.ndarray, strength: float = 1.0) -> np.ndarray:
     """Join full-resolution lightness (H, W) with chroma a/b (h, w, 2) of any size into sRGB uint8 (H, W, 3).
 
     The chroma is upsampled bilinearly to (H, W) and scaled by `strength` (0 gives the grayscale photo back).
+    Done in bands of rows (`row_bands`): only the uint8 result is full size.
     """
     if chroma.ndim != 3 or chroma.shape[-1] != 2:
         raise ValueError(f"chroma must have shape (h, w, 2), got {chroma.shape}")
-    full_chroma = resize_plane(chroma, lightness.shape) * np.float32(strength)
-    return lab_to_rgb(np.concatenate([lightness[..., None], full_chroma], axis=-1))
+    height, width = lightness.shape
+    rgb = np.empty((height, width, 3), np.uint8)
+    for rows in row_bands(height, width):
+        lab = np.empty((rows.stop - rows.start, width, 3), np.float32)
+        lab[..., 0] = lightness[rows]
+        lab[..., 1:] = resize_plane_rows(chroma, (height, width), rows)
+        lab[..., 1:] *= np.float32(strength)
+        rgb[rows] = lab_to_rgb(lab)
+    return rgb

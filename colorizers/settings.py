@@ -16,6 +16,9 @@ MAX_UPLOAD_BYTES = _int_env("COLORIZER_MAX_BYTES", 50_000_000)  # 50 MB, as ever
 # A whole HTTP request (the API's photo and reference together; a page's upload, base64 in JSON): larger bodies
 # are refused while they stream in, before the app reads them.
 MAX_REQUEST_BYTES = _int_env("COLORIZER_MAX_REQUEST_BYTES", 96_000_000)
+# One photo at this limit peaks at about 0.6 GB above the loaded models (0.92 GB for Welsh with a chosen
+# reference: its full-resolution chroma), measured by scripts/bench_memory.py; with 2 model slots the budget is
+# 2 x 1 GB. Raise it only with that measurement.
 MAX_PIXELS = _int_env("COLORIZER_MAX_PIXELS", 40_000_000)
 MIN_SIDE = _int_env("COLORIZER_MIN_SIDE", 8)
 WEIGHTS_DIR = Path(os.environ.get("COLORIZER_WEIGHTS_DIR", REPO_ROOT / "weights"))

@@ -20,7 +20,7 @@ import numpy as np
 
 from scipy.spatial import cKDTree
 
-from .color import lab_to_rgb, rgb_to_lab, rgb_to_lightness
+from .color import lab_to_rgb, rgb_to_lab, rgb_to_lightness, row_bands
 
 DEFAULT_SAMPLES = 200
 WINDOW = 5
@@ -44,21 +44,27 @@ def local_deviation(lightness: np.ndarray, window: int = WINDOW) -> np.ndarray:
     "reflect"), float32 (H, W).
 
     Box sums of shifted views in float32, about the image's mean so that squares stay small: within 1e-4 of a
-    float64 computation for L in [0, 100].
+    float64 computation for L in [0, 100]. The sums run in bands of rows (`row_bands`), each reading its
+    window - 1 neighbouring rows, so the temporaries scale with the band, not the photo.
     """
     height, width = lightness.shape
     pad = window // 2
     values = np.pad(np.asarray(lightness, dtype=np.float32), pad, mode="symmetric")
     values -= np.float32(values.mean())
     count = np.float32(window * window)
-    mean = _box_sum(values, window, height, width)
-    mean /= count
-    mean_of_squares = _box_sum(values * values, window, height, width)
-    mean_of_squares /= count
-    mean *= mean
-    mean_of_squares -= mean
-    np.maximum(mean_of_squares, 0.0, out=mean_of_squares)
-    return np.sqrt(mean_of_squares, out=mean_of_squares)
+    deviation = np.empty((height, width), np.float32)
+    for rows in row_bands(height, width):
+        band = values[rows.start : rows.stop + window - 1]
+        band_height = rows.stop - rows.start
+        mean = _box_sum(band, window, band_height, width)
+        mean /= count
+        mean_of_squares = _box_sum(band * band, window, band_height, width)
+        mean_of_squares /= count
+        mean *= mean
+        mean_of_squares -= mean
+        np.maximum(mean_of_squares, 0.0, out=mean_of_squares)
+        np.sqrt(mean_of_squares, out=deviation[rows])
+    return deviation
 
 
 def _box_sum(padded: np.ndarray, window: int, height: int, width: int) -> np.ndarray:
@@ -142,28 +148,44 @@ def nearest_samples(points: np.ndarray, samples: np.ndarray, cells: int = _GRID_
     whose four corners share a nearest sample lies inside that sample's region and all its points take that
     sample from a look-up table; only points in rectangles that a region boundary crosses go to a k-d tree.
     """
-    unique_samples, first_index = np.unique(samples, axis=0, return_index=True)
-    # Identical samples would make the winner arbitrary; keep the first of each, as the plain loop does.
-    tree = cKDTree(unique_samples)
-    low = points.min(axis=0)
-    step = np.maximum((points.max(axis=0) - low) / cells, 1e-9)
-    corner_u = low[0] + step[0] * np.arange(cells + 1)
-    corner_v = low[1] + step[1] * np.arange(cells + 1)
-    corners = np.stack(np.meshgrid(corner_u, corner_v, indexing="ij"), axis=-1).reshape(-1, 2)
-    corner_nearest = tree.query(corners, workers=2)[1].reshape(cells + 1, cells + 1)
-    table = corner_nearest[:-1, :-1]
-    # Mark cells crossed by a boundary with -1.
-    table = np.where(
-        (table == corner_nearest[1:, :-1]) & (table == corner_nearest[:-1, 1:]) & (table == corner_nearest[1:, 1:]),
-        table,
-        -1,
-    )
-    cell_row = np.minimum(((points[:, 0] - low[0]) / step[0]).astype(np.int32), cells - 1)
-    cell_column = np.minimum(((points[:, 1] - low[1]) / step[1]).astype(np.int32), cells - 1)
-    nearest = table.ravel()[cell_row * cells + cell_column]
-    crossed = np.flatnonzero(nearest < 0)
-    nearest[crossed] = tree.query(points[crossed], workers=2)[1]
-    return first_index[nearest]
+    return _SampleGrid(samples, points.min(axis=0), points.max(axis=0), cells).nearest(points)
+
+
+class _SampleGrid:
+    """`nearest_samples`' look-up table over the box [low, high]: built once, then applied to points in parts."""
+
+    def __init__(self, samples: np.ndarray, low: np.ndarray, high: np.ndarray, cells: int = _GRID_CELLS):
+        unique_samples, self.first_index = np.unique(samples, axis=0, return_index=True)
+        # Identical samples would make the winner arbitrary; keep the first of each, as the plain loop does.
+        self.tree = cKDTree(unique_samples)
+        self.cells, self.low = cells, low
+        self.step = np.maximum((high - low) / cells, 1e-9)
+        corner_u = low[0] + self.step[0] * np.arange(cells + 1)
+        corner_v = low[1] + self.step[1] * np.arange(cells + 1)
+        corners = np.stack(np.meshgrid(corner_u, corner_v, indexing="ij"), axis=-1).reshape(-1, 2)
+        corner_nearest = self.tree.query(corners, workers=2)[1].reshape(cells + 1, cells + 1)
+        table = corner_nearest[:-1, :-1]
+        # Mark cells crossed by a boundary with -1.
+        self.table = np.where(
+            (table == corner_nearest[1:, :-1]) & (table == corner_nearest[:-1, 1:]) & (table == corner_nearest[1:, 1:]),
+            table,
+            -1,
+        ).ravel()
+
+    def nearest(self, points: np.ndarray) -> np.ndarray:
+        """Nearest-sample index (P,) for points (P, 2) inside the box."""
+        cells, low, step = self.cells, self.low, self.step
+        cell_row = np.minimum(((points[:, 0] - low[0]) / step[0]).astype(np.int32), cells - 1)
+        cell_column = np.minimum(((points[:, 1] - low[1]) / step[1]).astype(np.int32), cells - 1)
+        nearest = self.table[cell_row * cells + cell_column]
+        crossed = np.flatnonzero(nearest < 0)
+        nearest[crossed] = self.tree.query(points[crossed], workers=2)[1]
+        return self.first_index[nearest]
+
+
+def _parts(count: int) -> list[slice]:
+    """Slices of about color.BAND_PIXELS pixels over a flattened photo, for per-pixel work with bounded temporaries."""
+    return row_bands(count, 1)
 
 
 def transfer_chroma(
@@ -175,7 +197,12 @@ def transfer_chroma(
     `reference_rgb` may also be several references: each is remapped to the target and sampled (`samples`
     each), and every pixel takes its nearest sample among them all, for the cost of one transfer."""
     match = _match(target_lightness, reference_rgb, samples, seed)
-    return match.sample_chroma[match.nearest].reshape(*target_lightness.shape, 2)
+    nearest, sample_chroma = match.nearest, match.sample_chroma
+    del match  # its per-pixel level index is not needed here
+    chroma = np.empty((nearest.size, 2), np.float32)
+    for part in _parts(nearest.size):  # in parts: indexing with int32 makes an int64 copy of the index
+        chroma[part] = sample_chroma[nearest[part]]
+    return chroma.reshape(*np.shape(target_lightness), 2)
 
 
 class _Match:
@@ -199,28 +226,52 @@ def _match(target_lightness: np.ndarray, reference_rgb: np.ndarray | Sequence[np
     lightness = target_lightness.ravel()
     found = lightness_levels(lightness)
     if found is None:
-        nearest = nearest_samples(_weighted(lightness, deviation), sample_features)
-        return _Match(nearest, sample_chroma)
+        return _Match(_nearest_by_grid(lightness, deviation, sample_features), sample_chroma)
     levels, level_index = found
     nearest = _nearest_by_level(lightness, deviation, levels, level_index, sample_features)
     return _Match(nearest, sample_chroma, levels, level_index)
 
 
+def _nearest_by_grid(lightness: np.ndarray, deviation: np.ndarray, sample_features: np.ndarray) -> np.ndarray:
+    """`nearest_samples` for pixels (P,) of many distinct lightness values, their features made part by part."""
+    parts = _parts(lightness.size)
+    low, high = np.full(2, np.inf), np.full(2, -np.inf)
+    for part in parts:
+        features = _weighted(lightness[part], deviation[part])
+        low, high = np.minimum(low, features.min(axis=0)), np.maximum(high, features.max(axis=0))
+    grid = _SampleGrid(sample_features, low, high)
+    nearest = np.empty(lightness.size, np.int64)
+    for part in parts:
+        nearest[part] = grid.nearest(_weighted(lightness[part], deviation[part]))
+    return nearest
+
+
 def lightness_levels(lightness: np.ndarray, max_levels: int = _MAX_LEVELS) -> tuple[np.ndarray, np.ndarray] | None:
     """The distinct values of float32 lightness (P,) (sorted, float32) and each pixel's index into them (int32),
-    or None when there are more than `max_levels` (or values outside [0, 100])."""
-    levels = np.unique(lightness)
-    if len(levels) > max_levels or not (levels[0] >= 0.0 and levels[-1] <= 100.0):
+    or None when there are more than `max_levels` (or values outside [0, 100]).
+
+    Both are found part by part (a sorted copy of a whole photo would cost as much as the photo)."""
+    parts = _parts(lightness.size)
+    levels = np.unique(lightness[:0])
+    for part in parts:
+        levels = np.union1d(levels, lightness[part])
+        if len(levels) > max_levels:
+            return None
+    if not len(levels) or not (levels[0] >= 0.0 and levels[-1] <= 100.0):
         return None
     # Non-negative floats order like their bit patterns: a table on the top bits gives the first level of each
     # bucket; pixels whose bucket holds several levels are then looked up exactly.
     level_buckets = (levels.view(np.uint32) >> _LEVEL_SHIFT).astype(np.int64)
     counts = np.bincount(level_buckets, minlength=int(level_buckets[-1]) + 1)
     first_in_bucket = (np.cumsum(counts) - counts).astype(np.int32)
-    level_index = first_in_bucket[lightness.view(np.uint32) >> _LEVEL_SHIFT]
-    wrong = np.flatnonzero(levels[level_index] != lightness)
-    if len(wrong):
-        level_index[wrong] = np.searchsorted(levels, lightness[wrong])
+    level_index = np.empty(lightness.size, np.int32)
+    for part in parts:
+        values = lightness[part]
+        index = first_in_bucket[values.view(np.uint32) >> _LEVEL_SHIFT]
+        wrong = np.flatnonzero(levels[index] != values)
+        if len(wrong):
+            index[wrong] = np.searchsorted(levels, values[wrong])
+        level_index[part] = index
     return levels, level_index
 
 
@@ -255,17 +306,21 @@ def _nearest_by_level(
         crossed_bins = break_bins + offset
         valid = (crossed_bins >= 0) & (crossed_bins < columns)
         table[level_rows[valid], crossed_bins[valid]] = -1
-    # Per pixel: bin, table look-up.
-    key = (deviation * np.float32(bins_per_deviation)).astype(np.int32)
-    np.minimum(key, columns - 1, out=key)
-    key += level_index * np.int32(columns)
-    nearest = np.take(table.ravel(), key)
-    crossed = np.flatnonzero(nearest < 0)
-    nearest = np.take(first_index.astype(np.int32), nearest)  # -1 takes the last entry; replaced below
-    if len(crossed):
-        nearest[crossed] = _brute_force_nearest(
-            _weighted(lightness[crossed], deviation[crossed]), sample_features
-        )
+    # Per pixel, part by part: bin, table look-up.
+    table, owner = table.ravel(), first_index.astype(np.int32)
+    nearest = np.empty(lightness.size, np.int32)
+    for part in _parts(lightness.size):
+        key = (deviation[part] * np.float32(bins_per_deviation)).astype(np.int32)
+        np.minimum(key, columns - 1, out=key)
+        key += level_index[part] * np.int32(columns)
+        found = np.take(table, key)
+        crossed = np.flatnonzero(found < 0)
+        found = np.take(owner, found)  # -1 takes the last entry; replaced below
+        if len(crossed):
+            found[crossed] = _brute_force_nearest(
+                _weighted(lightness[part][crossed], deviation[part][crossed]), sample_features
+            )
+        nearest[part] = found
     return nearest
 
 
