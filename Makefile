@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8050
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: install install-test browser run test bench load data library showcase train-cnn train-cgan evaluate lint
+.PHONY: install install-test browser run test bench bench-memory load data library showcase train-cnn train-cgan evaluate lint
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ test: install-test browser
 
 bench: install
 	$(PY) scripts/bench.py
+
+# Peak memory per megapixel of each model, up to the pixel limit (each run in a fresh process; a few minutes).
+bench-memory: install
+	$(PY) scripts/bench_memory.py
 
 # 8 clients x 25 mixed API requests against the production server it starts: errors, p50/p95 per model, RSS.
 load: install-test
