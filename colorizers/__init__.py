@@ -1,5 +1,5 @@
 """Grayscale-photo colorization: decoding, colour conversion, the models and their registry (no Dash here)."""
-from .decode import DecodedImage, decode_image, encode_png
+from .decode import DecodedImage, decode_image, encode_png, open_image
 from .errors import (
     ColorizerError,
     ImageTooLargeError,
@@ -28,4 +28,5 @@ __all__ = [
     "encode_png",
     "get_model",
     "model_info",
+    "open_image",
 ]

@@ -47,14 +47,11 @@ class DecodedImage:
         return self.lightness.shape
 
 
-def decode_image(
+def open_image(
     data: bytes, max_pixels: int | None = None, max_bytes: int | None = None, min_side: int | None = None
-) -> DecodedImage:
-    """Decode image bytes (PNG, JPEG, WebP, GIF, TIFF, BMP, ...) of any common mode into a `DecodedImage`.
-
-    Raises InvalidImageError (or its subclasses ImageTooLargeError / ImageTooSmallError) with a message for
-    the user when the data is not a readable image or is outside the limits.
-    """
+) -> Image.Image:
+    """The image's header read and checked against the limits, its pixels not yet decoded (cheap: a server checks
+    this before it queues the photo for the memory decoding takes). Raises as `decode_image` does."""
     max_pixels = settings.MAX_PIXELS if max_pixels is None else max_pixels
     max_bytes = settings.MAX_UPLOAD_BYTES if max_bytes is None else max_bytes
     min_side = settings.MIN_SIDE if min_side is None else min_side
@@ -78,6 +75,18 @@ def decode_image(
         )
     if min(width, height) < min_side:
         raise ImageTooSmallError(f"The image is {width}x{height}; each side must be at least {min_side} pixels.")
+    return image
+
+
+def decode_image(
+    data: bytes, max_pixels: int | None = None, max_bytes: int | None = None, min_side: int | None = None
+) -> DecodedImage:
+    """Decode image bytes (PNG, JPEG, WebP, GIF, TIFF, BMP, ...) of any common mode into a `DecodedImage`.
+
+    Raises InvalidImageError (or its subclasses ImageTooLargeError / ImageTooSmallError) with a message for
+    the user when the data is not a readable image or is outside the limits.
+    """
+    image = open_image(data, max_pixels, max_bytes, min_side)
     image_format = image.format or "unknown"
     try:
         image.seek(0)  # first frame of a GIF, first page of a TIFF

@@ -25,6 +25,7 @@ from colorizers import (
     colorize,
     decode_image,
     model_info,
+    open_image,
     settings,
 )
 from colorizers.references import gallery
@@ -122,6 +123,7 @@ def colorize_image() -> Response:
     if upload is None:
         raise ApiError("Send the photo as the multipart file field 'image'.", 400)
     data = _read_limited(upload.stream, "photo")
+    open_image(data)  # a file that is no image, or too large, is told so at once, without waiting for a slot
     slots = model_slots()
     slots.refuse_if_wait_over(API_MAX_WAIT_SECONDS)  # SlotWaitTooLong -> 503 with Retry-After
     with slots.slot(timeout=API_MAX_WAIT_SECONDS):  # decoding a large photo costs memory too
