@@ -15,7 +15,7 @@ from typing import IO
 
 from dash import Dash
 from dash.exceptions import DependencyException
-from flask import Request, Response
+from flask import Request, Response, request
 
 STATIC_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -49,11 +49,18 @@ class InMemoryRequest(Request):
 
 def refuse_unknown_dependencies(app: Dash) -> None:
     """A request for a script Dash does not serve (an unknown package, a path outside it such as `..%2f`) is a
-    404, not a 500 with a traceback in the log: Dash raises DependencyException for it."""
+    404, and a hand-made callback request naming outputs no callback has is a 400: not a 500 with a traceback in
+    the log. Dash raises DependencyException for the first and KeyError for the second."""
 
     @app.server.errorhandler(DependencyException)
     def not_found(_error: DependencyException) -> tuple[str, int, dict]:
         return "Not found.", 404, {"Content-Type": "text/plain; charset=utf-8"}
+
+    @app.server.errorhandler(KeyError)
+    def unknown_callback(error: KeyError) -> tuple[str, int, dict]:
+        if not request.path.endswith("/_dash-update-component"):
+            raise error  # a bug of ours elsewhere: Flask logs it and answers 500
+        return "No such callback.", 400, {"Content-Type": "text/plain; charset=utf-8"}
 
 
 def add_security_headers(app: Dash) -> None:

@@ -380,6 +380,15 @@ def test_unknown_script_paths_are_404_without_a_traceback(client, path, caplog):
     assert not [record for record in caplog.records if record.exc_info]
 
 
+def test_a_hand_made_callback_for_outputs_no_callback_has_is_400_without_a_traceback(client, caplog):
+    request = {"output": "..made-up.children..", "outputs": [{"id": "made-up", "property": "children"}],
+               "inputs": [], "changedPropIds": [], "state": []}
+    with caplog.at_level(logging.ERROR):
+        response = client.post("/_dash-update-component", json=request)
+    assert response.status_code == 400 and b"Traceback" not in response.data
+    assert not [record for record in caplog.records if record.exc_info]
+
+
 def test_a_page_state_listing_one_upload_forty_times_colours_it_once(store):
     """The Welsh page's callback colours what its state lists: a hand-made state must not multiply the work."""
     from dashboard.jobs import colorize_uploads, keep_uploads, uploads_from_state

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,13 +74,12 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
-    """The real server on a free port, with a short idle timeout so that the tests need not wait long for it."""
+@contextmanager
+def running_server(folder: Path, **settings: str):
+    """The real server on a free port, with `settings` as extra environment variables; stopped afterwards."""
     port = free_port()
-    log = tmp_path_factory.mktemp("server") / "server.log"
-    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "COLORIZER_CHANNEL_TIMEOUT": "3",
-           "PYTHONUNBUFFERED": "1"}
+    log = folder / "server.log"
+    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "PYTHONUNBUFFERED": "1", **settings}
     with open(log, "wb") as output:
         process = subprocess.Popen([sys.executable, "-m", "dashboard.serve"], cwd=REPO_ROOT, env=env,
                                    stdout=output, stderr=subprocess.STDOUT)
@@ -95,11 +95,20 @@ def live_server(tmp_path_factory):
             process.kill()
             pytest.fail(f"The server did not start:\n{log.read_text()[-3000:]}")
         time.sleep(0.5)
-    yield LiveServer(url, "127.0.0.1", port, process.pid, log)
-    process.terminate()
     try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+        yield LiveServer(url, "127.0.0.1", port, process.pid, log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
     # Nothing the server did may have left a traceback in its log.
     assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """The real server with its default settings, but a short idle timeout so that tests need not wait long."""
+    with running_server(tmp_path_factory.mktemp("server"), COLORIZER_CHANNEL_TIMEOUT="3") as server:
+        yield server
