@@ -1,22 +1,33 @@
 # The project's front door. `make run` and `make test` work on a fresh machine (they install what they need).
 PYTHON ?= python3
+# Two environments: .venv-serve holds only what the site needs (no TensorFlow: it serves ONNX exports); .venv also
+# holds training, export and the tests.
+SERVE_VENV := .venv-serve
 VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8050
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: install install-test browser run test bench bench-memory load data library showcase train-cnn train-cgan evaluate lint
+.PHONY: install install-serve install-test browser run test bench bench-memory load data library showcase train-cnn train-cgan export evaluate lint
 
-$(VENV)/.installed: requirements.txt
+$(SERVE_VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(SERVE_VENV)
+	$(SERVE_VENV)/bin/python -m pip install -q --upgrade pip
+	$(SERVE_VENV)/bin/python -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed: requirements.txt requirements-train.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q -r requirements-train.txt
 	touch $@
 
 $(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
 	$(PY) -m pip install -q -r requirements-test.txt
 	touch $@
+
+install-serve: $(SERVE_VENV)/.installed
 
 install: $(VENV)/.installed
 
@@ -27,8 +38,8 @@ browser:
 	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
 		$(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium chromium-driver; fi
 
-run: install
-	HOST=$(HOST) PORT=$(PORT) $(PY) -m dashboard.serve
+run: install-serve
+	HOST=$(HOST) PORT=$(PORT) $(SERVE_VENV)/bin/python -m dashboard.serve
 
 test: install-test browser
 	$(PY) -m pytest -q tests
@@ -62,6 +73,10 @@ library: install
 # The home page's example, chosen by measurement on the foreign split (assets/showcase/).
 showcase: install
 	$(PY) scripts/choose_showcase.py
+
+# The trained Keras networks as the ONNX files the site serves (weights/cnn.onnx, weights/cgan.onnx).
+export: install
+	$(PY) -m colorizers.training.export_onnx
 
 # Both held-out splits: runs/evaluation/foreign/ (packages never trained on) and runs/evaluation/val/.
 evaluate: install

@@ -178,3 +178,9 @@ def merge_chroma(lightness: np.ndarray, chroma: np.ndarray, strength: float = 1.
         lab[..., 1:] *= np.float32(strength)
         rgb[rows] = lab_to_rgb(lab)
     return rgb
+
+
+def encoder_input(lightness: np.ndarray) -> np.ndarray:
+    """Lightness (..., H, W) in [0, 100] as the gray sRGB photo the ImageNet encoder (MobileNetV2) expects:
+    float32 (..., H, W, 1) in [-1, 1]."""
+    return (encode_srgb(lightness_to_luminance(lightness)) * 2.0 - 1.0).astype(np.float32)[..., None]

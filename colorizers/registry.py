@@ -1,8 +1,8 @@
 """The one interface the app and the command line use: which models exist, and colour a photo with one.
 
 Models load lazily, once per process, behind a lock (never before a fork: load them in the serving process).
-A learned model is listed as available only when its weights file is in the weights folder; its module (and
-TensorFlow) is imported only when it is first used, so the Welsh path never imports TensorFlow.
+A learned model is listed as available only when its exported network (ONNX) is in the weights folder; its module
+(and ONNX Runtime) is imported only when it is first used. Serving never imports TensorFlow.
 """
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ MODELS: dict[str, ModelInfo] = {
             "MobileNetV2 encoder fused with a global scene vector and a convolutional decoder, trained here.",
             uses_reference=False,
             loader="colorizers.cnn:load_colorizer",
-            weights_file="cnn.weights.h5",
+            weights_file="cnn.onnx",
         ),
         ModelInfo(
             "cgan",
@@ -72,7 +72,7 @@ MODELS: dict[str, ModelInfo] = {
             "A U-Net generator on the ImageNet encoder, trained against a PatchGAN critic, for livelier colour.",
             uses_reference=False,
             loader="colorizers.cgan:load_colorizer",
-            weights_file="cgan_generator.weights.h5",
+            weights_file="cgan.onnx",
         ),
         ModelInfo(
             "blend",
@@ -80,7 +80,7 @@ MODELS: dict[str, ModelInfo] = {
             "The CNN's colours averaged with those of the library photos most alike in content.",
             uses_reference=False,
             loader="colorizers.blend:load_colorizer",
-            weights_file="cnn.weights.h5",  # the CNN's; the blend has none of its own
+            weights_file="cnn.onnx",  # the CNN's; the blend has none of its own
         ),
     )
 }

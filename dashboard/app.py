@@ -15,6 +15,7 @@ from colorizers import settings
 
 from . import showcase
 from .api import register_api
+from .readiness import register_health_routes
 from .components.navbar import SITE_NAME, navbar
 from .results_store import default_store
 from .routes import register_routes
@@ -42,6 +43,7 @@ server.request_class = InMemoryRequest
 server.config["MAX_CONTENT_LENGTH"] = settings.MAX_REQUEST_BYTES
 register_routes(server, default_store(), default_studio())
 register_api(server)
+register_health_routes(server)
 install_session_cookie(server)
 add_security_headers(app)
 refuse_unknown_dependencies(app)

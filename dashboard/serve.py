@@ -52,7 +52,9 @@ def main() -> None:
     from waitress import serve
 
     from .app import server  # after logging is set up, so the app's start-up messages are shown
+    from .readiness import start_warming
 
+    start_warming()  # in this process, after any fork; /readyz answers 503 until it is done
     serve(server, **server_options())
 
 

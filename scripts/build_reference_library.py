@@ -5,7 +5,7 @@
 Every photo of the manifest's **train** split (never val or foreign) is shrunk so its long side is at most
 --side and saved as a JPEG, listed in manifest.json with its source package, version and licence, and described
 by its content embedding (`CNNColorizer.embed`, from the shipped CNN's frozen ImageNet layers) in embeddings.npy
-(float16, one row per manifest entry, in order). Needs `make data` (the photos) and weights/cnn.weights.h5.
+(float16, one row per manifest entry, in order). Needs `make data` (the photos) and weights/cnn.onnx.
 """
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     rows = [row for row in read_manifest(MANIFEST_PATH) if row.split == TRAIN]
-    embedder = CNNColorizer(settings.WEIGHTS_DIR / "cnn.weights.h5")
+    embedder = CNNColorizer(settings.WEIGHTS_DIR / "cnn.onnx")
     arguments.out.mkdir(parents=True, exist_ok=True)
     for stale in arguments.out.glob("*.jpg"):
         stale.unlink()

@@ -18,7 +18,8 @@ import numpy as np
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from colorizers.cnn import INPUT_SIZE, CNNColorizer  # noqa: E402
+from colorizers.cnn import INPUT_SIZE  # noqa: E402
+from colorizers.training.cnn_model import KerasCNN  # noqa: E402
 from colorizers.color import gray_rgb, merge_chroma, rgb_to_lightness  # noqa: E402
 from colorizers.training.data import split_files  # noqa: E402
 from colorizers.training.evaluation import SheetRow, contact_sheet  # noqa: E402
@@ -31,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sheet", type=Path, default=None, help="write a contact sheet of the foreign photos")
     parser.add_argument("--sheet-rows", type=int, default=8)
     arguments = parser.parse_args(argv)
-    models = {label: CNNColorizer(Path(path)) for label, path in (item.split("=", 1) for item in arguments.weights)}
+    models = {label: KerasCNN(Path(path)) for label, path in (item.split("=", 1) for item in arguments.weights)}
     for split in ("foreign", "val"):
         views = validation_views(split_files(split), INPUT_SIZE)
         rows = {"gray": gray_baseline(views)}

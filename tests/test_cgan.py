@@ -12,7 +12,9 @@ from PIL import Image
 
 tf = pytest.importorskip("tensorflow")
 
-from colorizers import cgan, registry, settings  # noqa: E402
+from colorizers import registry, settings  # noqa: E402
+from colorizers.training import cgan_model as cgan  # noqa: E402
+from colorizers.training.export_onnx import export_cgan  # noqa: E402
 from colorizers.color import rgb_to_lightness  # noqa: E402
 
 
@@ -134,6 +136,7 @@ def test_both_phases_resume_then_serve_through_registry(backend, tmp_path, monke
     destination = tmp_path / "weights" / "cgan_generator.weights.h5"
     destination.parent.mkdir()
     (out / "exported.weights.h5").replace(destination)
+    export_cgan(destination, destination.parent / "cgan.onnx")  # what serving runs (TensorFlow exports either)
     monkeypatch.setattr(settings, "WEIGHTS_DIR", destination.parent)
     monkeypatch.setattr(registry, "_loaded", {})
     photo = np.asarray(Image.open(photos[0]).convert("RGB"))[:77, :101]

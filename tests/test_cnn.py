@@ -8,6 +8,9 @@ from PIL import Image
 tf = pytest.importorskip("tensorflow")
 
 from colorizers import cnn, registry, settings  # noqa: E402
+from colorizers.color import encoder_input  # noqa: E402
+from colorizers.training import cnn_model  # noqa: E402
+from colorizers.training.export_onnx import export_cnn  # noqa: E402
 from colorizers.chroma_bins import gamut_bins  # noqa: E402
 from colorizers.color import rgb_to_lightness  # noqa: E402
 from colorizers.training import train_cnn  # noqa: E402
@@ -15,9 +18,9 @@ from colorizers.training import train_cnn  # noqa: E402
 
 @pytest.fixture(scope="module")
 def small_network():
-    encoder = cnn.build_encoder(input_size=cnn.INPUT_SIZE, weights_file=None)
-    decoder = cnn.build_decoder(len(gamut_bins()))
-    return encoder, decoder, cnn.build_colorizer_model(encoder, decoder)
+    encoder = cnn_model.build_encoder(input_size=cnn.INPUT_SIZE, weights_file=None)
+    decoder = cnn_model.build_decoder(len(gamut_bins()))
+    return encoder, decoder, cnn_model.build_colorizer_model(encoder, decoder)
 
 
 def test_network_shapes(small_network):
@@ -39,14 +42,14 @@ def test_global_vector_reaches_every_position_with_gradient(small_network):
 
 def test_tile_over_map_repeats_the_vector():
     vector = tf.constant([[1.0, 2.0]])
-    tiled = cnn.TileOverMap()(vector, tf.zeros((1, 3, 4, 7)))
+    tiled = cnn_model.TileOverMap()(vector, tf.zeros((1, 3, 4, 7)))
     assert tiled.shape == (1, 3, 4, 2)
     np.testing.assert_array_equal(tiled.numpy()[0, 2, 3], [1.0, 2.0])
 
 
 def test_encoder_input_is_the_gray_photo_scaled_to_unit_range():
     lightness = np.array([[0.0, 50.0, 100.0]], dtype=np.float32)
-    scaled = cnn.encoder_input(lightness)[..., 0]
+    scaled = encoder_input(lightness)[..., 0]
     np.testing.assert_allclose(scaled[0, [0, 2]], [-1.0, 1.0], atol=1e-5)
     assert abs((scaled[0, 1] + 1) / 2 * 255 - 119) < 1.5  # L 50 is sRGB gray 119
 
@@ -78,6 +81,7 @@ def test_two_training_steps_then_export_and_serve(tmp_path, monkeypatch):
     weights = tmp_path / "weights" / "cnn.weights.h5"
     train_cnn.export(config, chosen, weights, backbone=None)
     assert json.loads((weights.parent / "cnn.json").read_text())["temperature"] == chosen["temperature"]
+    export_cnn(weights, weights.parent / "cnn.onnx")  # what serving runs
 
     monkeypatch.setattr(settings, "WEIGHTS_DIR", weights.parent)
     monkeypatch.setattr(registry, "_loaded", {})

@@ -401,3 +401,20 @@ def test_a_page_state_listing_one_upload_forty_times_colours_it_once(store):
     assert [upload.filename for upload in uploads] == ["old.png", "notes.png"]  # each once; not another session's
     photos = colorize_uploads(uploads, SESSION, store, ["welsh"], gallery()[0].name)
     assert sum(len(photo.results) for photo in photos) == 1
+
+
+def test_readyz_is_503_until_every_model_has_loaded_and_run_once(client, monkeypatch):
+    import threading
+
+    from colorizers import available_models
+    from dashboard import readiness
+
+    monkeypatch.setattr(readiness, "_ready", threading.Event())
+    monkeypatch.setattr(readiness, "_warmed", [])
+    assert client.get("/healthz").status_code == 200
+    waiting = client.get("/readyz")
+    assert waiting.status_code == 503 and waiting.headers["Retry-After"] == "1"
+    readiness.warm_models()
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json["models"] == [info.name for info in available_models()]

@@ -112,12 +112,12 @@ def test_gray_baseline_has_no_colour_so_its_gap_is_the_truths_colourfulness(phot
 def test_model_with_missing_weights_is_skipped(photos):
     report = evaluate(photos, ["welsh", "cnn"])
     cnn = report.row("cnn")
-    assert cnn.skipped is not None and "cnn.weights.h5" in cnn.skipped
+    assert cnn.skipped is not None and "cnn.onnx" in cnn.skipped
     assert cnn.psnr == [] and np.isnan(cnn.mean("psnr"))
     assert report.sheet_columns == ["gray", "welsh-auto", "truth"]
     table = format_table(report)
     assert "| cnn | skipped |" in table
-    assert "Skipped cnn: weights file cnn.weights.h5 is missing" in table
+    assert "Skipped cnn: weights file cnn.onnx is missing" in table
 
 
 def test_unknown_model_is_an_error(photos):

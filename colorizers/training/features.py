@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from .. import settings
-from ..backbone import BACKBONE_FILE, encoder_input, feature_pyramid
-from ..color import rgb_to_lab
+from .backbone import BACKBONE_FILE, feature_pyramid
+from ..color import encoder_input, rgb_to_lab
 from .data import crops_per_photo, load_photo, random_crop
 from .loop import cached, choice_split, gray_baseline, validation_views
 

@@ -29,8 +29,8 @@ import numpy as np
 from keras import ops
 
 from .. import settings
-from ..backbone import BACKBONE_FILE
-from ..cgan import (
+from .backbone import BACKBONE_FILE
+from .cgan_model import (
     GENERATOR_INPUTS,
     IMAGE_SIZE,
     L1_WEIGHT,

@@ -21,9 +21,10 @@ import tensorflow as tf
 import keras
 
 from .. import settings
-from ..backbone import BACKBONE_FILE
+from .backbone import BACKBONE_FILE
 from ..chroma_bins import gamut_bins, nearest_bin, rebalancing_weights, SOFT_NEIGHBOURS, SOFT_SIGMA
-from ..cnn import INPUT_SIZE, build_colorizer_model, build_decoder, build_encoder
+from ..cnn import INPUT_SIZE
+from .cnn_model import build_colorizer_model, build_decoder, build_encoder
 from .features import half_size, held_out_splits, training_features
 from .loop import command_line, record_choice, score_chroma, show_progress
 

@@ -178,3 +178,13 @@ def test_a_hand_made_welsh_callback_colours_each_photo_once(live_server):
     assert again.status_code == 200 and again.text.count("Download") == 1
     stranger = requests.post(f"{live_server.url}/_dash-update-component", json=repeated, timeout=60)
     assert "Download" not in stranger.text  # another session cannot name this session's photos
+
+
+def test_the_server_warms_every_model_and_says_when_it_is_ready(live_server):
+    assert requests.get(f"{live_server.url}/healthz", timeout=10).status_code == 200
+    deadline = time.monotonic() + 120
+    while (ready := requests.get(f"{live_server.url}/readyz", timeout=10)).status_code == 503:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    models = [model["name"] for model in requests.get(f"{live_server.url}/api/models", timeout=10).json()]
+    assert ready.status_code == 200 and ready.json()["models"] == models

