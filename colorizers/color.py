@@ -107,10 +107,45 @@ def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
 def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
     """CIELAB float (..., 3) to sRGB uint8 (..., 3); colours outside the sRGB gamut are clipped."""
     lab = np.asarray(lab, dtype=np.float32)
-    fy = (lab[..., 0] + 16.0) / 116.0
-    f = np.stack([fy + lab[..., 1] / 500.0, fy, fy - lab[..., 2] / 200.0], axis=-1)
-    xyz = _lab_f_inverse(f) * _D65_WHITE
-    return linear_to_srgb(xyz @ _XYZ_TO_RGB.T)
+    return lab_planes_to_rgb(lab[..., 0], lab[..., 1], lab[..., 2], np.empty(lab.shape, np.uint8))
+
+
+# XYZ (relative to the D65 white) to linear sRGB: the white point folded into the matrix.
+_RELATIVE_XYZ_TO_RGB = _XYZ_TO_RGB * _D65_WHITE[None, :]
+
+
+def lab_planes_to_rgb(lightness: np.ndarray, a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """CIELAB as three float32 planes (...) into sRGB uint8 `out` (..., 3); returns `out`.
+
+    Plane by plane, in place where it can (the merge of every result runs this on each pixel of the photo)."""
+    fy = (lightness + np.float32(16.0)) / np.float32(116.0)
+    fx = fy + a / np.float32(500.0)
+    fz = fy - b / np.float32(200.0)
+    x, y, z = _lab_f_inverse_fast(fx), _lab_f_inverse_fast(fy), _lab_f_inverse_fast(fz)
+    for channel, (from_x, from_y, from_z) in enumerate(_RELATIVE_XYZ_TO_RGB):
+        linear = x * from_x
+        linear += y * from_y
+        linear += z * from_z
+        _linear_to_uint8_into(linear, out[..., channel])
+    return out
+
+
+def _lab_f_inverse_fast(f: np.ndarray) -> np.ndarray:
+    """`_lab_f_inverse` for float32, with fewer full-size temporaries (`f` is used up)."""
+    linear_part = f <= np.float32(6.0 / 29.0)  # where f cubed is at most epsilon
+    low = (np.float32(116.0) * f[linear_part] - np.float32(16.0)) / np.float32(_KAPPA)
+    cube = f * f
+    cube *= f
+    cube[linear_part] = low
+    return cube
+
+
+def _linear_to_uint8_into(linear: np.ndarray, out: np.ndarray) -> None:
+    """`linear_to_srgb` written into `out`, using `linear` as scratch space."""
+    np.clip(linear, 0.0, 1.0, out=linear)
+    linear *= np.float32(_LINEAR_STEPS - 1)
+    linear += np.float32(0.5)
+    np.take(_LINEAR_TO_UINT8, linear.astype(np.uint16), out=out)
 
 
 def gray_rgb(lightness: np.ndarray) -> np.ndarray:
@@ -172,11 +207,10 @@ def merge_chroma(lightness: np.ndarray, chroma: np.ndarray, strength: float = 1.
     height, width = lightness.shape
     rgb = np.empty((height, width, 3), np.uint8)
     for rows in row_bands(height, width):
-        lab = np.empty((rows.stop - rows.start, width, 3), np.float32)
-        lab[..., 0] = lightness[rows]
-        lab[..., 1:] = resize_plane_rows(chroma, (height, width), rows)
-        lab[..., 1:] *= np.float32(strength)
-        rgb[rows] = lab_to_rgb(lab)
+        ab = resize_plane_rows(chroma, (height, width), rows)
+        if strength != 1.0:
+            ab = ab * np.float32(strength)  # not in place: the rows may be a view of the caller's chroma
+        lab_planes_to_rgb(lightness[rows].astype(np.float32, copy=False), ab[..., 0], ab[..., 1], rgb[rows])
     return rgb
 
 
