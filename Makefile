@@ -44,8 +44,9 @@ run: install-serve
 test: install-test browser
 	$(PY) -m pytest -q tests
 
-bench: install
+bench: install-test install-serve
 	$(PY) scripts/bench.py
+	$(PY) scripts/bench_serving.py
 
 # Peak memory per megapixel of each model, up to the pixel limit (each run in a fresh process; a few minutes).
 bench-memory: install
