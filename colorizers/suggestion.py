@@ -48,8 +48,5 @@ def suggested_chroma(lightness: np.ndarray, count: int = SUGGESTED_COUNT, sample
     photos = suggested_references(lightness, count)
     if not photos:
         return None
-    small = working_lightness(lightness)
-    chroma = np.zeros((*small.shape, 2), np.float32)
-    for photo in photos:
-        chroma += welsh.transfer_chroma(small, load_library_photo(photo.file), samples=samples, seed=seed)
-    return chroma / len(photos), photos
+    references = [load_library_photo(photo.file) for photo in photos]
+    return welsh.average_transfer_chroma(working_lightness(lightness), references, samples, seed), photos

@@ -217,19 +217,45 @@ class _Match:
 
 def _match(target_lightness: np.ndarray, reference_rgb: np.ndarray | Sequence[np.ndarray], samples: int,
            seed: int) -> _Match:
-    target_lightness = np.ascontiguousarray(target_lightness, dtype=np.float32)
+    target = _Target(target_lightness)
     references = [reference_rgb] if isinstance(reference_rgb, np.ndarray) else list(reference_rgb)
-    pooled = [reference_samples(reference, target_lightness, samples, seed) for reference in references]
+    pooled = [reference_samples(reference, target.lightness_2d, samples, seed) for reference in references]
     sample_features = np.concatenate([features for features, _ in pooled])
     sample_chroma = np.concatenate([chroma for _, chroma in pooled])
-    deviation = local_deviation(target_lightness).ravel()
-    lightness = target_lightness.ravel()
-    found = lightness_levels(lightness)
-    if found is None:
-        return _Match(_nearest_by_grid(lightness, deviation, sample_features), sample_chroma)
-    levels, level_index = found
-    nearest = _nearest_by_level(lightness, deviation, levels, level_index, sample_features)
-    return _Match(nearest, sample_chroma, levels, level_index)
+    levels, level_index = target.levels or (None, None)
+    return _Match(target.nearest(sample_features), sample_chroma, levels, level_index)
+
+
+class _Target:
+    """What a transfer needs of the target, computed once however many references are matched to it."""
+
+    def __init__(self, target_lightness: np.ndarray):
+        self.lightness_2d = np.ascontiguousarray(target_lightness, dtype=np.float32)
+        self.lightness = self.lightness_2d.ravel()
+        self.deviation = local_deviation(self.lightness_2d).ravel()
+        self.levels = lightness_levels(self.lightness)
+
+    def nearest(self, sample_features: np.ndarray) -> np.ndarray:
+        """Each pixel's nearest sample (index into `sample_features`)."""
+        if self.levels is None:
+            return _nearest_by_grid(self.lightness, self.deviation, sample_features)
+        return _nearest_by_level(self.lightness, self.deviation, *self.levels, sample_features)
+
+
+def average_transfer_chroma(
+    target_lightness: np.ndarray, references: Sequence[np.ndarray], samples: int = DEFAULT_SAMPLES, seed: int = 0
+) -> np.ndarray:
+    """The mean of `transfer_chroma(target_lightness, reference)` over several references, float32 (H, W, 2),
+    with the target's own features (local deviation, lightness levels) computed once for all of them."""
+    target = _Target(target_lightness)
+    total = np.zeros((target.lightness.size, 2), np.float32)
+    for reference in references:
+        sample_features, sample_chroma = reference_samples(reference, target.lightness_2d, samples, seed)
+        nearest = target.nearest(sample_features)
+        for part in _parts(nearest.size):
+            total[part] += sample_chroma[nearest[part]]
+    total /= np.float32(len(references))
+    return total.reshape(*target.lightness_2d.shape, 2)
 
 
 def _nearest_by_grid(lightness: np.ndarray, deviation: np.ndarray, sample_features: np.ndarray) -> np.ndarray:

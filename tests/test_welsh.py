@@ -240,3 +240,18 @@ def test_colorize_keeps_the_target_lightness():
     expected = lab_to_rgb(np.concatenate([lightness[..., None], chroma], axis=-1))
     assert np.abs(rgb.astype(int) - expected.astype(int)).max() <= 1
     assert np.abs(rgb_to_lab(rgb)[..., 1:] - chroma)[~clipped].mean() < 1.5
+
+
+@pytest.mark.parametrize("levels", ["few", "many"])
+def test_the_average_over_references_equals_the_mean_of_single_transfers(levels):
+    """The suggestion's average: the target's features are computed once, the result is as if done one by one."""
+    from colorizers.welsh import average_transfer_chroma, transfer_chroma
+
+    rng = np.random.default_rng(5)
+    target = rng.uniform(10.0, 90.0, (40, 56)).astype(np.float32)
+    if levels == "few":
+        target = np.round(target)  # an 8-bit photo's few distinct values: the per-level search
+    references = [rng.integers(0, 256, (30, 45, 3), dtype=np.uint8) for _ in range(3)]
+    singles = [transfer_chroma(target, reference, samples=50, seed=2) for reference in references]
+    expected = (singles[0] + singles[1] + singles[2]) / np.float32(3)
+    np.testing.assert_allclose(average_transfer_chroma(target, references, samples=50, seed=2), expected, atol=1e-4)
