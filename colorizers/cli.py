@@ -6,12 +6,11 @@ import logging
 import sys
 from pathlib import Path
 
-from PIL import Image
-
-from .decode import read_image_file
+from .decode import encode_png, read_image_file
 from .errors import ColorizerError
 from .reference_transfer import AUTO
-from .registry import MODELS, available_models, colorize
+from .registry import BY_HAND, MODELS, available_models, colorize
+from .touchup import decode_hints
 
 log = logging.getLogger("colorizers")
 
@@ -22,10 +21,15 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("models", help="list the models that can run here")
     colorize_parser = commands.add_parser("colorize", help="colour photos, writing DIR/<stem>_<model>.png")
     colorize_parser.add_argument("inputs", nargs="+", type=Path, metavar="INPUT")
-    colorize_parser.add_argument("--model", default="welsh", choices=sorted(MODELS))
+    colorize_parser.add_argument("--model", default="welsh", choices=sorted([*MODELS, *BY_HAND]))
     colorize_parser.add_argument("--reference", default=AUTO, help="a colour photo's path, a gallery name, or auto")
     colorize_parser.add_argument("--strength", type=float, default=1.0, help="chroma scale, 0 to 1.5")
     colorize_parser.add_argument("--out", type=Path, required=True, metavar="DIR")
+    colorize_parser.add_argument(
+        "--hints", type=Path, metavar="HINTS.png",
+        help="brush strokes to touch the result up with: a transparent PNG (the photo's size or scaled to it) whose "
+             "opaque pixels are the strokes' colours; --model scribble colours from these strokes alone",
+    )
     _add_evaluate_parser(commands)
     arguments = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -41,6 +45,8 @@ def _list_models(arguments: argparse.Namespace) -> int:
     for info in MODELS.values():
         state = "available" if info.name in available else f"missing weights ({info.weights_file})"
         print(f"{info.name:6s} {info.title:16s} {state}")
+    for info in BY_HAND.values():
+        print(f"{info.name:6s} {info.title:16s} by hand: colours from the strokes given with --hints")
     return 0
 
 
@@ -48,16 +54,18 @@ def _colorize(arguments: argparse.Namespace) -> int:
     reference = _reference_argument(arguments.reference)
     arguments.out.mkdir(parents=True, exist_ok=True)
     failures = 0
+    hints_data = _hints_file(arguments.hints)
     for path in arguments.inputs:
         try:
             image = read_image_file(path)
-            result = colorize(image, arguments.model, strength=arguments.strength, reference=reference)
+            options = {"hints": decode_hints(hints_data, image.size)} if hints_data is not None else {}
+            result = colorize(image, arguments.model, strength=arguments.strength, reference=reference, **options)
         except (ColorizerError, OSError) as error:
             print(f"error: {path}: {_reason(error)}", file=sys.stderr)
             failures += 1
             continue
         destination = arguments.out / f"{path.stem}_{arguments.model}.png"
-        Image.fromarray(result.rgb).save(destination)
+        destination.write_bytes(encode_png(result.rgb))  # the fast banded writer (zlib level 1)
         used = f" (reference: {result.details['reference']})" if "reference" in result.details else ""
         log.info("%s -> %s in %.2f s%s", path, destination, result.seconds, used)
     return 1 if failures else 0
@@ -114,6 +122,15 @@ def _reference_argument(reference: str):
         except ColorizerError as error:
             raise ColorizerError(f"reference {reference}: {error}") from None
     return reference
+
+
+def _hints_file(path: Path | None) -> bytes | None:
+    if path is None:
+        return None
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise ColorizerError(f"hints {path}: {_reason(error)}") from None
 
 
 def _reason(error: Exception) -> str:

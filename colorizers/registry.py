@@ -19,6 +19,7 @@ from . import settings
 from .color import merge_chroma, rgb_to_lightness
 from .decode import DecodedImage
 from .errors import ColorizerError, UnknownModelError, WeightsMissingError
+from .touchup import Hints, hints_from_rgba, touch_up_chroma
 
 MAX_STRENGTH = 1.5
 
@@ -86,6 +87,19 @@ MODELS: dict[str, ModelInfo] = {
 }
 
 
+# Models that colour by hand, from brush strokes only (the `hints` option): run by name, never listed with the
+# automatic models above (pages, evaluation and the API's model list show those).
+BY_HAND: dict[str, ModelInfo] = {
+    "scribble": ModelInfo(
+        "scribble",
+        "Scribble",
+        "Starts from gray and spreads the colours of your brush strokes through regions of similar lightness.",
+        uses_reference=False,
+        loader="colorizers.touchup:ScribbleColorizer",
+    ),
+}
+
+
 @dataclass
 class Colorization:
     """One model's result. rgb: uint8 (H, W, 3) at `strength`; chroma: a/b at the model's working size."""
@@ -109,11 +123,11 @@ def available_models() -> list[ModelInfo]:
 
 
 def model_info(name: str) -> ModelInfo:
-    try:
-        return MODELS[name]
-    except KeyError:
-        known = ", ".join(MODELS)
-        raise UnknownModelError(f"There is no model called '{name}'. Known models: {known}.") from None
+    info = MODELS.get(name) or BY_HAND.get(name)
+    if info is None:
+        known = ", ".join([*MODELS, *BY_HAND])
+        raise UnknownModelError(f"There is no model called '{name}'. Known models: {known}.")
+    return info
 
 
 _loaded: dict[str, Colorizer] = {}
@@ -153,18 +167,43 @@ def colorize(
     image: a DecodedImage, sRGB uint8 (H, W, 3), or lightness float (H, W) in [0, 100].
     options: model-specific (for Welsh: reference = sRGB uint8 array, gallery name or "auto"; samples; seed);
     options a model does not use are ignored, so callers can pass a reference to every model.
+    hints: brush strokes for any model (an RGBA uint8 image whose opaque pixels are the strokes' colours, at any
+    size, or `Hints`): the model's result is touched up with them (see `touch_up`).
     """
     strength = _checked_strength(strength)
     lightness = _lightness_of(image)
     info = model_info(model)
+    hints = options.pop("hints", None)
     if not info.uses_reference:
         options = {key: value for key, value in options.items() if key not in ("reference", "samples", "seed")}
     colorizer = get_model(model)
     started = time.perf_counter()
     chroma, details = colorizer.predict_chroma(lightness, **options)
+    if hints is not None:
+        chroma = touch_up_chroma(lightness, _hints_of(hints), None if model in BY_HAND else chroma)
     rgb = merge_chroma(lightness, chroma, strength)
     seconds = time.perf_counter() - started
     return Colorization(model, lightness, chroma, rgb, seconds, strength, details)
+
+
+def touch_up(result: Colorization, hints: Hints | np.ndarray) -> Colorization:
+    """`result` re-coloured by brush strokes (Levin et al. 2004, `colorizers.touchup`): the strokes' colours spread
+    through the regions they touch and the rest keeps the result's chroma (a by-hand model starts from gray).
+
+    hints: an RGBA uint8 image of any size whose opaque pixels are the strokes' colours, or `Hints`. Pass the
+    model's own result (not an earlier touch-up) with every stroke so far: strokes are not cumulative. The new
+    result has an `rgb` only when `result` had one (kept results drop theirs to save memory).
+    """
+    started = time.perf_counter()
+    start = None if result.model in BY_HAND else result.chroma
+    chroma = touch_up_chroma(result.lightness, _hints_of(hints), start)
+    rgb = merge_chroma(result.lightness, chroma, result.strength) if result.rgb.size else result.rgb
+    details = {**result.details, "touchup_seconds": time.perf_counter() - started}
+    return Colorization(result.model, result.lightness, chroma, rgb, result.seconds, result.strength, details)
+
+
+def _hints_of(hints: Hints | np.ndarray) -> Hints:
+    return hints if isinstance(hints, Hints) else hints_from_rgba(hints)
 
 
 def _lightness_of(image: DecodedImage | np.ndarray) -> np.ndarray:

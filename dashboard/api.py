@@ -3,7 +3,9 @@
 GET  /api/models     -> JSON list of the models available here: name, title, summary, uses_reference.
 POST /api/colorize   -> multipart form: `image` (file), `model` (name), optional `reference` (a colour photo file,
                         or the value "auto" or a gallery name; reference-based models only), optional `strength`
-                        (0 to 1.5, default 1). Answers image/png at the input's size.
+                        (0 to 1.5, default 1), optional `hints` (a transparent PNG, the photo's size or scaled to
+                        it, whose opaque pixels are brush strokes: the result is touched up with them; model
+                        `scribble` colours from them alone). Answers image/png at the input's size.
 Errors are JSON {"error": message}: 400 bad image, strength or reference; 404 unknown model; 413 too large;
 503 model weights missing, or the server too busy to colour it soon (with Retry-After, in seconds).
 """
@@ -30,6 +32,7 @@ from colorizers import (
 )
 from colorizers.references import gallery
 from colorizers.registry import MAX_STRENGTH
+from colorizers.touchup import decode_hints
 
 from .imaging import png_bytes
 from .model_slots import SlotWaitTooLong, model_slots
@@ -40,7 +43,8 @@ logger = logging.getLogger(__name__)
 api = Blueprint("api", __name__, url_prefix="/api")
 
 AUTO_REFERENCE = "auto"
-# A multipart body carries the image and perhaps a reference photo, each within MAX_UPLOAD_BYTES, plus headers.
+# A multipart body carries the image and perhaps a reference photo and a hints image, each within MAX_UPLOAD_BYTES,
+# plus headers.
 _FORM_OVERHEAD_BYTES = 64 * 1024
 
 
@@ -109,7 +113,7 @@ def list_models() -> Response:
 
 @api.post("/colorize")
 def colorize_image() -> Response:
-    limit = 2 * settings.MAX_UPLOAD_BYTES + _FORM_OVERHEAD_BYTES  # refused before reading the body
+    limit = 3 * settings.MAX_UPLOAD_BYTES + _FORM_OVERHEAD_BYTES  # refused before reading the body
     if request.content_length is not None and request.content_length > limit:
         raise ApiError(_too_large_message(), 413)
     model_name = request.form.get("model", "").strip()
@@ -123,6 +127,8 @@ def colorize_image() -> Response:
     if upload is None:
         raise ApiError("Send the photo as the multipart file field 'image'.", 400)
     data = _read_limited(upload.stream, "photo")
+    hints_upload = request.files.get("hints")
+    hints_data = _read_limited(hints_upload.stream, "hints image") if hints_upload and hints_upload.filename else None
     open_image(data)  # a file that is no image, or too large, is told so at once, without waiting for a slot
     slots = model_slots()
     slots.refuse_if_wait_over(API_MAX_WAIT_SECONDS)  # SlotWaitTooLong -> 503 with Retry-After
@@ -130,8 +136,9 @@ def colorize_image() -> Response:
         reference = _reference() if info.uses_reference else AUTO_REFERENCE
         image = decode_image(data)  # InvalidImageError -> 400, too large -> 413
         del data
+        options = {"hints": decode_hints(hints_data, image.size)} if hints_data is not None else {}  # HintsError -> 400
         try:
-            result = colorize(image, model_name, strength=strength, reference=reference)
+            result = colorize(image, model_name, strength=strength, reference=reference, **options)
         except ColorizerError:
             raise
         except Exception:

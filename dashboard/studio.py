@@ -12,6 +12,11 @@ model's size) and a display-size copy of it. `display_render` re-merges the disp
 `Colorization.at_strength` (a few milliseconds) and caches the JPEG and its colourfulness per strength;
 `download_png` and `zip_png` re-merge at full resolution on request.
 
+Touch-up: `touch_up` re-colours a result from brush strokes (`colorizers.touch_up`, always from the model's own
+result, with every stroke so far). The touched-up result replaces it in its cell under a new id (so no browser shows
+a cached image of the old one), keeps its strokes for the next edit, and keeps the model's own result (`original`,
+still served under its own id) for before/after and for "clear". Downloads and the zip use the touched-up result.
+
 Memory: a photo is admitted only if its estimated size fits (its session's `session_max_bytes` and rows, and the
 studio's `max_bytes` after evicting what may be evicted); otherwise its row says why at once. A queued or working
 row is never evicted: eviction takes finished rows of idle sessions (least recently used first), and a session's
@@ -35,7 +40,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from PIL import Image
 
-from colorizers import ColorizerError, Colorization, colorize, decode_image, model_info
+from colorizers import (
+    ColorizerError, Colorization, Stroke, colorize, decode_image, draw_strokes, model_info, touch_up,
+)
 from colorizers.color import resize_plane
 from colorizers.metrics import colourfulness
 from colorizers.library import LibraryPhoto
@@ -90,6 +97,15 @@ class KeptResult:
     reference_suggested: bool = False
     suggested_names: tuple[str, ...] = ()  # the library photos a suggestion averaged, best first
     renders: OrderedDict[int, Render] = field(default_factory=OrderedDict)
+    strokes: tuple[Stroke, ...] = ()  # the touch-up's brush strokes (full-resolution pixels), oldest first
+    original: KeptResult | None = None  # the model's own result, once touched up
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by this result (and by the model's own result it keeps, once touched up)."""
+        own = int(self.colorization.chroma.nbytes) + int(self.display.rgb.nbytes)
+        own += sum(len(render.jpeg) for render in self.renders.values())
+        return own + (self.original.nbytes if self.original is not None else 0)
 
 
 @dataclass
@@ -135,8 +151,7 @@ class Row:
         total += len(self.data or b"") + len(self.original_jpeg)
         for cell in self.cells.values():
             if cell.result is not None:
-                total += int(cell.result.colorization.chroma.nbytes) + int(cell.result.display.rgb.nbytes)
-                total += sum(len(render.jpeg) for render in cell.result.renders.values())
+                total += cell.result.nbytes
         return total
 
 
@@ -520,6 +535,41 @@ class Studio:
         others = [name for name in ranked if name != excluded]
         return others[0] if others else AUTO_REFERENCE
 
+    # --- Touch-up -----------------------------------------------------------------------------------------------
+
+    def touch_up(self, session_id: str, result_id: str, strokes: list[Stroke] | tuple[Stroke, ...]) -> str:
+        """Re-colour the session's result `result_id` with `strokes` (all of them, oldest first: they replace any
+        earlier ones; none gives the model's own result back). Returns the result's new id. StudioError when the
+        result is gone."""
+        with self._lock:
+            result = self._own_cell(session_id, result_id).result
+        original = result.original or result
+        if not strokes:
+            updated = original
+        else:
+            with model_slots().slot():  # a solve and a re-merge: bounded with the models' work
+                lightness = original.colorization.lightness
+                touched = touch_up(original.colorization, draw_strokes(strokes, lightness.shape))
+                display = replace(original.display, chroma=touched.chroma)
+                display = replace(display, rgb=display.at_strength(1.0))
+                first_render = Render(jpeg_bytes(display.rgb), colourfulness(display.rgb))
+            updated = replace(original, result_id=secrets.token_urlsafe(9), colorization=touched, display=display,
+                              renders=OrderedDict([(DEFAULT_STRENGTH, first_render)]), strokes=tuple(strokes),
+                              original=original)
+        with self._lock:
+            cell = self._own_cell(session_id, result_id)  # still there, and not coloured again meanwhile
+            cell.result = updated
+            self._touch(session_id)
+        return updated.result_id
+
+    def touch_up_state(self, session_id: str, result_id: str) -> tuple[tuple[Stroke, ...], str, tuple[int, int]]:
+        """For the editor: the result's strokes, the id of the model's own result (before any touch-up) and the
+        photo's (height, width). StudioError when the result is gone."""
+        with self._lock:
+            result = self._own_cell(session_id, result_id).result
+            original = result.original or result
+            return result.strokes, original.result_id, tuple(original.colorization.lightness.shape)
+
     # --- Reading ------------------------------------------------------------------------------------------------
 
     def view(self, session_id: str) -> SessionView:
@@ -652,13 +702,26 @@ class Studio:
         return row
 
     def _find_result(self, result_id: str) -> KeptResult | None:
+        """The result with this id, whoever's (a touched-up result's original included)."""
         self._drop_expired(self._clock())
         for session in self._sessions.values():
             for row in session.rows.values():
                 for cell in row.cells.values():
-                    if cell.result is not None and cell.result.result_id == result_id:
-                        return cell.result
+                    result = cell.result
+                    if result is not None and result.result_id == result_id:
+                        return result
+                    if result is not None and result.original is not None and result.original.result_id == result_id:
+                        return result.original
         return None
+
+    def _own_cell(self, session_id: str, result_id: str) -> Cell:
+        """The session's cell whose current result has this id; StudioError when gone (lock held)."""
+        session = self._session(session_id, create=False)
+        for row in session.rows.values() if session is not None else ():
+            for cell in row.cells.values():
+                if cell.result is not None and cell.result.result_id == result_id:
+                    return cell
+        raise StudioError("This result is no longer here (it was coloured again, or has expired); reload the page.")
 
     def _drop_expired(self, now: float) -> None:
         expired = [key for key, session in self._sessions.items() if now - session.last_used >= self.ttl_seconds]

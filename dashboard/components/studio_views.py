@@ -12,8 +12,10 @@ from ..jobs import AUTO_REFERENCE, OWN_REFERENCE, library_photo
 from ..studio import DONE, ERROR, QUEUED, WORKING, CellView, RowView, Studio
 from ..urls import studio_display_url, studio_download_url, studio_original_url
 from .result_views import COLOUR_UPLOAD_NOTE, suggested_references
+from .touchup_editor import edit_button
 from .upload_area import ACCEPTED_TYPES
 
+COMPARE_TOUCHUP = "compare-touchup"  # the id prefix of the Compare page's touch-up editor
 STATUS_WORDS = {QUEUED: "queued", WORKING: "working", DONE: "done", ERROR: "error"}
 STATUS_COLOURS = {QUEUED: "secondary", WORKING: "primary", DONE: "success", ERROR: "danger"}
 
@@ -124,9 +126,11 @@ def _cell_panel(row: RowView, cell: CellView, strength: int, studio: Studio,
             how = "suggested for you" if cell.reference_suggested else "chosen"
             children.append(html.Div(["Reference: ", html.Strong(cell.reference_title, className="reference-used"),
                                       f" ({how})"], className="small text-body-secondary"))
-        children.append(html.A("Download PNG", href=studio_download_url(cell.result_id, strength),
-                               download=cell.filename, className="btn btn-sm btn-outline-primary mt-2 result-download",
-                               role="button"))
+        children.append(html.Div([
+            html.A("Download PNG", href=studio_download_url(cell.result_id, strength), download=cell.filename,
+                   className="btn btn-sm btn-outline-primary mt-2 result-download", role="button"),
+            edit_button(COMPARE_TOUCHUP, cell.result_id),
+        ], className="result-actions"))
     else:
         children.append(_placeholder(cell.status))
     if cell.uses_reference:

@@ -12,12 +12,20 @@ from colorizers import ColorizerError, available_models
 from colorizers.references import gallery
 from dashboard.callback_guard import friendly_errors
 from dashboard.components.result_views import file_alert, page_alert
-from dashboard.components.studio_views import queue_list, row_card, viewer_body
+from dashboard.components.studio_views import COMPARE_TOUCHUP, queue_list, row_card, viewer_body
+from dashboard.components.touchup_editor import (
+    DEFAULT_BRUSH,
+    DEFAULT_COLOUR,
+    editor_figure,
+    editor_modal,
+    shapes_from_strokes,
+    strokes_from_shapes,
+)
 from dashboard.components.upload_area import too_large_note, upload_area
 from dashboard.legacy import find_legacy_photo
 from dashboard.session import current_session_id
 from dashboard import settings
-from dashboard.studio import DEFAULT_STRENGTH, MAX_STRENGTH, default_studio
+from dashboard.studio import DEFAULT_STRENGTH, MAX_STRENGTH, StudioError, default_studio
 from dashboard.uploads import uploaded_files
 from dashboard.urls import studio_display_url, studio_original_url, studio_zip_url
 
@@ -86,6 +94,7 @@ def layout(legacy: str | None = None, **_query: str) -> html.Div:
                 ],
                 id="compare-viewer", is_open=False, size="xl", centered=True,
             ),
+            editor_modal(COMPARE_TOUCHUP),
         ]
     )
 
@@ -270,3 +279,153 @@ clientside_callback(
 
 
 too_large_note("compare-upload")
+
+
+# --- Touch-up: the "Edit colours" editor (dashboard.components.touchup_editor) ----------------------------------------
+TOUCHUP = COMPARE_TOUCHUP
+
+
+def _editor_figure(target: dict, shapes: list, colour: str | None, brush: float | None, before: bool = False) -> dict:
+    shown = target["original"] if before else target["result"]
+    return editor_figure(studio_display_url(shown, target["strength"]), tuple(target["size"]), shapes,
+                         colour or DEFAULT_COLOUR, brush or DEFAULT_BRUSH)
+
+
+@callback(
+    Output(f"{TOUCHUP}-modal", "is_open"),
+    Output(f"{TOUCHUP}-canvas", "figure"),
+    Output(f"{TOUCHUP}-target", "data"),
+    Output(f"{TOUCHUP}-shapes", "data"),
+    Output(f"{TOUCHUP}-title", "children"),
+    Output(f"{TOUCHUP}-before", "value"),
+    Output(f"{TOUCHUP}-status", "children"),
+    Input({"type": f"{TOUCHUP}-open", "result": ALL}, "n_clicks"),
+    State("compare-strength", "value"),
+    State(f"{TOUCHUP}-colour", "value"),
+    State(f"{TOUCHUP}-brush", "value"),
+    prevent_initial_call=True,
+)
+@friendly_errors(output_count=7, alert_index=6)
+def open_editor(_clicks, strength, colour, brush):
+    """"Edit colours" opens the result large, with the strokes it was touched up with (to edit them again)."""
+    session_id = current_session_id()
+    trigger = ctx.triggered_id
+    if not isinstance(trigger, dict) or not ctx.triggered or not ctx.triggered[0]["value"]:
+        raise PreventUpdate  # new buttons appearing, not a click
+    studio = default_studio()
+    try:
+        strokes, original_id, size = studio.touch_up_state(session_id, trigger["result"])
+    except StudioError:
+        raise PreventUpdate from None  # a stale button: the rows are being redrawn
+    # What the editor works on: the current result, the model's own (for "before"), the photo's size.
+    target = {"result": trigger["result"], "original": original_id, "size": list(size),
+              "strength": DEFAULT_STRENGTH if strength is None else int(strength)}
+    shapes = shapes_from_strokes(strokes, size)
+    row = next((row for row in studio.view(session_id).rows
+                for cell in row.cells if cell.result_id == trigger["result"]), None)
+    title = next((f"Edit colours: {row.filename}, {cell.model_title}" for cell in row.cells
+                  if cell.result_id == trigger["result"]), "Edit colours") if row else "Edit colours"
+    return True, _editor_figure(target, shapes, colour, brush), target, shapes, title, False, None
+
+
+# Plotly reports a drawn stroke as the figure's whole new list of shapes.
+clientside_callback(
+    """
+    function (relayout) {
+        if (relayout && Array.isArray(relayout.shapes)) { return relayout.shapes; }
+        return window.dash_clientside.no_update;
+    }
+    """,
+    Output(f"{TOUCHUP}-shapes", "data", allow_duplicate=True),
+    Input(f"{TOUCHUP}-canvas", "relayoutData"),
+    prevent_initial_call=True,
+)
+
+clientside_callback(
+    """
+    function (_clicks) {
+        const trigger = window.dash_clientside.callback_context.triggered_id;
+        if (!trigger || !trigger.colour || !_clicks.some(Boolean)) { return window.dash_clientside.no_update; }
+        return trigger.colour;
+    }
+    """,
+    Output(f"{TOUCHUP}-colour", "value"),
+    Input({"type": f"{TOUCHUP}-swatch", "colour": ALL}, "n_clicks"),
+    prevent_initial_call=True,
+)
+
+# A new colour or brush size applies to the next stroke (the strokes drawn so far stay as they are).
+clientside_callback(
+    """
+    function (colour, brush, figure, shapes) {
+        if (!figure || !figure.layout) { return window.dash_clientside.no_update; }
+        const layout = Object.assign({}, figure.layout, {
+            shapes: shapes || [], newshape: {line: {color: colour, width: Number(brush)}, opacity: 1}});
+        return Object.assign({}, figure, {layout: layout});
+    }
+    """,
+    Output(f"{TOUCHUP}-canvas", "figure", allow_duplicate=True),
+    Input(f"{TOUCHUP}-colour", "value"),
+    Input(f"{TOUCHUP}-brush", "value"),
+    State(f"{TOUCHUP}-canvas", "figure"),
+    State(f"{TOUCHUP}-shapes", "data"),
+    prevent_initial_call=True,
+)
+
+
+@callback(
+    Output(f"{TOUCHUP}-canvas", "figure", allow_duplicate=True),
+    Output(f"{TOUCHUP}-shapes", "data", allow_duplicate=True),
+    Output(f"{TOUCHUP}-target", "data", allow_duplicate=True),
+    Output(f"{TOUCHUP}-before", "value", allow_duplicate=True),
+    Output(f"{TOUCHUP}-status", "children", allow_duplicate=True),
+    Output("compare-poll", "disabled", allow_duplicate=True),
+    Input(f"{TOUCHUP}-apply", "n_clicks"),
+    Input(f"{TOUCHUP}-undo", "n_clicks"),
+    Input(f"{TOUCHUP}-clear", "n_clicks"),
+    State(f"{TOUCHUP}-shapes", "data"),
+    State(f"{TOUCHUP}-target", "data"),
+    State(f"{TOUCHUP}-colour", "value"),
+    State(f"{TOUCHUP}-brush", "value"),
+    prevent_initial_call=True,
+)
+@friendly_errors(output_count=6, alert_index=4)
+def apply_strokes(_apply, _undo, _clear, shapes, target, colour, brush):
+    """Apply re-colours the result from every stroke; Undo drops the last stroke and Clear all of them, and
+    re-colour at once (no stroke left: the model's own result). The row below shows the new result."""
+    if not target or not ctx.triggered_id:
+        raise PreventUpdate
+    shapes = list(shapes or [])
+    if ctx.triggered_id == f"{TOUCHUP}-undo":
+        if not shapes:
+            raise PreventUpdate
+        shapes = shapes[:-1]
+    elif ctx.triggered_id == f"{TOUCHUP}-clear":
+        shapes = []
+    size = tuple(target["size"])
+    strokes = strokes_from_shapes(shapes, size)
+    try:
+        new_id = default_studio().touch_up(current_session_id(), target["result"], strokes)
+    except StudioError as error:
+        return no_update, no_update, no_update, no_update, str(error), no_update
+    target = {**target, "result": new_id}
+    shapes = shapes_from_strokes(strokes, size)
+    done = f"Applied {len(strokes)} stroke{'s' if len(strokes) != 1 else ''}." if strokes else \
+        "No strokes: the model's own colours."
+    return _editor_figure(target, shapes, colour, brush), shapes, target, False, done, False
+
+
+@callback(
+    Output(f"{TOUCHUP}-canvas", "figure", allow_duplicate=True),
+    Input(f"{TOUCHUP}-before", "value"),
+    State(f"{TOUCHUP}-target", "data"),
+    State(f"{TOUCHUP}-shapes", "data"),
+    State(f"{TOUCHUP}-colour", "value"),
+    State(f"{TOUCHUP}-brush", "value"),
+    prevent_initial_call=True,
+)
+def show_before_or_after(before, target, shapes, colour, brush):
+    """Before: the model's own colours (strokes hidden); after: the touched-up result with its strokes."""
+    if not target:
+        raise PreventUpdate
+    return _editor_figure(target, [] if before else list(shapes or []), colour, brush, before=bool(before))

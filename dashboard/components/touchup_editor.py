@@ -1,0 +1,177 @@
+"""The touch-up editor: a result shown large in a Plotly figure the user paints brush strokes on (Plotly's own
+`drawopenpath` drawing, mouse or finger), a palette of common colours and a picker, a brush size, undo and clear,
+before/after, and apply. The strokes are Plotly path shapes in the browser and `colorizers.Stroke`s on the server;
+the pure functions here convert between the two (the figure's axes are the photo's full-resolution pixels).
+"""
+from __future__ import annotations
+
+import re
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from colorizers import Stroke
+
+# Colours people most often need to put right, as sRGB hex.
+PALETTE = (
+    ("Sky", "#7fb2e5"),
+    ("Deep sky", "#2f62b0"),
+    ("Foliage", "#3f7a35"),
+    ("Grass", "#8cbf4a"),
+    ("Fair skin", "#ecc3a5"),
+    ("Tan skin", "#c98e67"),
+    ("Dark skin", "#7b4c33"),
+    ("Brick", "#a6432b"),
+    ("Denim", "#3d5d94"),
+    ("Sand", "#d9c18b"),
+    ("Wood", "#8b5a2b"),
+    ("Red", "#c8281e"),
+    ("Yellow", "#f2c12e"),
+    ("Gray", "#808080"),
+)
+DEFAULT_COLOUR = PALETTE[11][1]
+DEFAULT_BRUSH = 10  # screen pixels
+CANVAS_MAX_WIDTH = 760
+CANVAS_MAX_HEIGHT = 520
+_PATH_POINT = re.compile(r"(-?\d+(?:\.\d+)?(?:e-?\d+)?),(-?\d+(?:\.\d+)?(?:e-?\d+)?)")
+
+
+def canvas_size(size: tuple[int, int]) -> tuple[int, int]:
+    """(width, height) in screen pixels of the drawing area for a photo of size (height, width)."""
+    height, width = size
+    scale = min(CANVAS_MAX_WIDTH / width, CANVAS_MAX_HEIGHT / height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def photo_pixels_per_screen_pixel(size: tuple[int, int]) -> float:
+    return size[1] / canvas_size(size)[0]
+
+
+def hex_to_rgb(colour: str) -> tuple[int, int, int]:
+    """"#rrggbb" (or "#rgb", or "rgb(r, g, b)" as Plotly may write it) to (r, g, b); ValueError otherwise."""
+    colour = colour.strip()
+    if colour.startswith("rgb"):
+        values = [int(float(part)) for part in colour[colour.index("(") + 1:colour.index(")")].split(",")[:3]]
+        return tuple(max(0, min(255, value)) for value in values)  # type: ignore[return-value]
+    digits = colour.lstrip("#")
+    if len(digits) == 3:
+        digits = "".join(digit * 2 for digit in digits)
+    if len(digits) != 6:
+        raise ValueError(f"not a colour: {colour!r}")
+    return int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16)
+
+
+def rgb_to_hex(rgb: tuple[int, int, int]) -> str:
+    return "#" + "".join(f"{int(channel):02x}" for channel in rgb)
+
+
+def strokes_from_shapes(shapes: list[dict] | None, size: tuple[int, int]) -> list[Stroke]:
+    """Plotly path shapes (in photo pixels; line width in screen pixels) to strokes; anything else is skipped."""
+    scale = photo_pixels_per_screen_pixel(size)
+    strokes = []
+    for shape in shapes or []:
+        if not isinstance(shape, dict) or shape.get("type", "path") != "path":
+            continue
+        points = tuple((float(x), float(y)) for x, y in _PATH_POINT.findall(str(shape.get("path", ""))))
+        line = shape.get("line") or {}
+        try:
+            rgb = hex_to_rgb(str(line.get("color", DEFAULT_COLOUR)))
+            width = float(line.get("width", DEFAULT_BRUSH)) * scale
+        except (TypeError, ValueError):
+            continue
+        if points:
+            strokes.append(Stroke(points, rgb, max(1.0, width)))
+    return strokes
+
+
+def shapes_from_strokes(strokes: tuple[Stroke, ...] | list[Stroke], size: tuple[int, int]) -> list[dict]:
+    """Strokes as Plotly path shapes for the editor's figure (the inverse of `strokes_from_shapes`)."""
+    scale = photo_pixels_per_screen_pixel(size)
+    return [_path_shape("M" + "L".join(f"{x:.1f},{y:.1f}" for x, y in stroke.points), rgb_to_hex(stroke.rgb),
+                        stroke.width / scale) for stroke in strokes]
+
+
+def _path_shape(path: str, colour: str, width: float) -> dict:
+    return {"type": "path", "path": path, "xref": "x", "yref": "y", "editable": False,
+            "line": {"color": colour, "width": round(width, 2)}}
+
+
+def editor_figure(image_src: str, size: tuple[int, int], shapes: list[dict], colour: str = DEFAULT_COLOUR,
+                  brush: float = DEFAULT_BRUSH) -> dict:
+    """The drawing figure: the result as the background image over axes in photo pixels (y down), drawing mode."""
+    height, width = size
+    canvas_width, canvas_height = canvas_size(size)
+    axis = {"visible": False, "fixedrange": True, "showgrid": False, "zeroline": False}
+    return {
+        "data": [],
+        "layout": {
+            "width": canvas_width,
+            "height": canvas_height,
+            "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+            "xaxis": {**axis, "range": [0, width]},
+            "yaxis": {**axis, "range": [height, 0]},
+            "images": [{"source": image_src, "xref": "x", "yref": "y", "x": 0, "y": 0, "sizex": width,
+                        "sizey": height, "sizing": "stretch", "layer": "below", "xanchor": "left",
+                        "yanchor": "top"}],
+            "shapes": shapes,
+            "dragmode": "drawopenpath",
+            "newshape": {"line": {"color": colour, "width": brush}, "opacity": 1},
+            "paper_bgcolor": "rgba(0,0,0,0)",
+            "plot_bgcolor": "rgba(0,0,0,0)",
+            "showlegend": False,
+        },
+    }
+
+
+def editor_modal(prefix: str) -> dbc.Modal:
+    """The editor's modal for one page; ids start with `prefix` (e.g. "compare-touchup")."""
+    swatches = [
+        html.Button(id={"type": f"{prefix}-swatch", "colour": colour}, className="touchup-swatch",
+                    title=name, n_clicks=0, style={"backgroundColor": colour}, **{"aria-label": name})
+        for name, colour in PALETTE
+    ]
+    tools = html.Div(
+        [
+            html.Div([dbc.Label("Colour", class_name="small fw-semibold mb-1 d-block"),
+                      html.Div(swatches, className="touchup-palette d-flex flex-wrap gap-1"),
+                      dbc.Input(id=f"{prefix}-colour", type="color", value=DEFAULT_COLOUR,
+                                class_name="touchup-colour form-control-color mt-2")],
+                     className="mb-3"),
+            dbc.Label("Brush size", html_for=f"{prefix}-brush", class_name="small fw-semibold mb-1"),
+            dcc.Slider(id=f"{prefix}-brush", min=3, max=40, step=1, value=DEFAULT_BRUSH, marks=None,
+                       className="touchup-brush"),
+            dbc.Switch(id=f"{prefix}-before", label="Show before (the model's own colours)", value=False,
+                       class_name="small mt-2"),
+            html.Div(
+                [dbc.Button("Undo", id=f"{prefix}-undo", color="secondary", outline=True, size="sm", n_clicks=0),
+                 dbc.Button("Clear", id=f"{prefix}-clear", color="secondary", outline=True, size="sm", n_clicks=0),
+                 dbc.Button("Apply", id=f"{prefix}-apply", color="primary", size="sm", n_clicks=0)],
+                className="d-flex gap-2 mt-3",
+            ),
+            html.Div(id=f"{prefix}-status", className="small text-body-secondary mt-2", role="status"),
+            html.Small("Paint a few strokes of the right colour inside the regions that are wrong; Apply spreads "
+                       "each colour through its region and stops at edges. A gray stroke holds a region gray.",
+                       className="text-body-secondary d-block mt-3"),
+        ],
+        className="touchup-tools",
+    )
+    canvas = dcc.Graph(id=f"{prefix}-canvas", figure=editor_figure("", (3, 4), []), className="touchup-canvas",
+                       config={"displayModeBar": False, "scrollZoom": False, "doubleClick": False,
+                               "showAxisDragHandles": False, "responsive": False})
+    return dbc.Modal(
+        [
+            dbc.ModalHeader(dbc.ModalTitle("Edit colours", id=f"{prefix}-title")),
+            dbc.ModalBody(dbc.Row([dbc.Col(canvas, xs=12, lg=9, class_name="touchup-canvas-column"),
+                                   dbc.Col(tools, xs=12, lg=3)], class_name="g-3")),
+            # What the editor works on: {"result": id, "original": id, "size": [h, w], "strength": percent}.
+            dcc.Store(id=f"{prefix}-target"),
+            dcc.Store(id=f"{prefix}-shapes", data=[]),  # the strokes drawn so far, as Plotly shapes
+        ],
+        id=f"{prefix}-modal", is_open=False, size="xl", centered=True, class_name="touchup-modal",
+    )
+
+
+def edit_button(prefix: str, result_id: str) -> dbc.Button:
+    """The "Edit colours" button under a result."""
+    return dbc.Button("Edit colours", id={"type": f"{prefix}-open", "result": result_id}, n_clicks=0,
+                      color="secondary", outline=True, size="sm", class_name="mt-2 ms-1 touchup-open")

@@ -1,0 +1,292 @@
+"""Touch-up by brush strokes (Levin et al. 2004): known answers on small generated photos, hints images, strokes,
+and the registry's `touch_up`, `hints` option and by-hand "scribble" model."""
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from colorizers import registry
+from colorizers.color import gray_rgb, merge_chroma, resize_plane, rgb_to_lab
+from colorizers.touchup import (
+    Hints,
+    HintsError,
+    Stroke,
+    draw_strokes,
+    hints_from_rgba,
+    resize_hints,
+    touch_up_chroma,
+    working_size,
+)
+from colorizers.touchup_solver import levin_laplacian
+
+RED = (210, 40, 40)
+BLUE = (40, 70, 220)
+EDGE_COLUMN = 48
+
+
+def ab_of(rgb: tuple[int, int, int]) -> np.ndarray:
+    return rgb_to_lab(np.array([[rgb]], np.uint8))[0, 0, 1:]
+
+
+def two_regions(height: int = 64, width: int = 96) -> np.ndarray:
+    """Lightness 35 left of EDGE_COLUMN and 70 from it on, with a little texture so the regions are not flat."""
+    rows, columns = np.mgrid[0:height, 0:width]
+    lightness = np.where(columns < EDGE_COLUMN, 35.0, 70.0) + 0.3 * np.sin(rows / 3.0 + columns / 5.0)
+    return lightness.astype(np.float32)
+
+
+def hints_image(size: tuple[int, int], strokes: list[Stroke]) -> np.ndarray:
+    return draw_strokes(strokes, size)
+
+
+def red_and_blue_strokes() -> list[Stroke]:
+    return [Stroke(((10, 20), (20, 40)), RED, 3), Stroke(((80, 15), (70, 45)), BLUE, 3)]
+
+
+def test_each_region_takes_its_strokes_colour_and_the_edge_stays_sharp():
+    lightness = two_regions()
+    hints = hints_from_rgba(hints_image(lightness.shape, red_and_blue_strokes()))
+    chroma = touch_up_chroma(lightness, hints)  # from gray: Levin's own problem
+    assert chroma.shape == (64, 96, 2)
+    left, right = chroma[:, :EDGE_COLUMN - 2], chroma[:, EDGE_COLUMN + 2:]
+    assert np.abs(left - ab_of(RED)).max() < 2.0
+    assert np.abs(right - ab_of(BLUE)).max() < 2.0
+    # Across the edge the chroma changes within 2 pixels: one column before it is still red, one after is blue.
+    assert np.abs(chroma[:, EDGE_COLUMN - 1] - ab_of(RED)).max() < 3.0
+    assert np.abs(chroma[:, EDGE_COLUMN + 1] - ab_of(BLUE)).max() < 3.0
+
+
+def test_strokes_on_a_models_colours_take_over_their_region_and_keep_the_edge():
+    lightness = two_regions()
+    start = np.zeros((64, 96, 2), np.float32)
+    start[..., 1] = 30.0  # a model's yellowish guess everywhere
+    hints = hints_from_rgba(hints_image(lightness.shape, red_and_blue_strokes()))
+    chroma = touch_up_chroma(lightness, hints, start)
+    red_error = np.linalg.norm(chroma[:, :EDGE_COLUMN - 2] - ab_of(RED), axis=-1)
+    blue_error = np.linalg.norm(chroma[:, EDGE_COLUMN + 2:] - ab_of(BLUE), axis=-1)
+    assert np.median(red_error) < 5.0 and np.median(blue_error) < 5.0
+    step = np.linalg.norm(chroma[:, EDGE_COLUMN + 1] - chroma[:, EDGE_COLUMN - 2], axis=-1)
+    assert step.min() > 0.8 * np.linalg.norm(ab_of(RED) - ab_of(BLUE))
+
+
+def test_without_strokes_the_starting_chroma_comes_back_unchanged():
+    lightness = two_regions()
+    start = np.random.default_rng(3).normal(0.0, 20.0, (16, 24, 2)).astype(np.float32)
+    empty = Hints(np.zeros((64, 96), bool), np.zeros((64, 96, 2), np.float32))
+    assert touch_up_chroma(lightness, empty, start) is start
+    gray = touch_up_chroma(lightness, empty)
+    assert gray.shape == (64, 96, 2) and not gray.any()
+    transparent = hints_from_rgba(np.zeros((64, 96, 4), np.uint8))
+    assert np.array_equal(touch_up_chroma(lightness, transparent, start), start)
+
+
+def disc_and_square_photo(size: int = 160) -> np.ndarray:
+    """A dark disc top left and a bright square bottom right on a mid-gray ground, with a gentle shading."""
+    rows, columns = np.mgrid[0:size, 0:size]
+    lightness = 50.0 + 3.0 * rows / size
+    lightness = np.where((rows - 40) ** 2 + (columns - 40) ** 2 < 25 ** 2, 25.0, lightness)
+    lightness = np.where((rows >= 110) & (columns >= 110) & (rows < 150) & (columns < 150), 80.0, lightness)
+    return lightness.astype(np.float32)
+
+
+def test_strokes_on_a_models_result_change_only_the_region_they_touch():
+    lightness = disc_and_square_photo()
+    rows, columns = np.mgrid[0:40, 0:40] / 40.0
+    start = np.stack([25.0 * columns - 10.0, 20.0 * rows + 5.0], axis=-1).astype(np.float32)  # a model's smooth guess
+    hints = hints_from_rgba(hints_image(lightness.shape, [Stroke(((30, 35), (50, 45)), BLUE, 4)]))
+    chroma = touch_up_chroma(lightness, hints, start)
+    unchanged = touch_up_chroma(lightness, Hints(np.zeros((160, 160), bool), np.zeros((160, 160, 2), np.float32)),
+                                start)
+    upsampled_start = merge_chroma(lightness, start)  # what the model alone shows
+    touched = merge_chroma(lightness, chroma)
+    assert unchanged is start
+    # The disc takes the stroke's colour...
+    rows, columns = np.mgrid[0:160, 0:160]
+    disc = (rows - 40) ** 2 + (columns - 40) ** 2 < 20 ** 2
+    assert np.median(np.linalg.norm(chroma[disc] - ab_of(BLUE), axis=-1)) < 5.0
+    # ... and far away (the square, and the ground's far corner) the chroma moves by under 1 a/b unit.
+    full_start = resize_plane(start, (160, 160))
+    change = np.linalg.norm(chroma - full_start, axis=-1)
+    assert change[115:145, 115:145].max() < 1.0
+    assert change[140:, :30].max() < 1.0 and change[:30, 140:].max() < 1.0
+    assert np.abs(touched[120:140, 120:140].astype(int) - upsampled_start[120:140, 120:140]).max() <= 2
+
+
+def test_hints_from_rgba_reads_opaque_pixels_as_stroke_colours():
+    rgba = np.zeros((10, 12, 4), np.uint8)
+    rgba[2:4, 3:6] = (*RED, 255)
+    rgba[7, 7] = (*BLUE, 100)  # mostly transparent: not a stroke
+    hints = hints_from_rgba(rgba)
+    assert hints.mask.sum() == 6 and hints.mask[2:4, 3:6].all()
+    assert np.allclose(hints.chroma[3, 4], ab_of(RED), atol=0.01)
+    assert not hints.chroma[~hints.mask].any()
+    with pytest.raises(HintsError, match="RGBA"):
+        hints_from_rgba(np.zeros((10, 12, 3), np.uint8))
+
+
+def test_thin_strokes_survive_scaling_to_the_working_size():
+    rgba = draw_strokes([Stroke(((0, 500), (1199, 500)), BLUE, 1)], (900, 1200))
+    hints = resize_hints(hints_from_rgba(rgba), working_size((900, 1200)))
+    assert hints.size == (384, 512)
+    assert hints.mask.sum(axis=0).min() >= 1  # every column still has a stroke pixel
+    assert np.allclose(hints.chroma[hints.mask], ab_of(BLUE), atol=0.5)
+
+
+def test_draw_strokes_paints_round_brushes_and_dots():
+    rgba = draw_strokes([Stroke(((10, 10), (30, 10)), RED, 5), Stroke(((40, 40),), BLUE, 6)], (50, 60))
+    assert tuple(rgba[10, 20]) == (*RED, 255) and tuple(rgba[10, 8]) == (*RED, 255)  # a round cap past the end
+    assert tuple(rgba[40, 40]) == (*BLUE, 255)
+    assert rgba[25, 25, 3] == 0
+
+
+def test_levin_laplacian_rows_sum_to_zero_and_weights_are_small_across_an_edge():
+    lightness = two_regions(8, 96)
+    laplacian = levin_laplacian(lightness)
+    assert np.abs(np.asarray(laplacian.sum(axis=1))).max() < 1e-9
+    assert (laplacian - laplacian.T).count_nonzero() == 0 or abs(laplacian - laplacian.T).max() < 1e-12
+    width = 96
+    pixel = 4 * width + EDGE_COLUMN - 1
+    assert -laplacian[pixel, pixel - 1] > 50 * -laplacian[pixel, pixel + 1]
+
+
+def test_the_large_system_solver_agrees_with_the_direct_one(monkeypatch):
+    from colorizers import touchup_solver
+
+    lightness = disc_and_square_photo(240)
+    hints = hints_from_rgba(draw_strokes([Stroke(((30, 35), (50, 45)), BLUE, 4),
+                                          Stroke(((200, 20), (220, 60)), RED, 4)], (240, 240)))
+    start = np.full((240, 240, 2), 10.0, np.float32)
+    direct = touch_up_chroma(lightness, hints, start)
+    monkeypatch.setattr(touchup_solver, "DIRECT_MAX_UNKNOWNS", 100)
+    iterative = touch_up_chroma(lightness, hints, start)
+    assert np.abs(iterative - direct).max() < 0.5
+
+
+def test_registry_touch_up_keeps_the_result_and_scribble_starts_from_gray():
+    lightness = disc_and_square_photo()
+    rgba = draw_strokes([Stroke(((30, 35), (50, 45)), BLUE, 4)], (160, 160))
+    result = registry.colorize(lightness, "welsh", reference="beach")
+    touched = registry.touch_up(result, rgba)
+    assert touched.model == "welsh" and touched.rgb.shape == (160, 160, 3)
+    assert touched.lightness is result.lightness and "touchup_seconds" in touched.details
+    assert np.median(np.linalg.norm(touched.chroma[30:50, 30:50] - ab_of(BLUE), axis=-1)) < 5.0
+    # The same strokes given to colorize as hints.
+    hinted = registry.colorize(lightness, "welsh", reference="beach", hints=rgba)
+    assert np.allclose(hinted.chroma, touched.chroma, atol=0.5)
+    # By hand: gray except where the strokes' colour flows (the disc).
+    scribble = registry.colorize(lightness, "scribble", hints=rgba)
+    assert np.median(np.linalg.norm(scribble.chroma[30:50, 30:50] - ab_of(BLUE), axis=-1)) < 2.0
+    assert "scribble" not in [info.name for info in registry.available_models()]
+    assert registry.model_info("scribble").title == "Scribble"
+    gray = registry.colorize(lightness, "scribble")
+    assert not gray.chroma.any()
+
+# --- Through the command line and the API -------------------------------------------------------------------------
+
+
+def png_bytes_of(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def gray_disc_photo() -> np.ndarray:
+    return gray_rgb(disc_and_square_photo())[..., 0]
+
+
+def test_the_command_line_touches_up_with_a_hints_png(tmp_path):
+
+    photo, hints, out = tmp_path / "photo.png", tmp_path / "hints.png", tmp_path / "out"
+    Image.fromarray(gray_disc_photo()).save(photo)
+    # Hints at half the photo's size (scaled to it): blue in the disc, gray on the ground (from gray, every region
+    # takes the colour of the strokes it is most alike: a photo coloured by hand needs a stroke per colour).
+    gray = (128, 128, 128)
+    Image.fromarray(draw_strokes([Stroke(((15, 17), (25, 22)), BLUE, 2), Stroke(((40, 10), (70, 10)), gray, 2)],
+                                 (80, 80))).save(hints)
+    completed = subprocess.run(
+        [sys.executable, "-m", "colorizers", "colorize", "--model", "scribble", "--hints", str(hints),
+         "--out", str(out), str(photo)],
+        cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=120,
+    )
+    assert completed.returncode == 0, completed.stderr
+    written = rgb_to_lab(np.asarray(Image.open(out / "photo_scribble.png")))
+    assert np.median(np.linalg.norm(written[30:50, 30:50, 1:] - ab_of(BLUE), axis=-1)) < 8.0
+    assert np.abs(written[120:140, 120:140, 1:]).max() < 3.0  # the square, like the ground, stays gray
+
+
+def test_the_api_takes_a_hints_png_and_refuses_a_bad_one(colour_gallery):
+    from dashboard.app import server
+
+    client = server.test_client()
+    photo = png_bytes_of(gray_disc_photo())
+    hints = png_bytes_of(draw_strokes([Stroke(((30, 35), (50, 45)), BLUE, 4)], (160, 160)))
+
+    def post(hints_file: bytes, model: str = "welsh"):
+        return client.post("/api/colorize", data={
+            "model": model, "reference": "auto",
+            "image": (io.BytesIO(photo), "photo.png"), "hints": (io.BytesIO(hints_file), "hints.png")})
+
+    response = post(hints)
+    assert response.status_code == 200, response.get_json()
+    lab = rgb_to_lab(np.asarray(Image.open(io.BytesIO(response.data)).convert("RGB")))
+    assert np.median(np.linalg.norm(lab[30:50, 30:50, 1:] - ab_of(BLUE), axis=-1)) < 8.0
+    opaque = png_bytes_of(np.full((160, 160, 3), 128, np.uint8))
+    refused = post(opaque)
+    assert refused.status_code == 400 and "transparency" in refused.get_json()["error"]
+    wrong_shape = png_bytes_of(np.zeros((40, 160, 4), np.uint8))
+    refused = post(wrong_shape)
+    assert refused.status_code == 400 and "scaled copy" in refused.get_json()["error"]
+    assert post(b"not a png").status_code == 400
+
+# --- On a kept result of the comparison studio -----------------------------------------------------------------------
+
+
+def test_the_studio_touches_up_a_result_keeps_its_strokes_and_clears_back(monkeypatch, colour_gallery):
+
+    from dashboard.studio import Studio, StudioError
+    from dashboard.uploads import UploadedFile
+    from tests.browser import fake_models
+
+    models = fake_models.register_fakes(monkeypatch)
+    studio = Studio(max_bytes=10**9, ttl_seconds=600, display_long_side=80, autostart=False)
+    session = "touchup-session-aaaaaaaaaaaa"
+    studio.add_uploads(session, [UploadedFile("disc.png", png_bytes_of(gray_disc_photo()))], models)
+    studio.process_pending()
+    cell = next(cell for cell in studio.view(session).rows[0].cells if cell.model_name == "cnn")
+    before_png, _ = studio.download_png(cell.result_id, 100)
+    strokes = [Stroke(((30, 35), (50, 45)), BLUE, 4)]
+
+    touched_id = studio.touch_up(session, cell.result_id, strokes)
+    assert touched_id != cell.result_id
+    view_cell = next(cell for cell in studio.view(session).rows[0].cells if cell.model_name == "cnn")
+    assert view_cell.result_id == touched_id
+    kept_strokes, original_id, size = studio.touch_up_state(session, touched_id)
+    assert kept_strokes == tuple(strokes) and original_id == cell.result_id and size == (160, 160)
+    # The download (and the display) take the strokes' colour under and near them; the original is still served.
+    after_png, filename = studio.download_png(touched_id, 100)
+    after = rgb_to_lab(np.asarray(Image.open(io.BytesIO(after_png))))
+    before = rgb_to_lab(np.asarray(Image.open(io.BytesIO(before_png))))
+    assert filename == "disc-colorized-cnn.png"
+    assert np.median(np.linalg.norm(after[30:50, 30:50, 1:] - ab_of(BLUE), axis=-1)) < 8.0
+    assert np.median(np.linalg.norm(before[30:50, 30:50, 1:] - ab_of(BLUE), axis=-1)) > 30.0
+    assert studio.display_render(touched_id, 100) is not None and studio.display_render(cell.result_id, 100)
+    zipped = studio.zip_png(session)
+    archive = zipfile.ZipFile(io.BytesIO(zipped))
+    in_zip = rgb_to_lab(np.asarray(Image.open(io.BytesIO(archive.read("disc-colorized-cnn.png")))))
+    assert np.abs(in_zip.astype(float) - after).max() < 1.0
+    # Another edit starts again from the model's own result, with every stroke; none gives that result back.
+    second_id = studio.touch_up(session, touched_id, [*strokes, Stroke(((130, 130),), RED, 6)])
+    assert studio.touch_up_state(session, second_id)[1] == cell.result_id
+    cleared_id = studio.touch_up(session, second_id, [])
+    assert cleared_id == cell.result_id and studio.touch_up_state(session, cleared_id)[0] == ()
+    with pytest.raises(StudioError):
+        studio.touch_up(session, touched_id, strokes)  # an id that is no longer the cell's
+    with pytest.raises(StudioError):
+        studio.touch_up("someone-else-aaaaaaaaaaaaaaa", cleared_id, strokes)
