@@ -274,9 +274,10 @@ class Studio:
 
     def _refusal(self, session: Session, row: Row) -> str | None:
         """Why `row` cannot be taken now (None when it can), judged before any work is done (lock held)."""
-        if self.session_max_rows is not None and len(session.rows) >= self.session_max_rows:
-            return (f"You already have {len(session.rows)} photos here, the most one visitor may keep at once; "
-                    "download your results, then reload the page to start afresh.")
+        photos = sum(1 for other in session.rows.values() if other.status != ERROR)
+        if self.session_max_rows is not None and photos >= self.session_max_rows:
+            return (f"You already have {photos} photos here, the most one visitor may keep at once. Download your "
+                    "results: photos leave the server after an hour unused.")
         need = row.nbytes
         if need > self.session_max_bytes:
             return (f"This photo needs about {need / 1e6:.0f} MB of memory here, more than one visitor may use "
@@ -367,12 +368,20 @@ class Studio:
                 if refusal is not None:
                     row.status, row.error, row.cells, row.data, queue_it = ERROR, refusal, {}, None, False
             session.rows[row.row_id] = row
+            self._drop_old_error_rows(session)
             self._touch(session_id)
             if queue_it:
                 self._make_room(keep=session_id)
         if queue_it:
             self._submit(Task(session_id, row.row_id, tuple(row.model_names)))
         return row.row_id
+
+    def _drop_old_error_rows(self, session: Session) -> None:
+        """Keep at most as many error rows as photos a session may have, the newest: refusals must not pile up."""
+        limit = self.session_max_rows or len(session.rows)
+        errors = [row_id for row_id, row in session.rows.items() if row.status == ERROR]
+        for row_id in errors[:max(0, len(errors) - limit)]:
+            del session.rows[row_id]
 
     # --- The worker ---------------------------------------------------------------------------------------------
 

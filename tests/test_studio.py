@@ -360,6 +360,11 @@ def test_a_session_may_keep_only_so_many_rows(models):
     assert statuses == ["queued", "queued", ERROR]
     assert "the most one visitor may keep" in studio.view(SESSION).rows[2].error
     assert studio.process_pending() == 2
+    studio.add_uploads(SESSION, files(*[(f"more-{i}.png", gray_png()) for i in range(10)]), ["welsh"])
+    rows = studio.view(SESSION).rows
+    assert [row.status for row in rows].count("done") == 2  # the photos stay
+    assert [row.status for row in rows].count(ERROR) == 2  # and only the newest refusals are kept
+    assert rows[-1].filename == "more-9.png"
 
 
 def test_uploading_the_same_file_forty_times_reads_it_once_and_caps_the_count():
