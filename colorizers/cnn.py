@@ -11,8 +11,11 @@ Serving runs the ONNX export (`weights/cnn.onnx`, made by `make export` from the
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +33,7 @@ DEFAULT_TEMPERATURE = 0.38
 # training/backbone.py), and its channels.
 EMBEDDING_LAYER = "block_13_expand_relu"
 EMBEDDING_CHANNELS = 576
+_RECENT_RUNS = 8
 
 
 class CNNColorizer:
@@ -38,12 +42,25 @@ class CNNColorizer:
     def __init__(self, onnx_path: Path, temperature: float | None = None):
         self.session = inference_session(onnx_path)
         self.temperature = temperature or chosen_temperature(onnx_path)
+        # The last few runs, by input: a photo's suggestion (embedding), CNN and blend results share one run.
+        self._recent: OrderedDict[bytes, dict[str, np.ndarray]] = OrderedDict()
+        self._recent_lock = threading.Lock()
         log.info("CNN loaded from %s", onnx_path)
 
     def _run(self, lightness: np.ndarray, temperature: float | None = None) -> dict[str, np.ndarray]:
         small = resize_plane(lightness, (INPUT_SIZE, INPUT_SIZE), resample=Image.BOX)
+        gray = encoder_input(small)[None]
         temperature = np.array(temperature or self.temperature, dtype=np.float32)  # a 0-d array: ONNX Runtime wants arrays
-        return run(self.session, gray=encoder_input(small)[None], temperature=temperature)
+        key = hashlib.sha1(gray.tobytes() + temperature.tobytes()).digest()
+        with self._recent_lock:
+            if key in self._recent:
+                return self._recent[key]
+        outputs = run(self.session, gray=gray, temperature=temperature)
+        with self._recent_lock:
+            self._recent[key] = outputs
+            while len(self._recent) > _RECENT_RUNS:
+                self._recent.popitem(last=False)
+        return outputs
 
     def embed(self, lightness: np.ndarray) -> np.ndarray:
         """What the photo shows, for finding references by content: float32 (EMBEDDING_CHANNELS,), unit length.
@@ -55,7 +72,7 @@ class CNNColorizer:
 
     def predict_chroma(self, lightness: np.ndarray, temperature: float | None = None) -> tuple[np.ndarray, dict]:
         """Chroma (56, 56, 2) for lightness (H, W); the chroma merge brings it to (H, W)."""
-        return self._run(lightness, temperature)["ab"][0], {}
+        return self._run(lightness, temperature)["ab"][0].copy(), {}  # a copy: the run is shared
 
 
 def chosen_temperature(weights_path: Path) -> float:

@@ -91,3 +91,21 @@ def test_serving_every_model_never_imports_tensorflow():
                             cwd=settings.REPO_ROOT)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_one_cnn_run_serves_the_suggestion_the_cnn_and_the_blend_of_a_photo(monkeypatch):
+    from colorizers import cnn
+
+    colorizer = cnn.CNNColorizer(settings.WEIGHTS_DIR / "cnn.onnx")
+    runs = []
+    real_run = cnn.run
+    monkeypatch.setattr(cnn, "run", lambda session, **inputs: runs.append(1) or real_run(session, **inputs))
+    lightness = np.tile(np.linspace(10, 90, 300, dtype=np.float32), (200, 1))
+    first, _ = colorizer.predict_chroma(lightness)
+    first += 50.0  # a caller changing its result must not change anyone else's
+    second, _ = colorizer.predict_chroma(lightness)
+    colorizer.embed(lightness)
+    assert len(runs) == 1
+    assert np.abs(second - (first - 50.0)).max() < 1e-4
+    colorizer.predict_chroma(lightness[:, ::-1].copy())  # another photo: its own run
+    assert len(runs) == 2
