@@ -35,4 +35,5 @@ __all__ = [
     "hints_from_rgba",
     "model_info",
     "open_image",
+    "touch_up",
 ]

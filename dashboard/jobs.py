@@ -3,21 +3,24 @@
 Every function turns a failure for one file (or one model) into a message on that file's record, so that one bad
 file never stops the others: `ColorizerError`s keep their user-facing message, anything unexpected is logged with
 its traceback and replaced by `GENERIC_ERROR`.
+
+Results are kept with the model's own `Colorization` (`TouchUpState`), so that `touch_up_result` can re-colour them
+from brush strokes (Levin et al. 2004) without running the model again.
 """
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
-from colorizers import ColorizerError, colorize, decode_image, model_info
+from colorizers import ColorizerError, Colorization, Stroke, colorize, decode_image, draw_strokes, model_info, touch_up
 from colorizers.library import LibraryPhoto, library
 from colorizers.references import gallery
 
 from .imaging import download_name
 from .model_slots import model_slots
-from .results_store import ImageTooLargeToKeepError, ResultsStore, make_stored_image
+from .results_store import ImageTooLargeToKeepError, ResultsStore, StoredImage, TouchUpState, make_stored_image
 from .uploads import UploadedFile
 
 logger = logging.getLogger(__name__)
@@ -25,7 +28,12 @@ logger = logging.getLogger(__name__)
 AUTO_REFERENCE = "auto"
 OWN_REFERENCE = "uploaded"
 GENERIC_ERROR = "Something went wrong while working on this photo. The error was logged; please try again."
+RESULT_EXPIRED = "This result has expired from the server; please colour the photo again."
 _FRIENDLY_ERRORS = (ColorizerError, ImageTooLargeToKeepError)
+
+
+class TouchUpError(ColorizerError):
+    """A touch-up asked of a result that is gone or cannot be touched up (the message is written for the user)."""
 
 
 @dataclass(frozen=True)
@@ -190,7 +198,8 @@ def _colorize_one(
         with model_slots().slot():
             colorization = colorize(rgb, model_name, reference=reference)
         filename = download_name(upload.filename, f"colorized-{model_name}")
-        image_id = store.put(session_id, make_stored_image(colorization.rgb, filename))
+        image_id = store.put(session_id, make_stored_image(colorization.rgb, filename,
+                                                           touch_up_state=TouchUpState(_without_rgb(colorization))))
     except Exception as error:  # per model: the other models and photos go on
         message = friendly_message(error, f"colouring {upload.filename!r} with {model_name}")
         return ModelResult(model_name, title, error=message)
@@ -207,6 +216,59 @@ def _colorize_one(
         reference_suggested=suggested,
         suggested=tuple(filter(None, map(library_photo, suggested_names(colorization.details)))) if suggested else (),
     )
+
+
+def _without_rgb(colorization: Colorization) -> Colorization:
+    """The colorization without its pixels: the stored image holds them already, `at_strength` makes them again."""
+    return replace(colorization, rgb=np.empty((0, 0, 3), np.uint8))
+
+
+def touch_up_result(result_id: str, strokes: list[Stroke] | tuple[Stroke, ...], session_id: str,
+                    store: ResultsStore) -> str:
+    """Re-colour the session's result `result_id` from brush `strokes` (full-resolution pixels, all of them, oldest
+    first: they replace any earlier ones, and none gives the model's own result back). Returns the id of the
+    result to show instead: a new stored image (a new id, so no browser shows a cached copy) that keeps the strokes
+    and the id of the model's own result, or that result's own id. The touch-up it replaces is dropped.
+    Raises TouchUpError when the result is gone (or is not a result)."""
+    result = store.get(session_id, result_id)
+    state = result.touch_up_state if result is not None else None
+    if state is None:
+        raise TouchUpError(RESULT_EXPIRED)
+    original_id = _model_result_id(result, result_id, session_id, store)
+    if strokes:
+        with model_slots().slot():  # a solve and a re-merge at full size: bounded with the models' work
+            touched = touch_up(state.colorization, draw_strokes(strokes, result.size))
+            rgb = touched.at_strength(touched.strength)
+        kept = TouchUpState(state.colorization, tuple(strokes), original_id)
+        shown_id = store.put(session_id, make_stored_image(rgb, result.filename, touch_up_state=kept))
+    else:
+        shown_id = original_id
+    if result_id != original_id:
+        store.discard(session_id, result_id)  # the touch-up this one replaces: nothing shows it any more
+    return shown_id
+
+
+def _model_result_id(result: StoredImage, result_id: str, session_id: str, store: ResultsStore) -> str:
+    """The id of the model's own result behind `result`; kept again from its `Colorization` if it was evicted."""
+    state = result.touch_up_state
+    if state.original_id is None:
+        return result_id
+    if store.get(session_id, state.original_id) is not None:
+        return state.original_id
+    colorization = state.colorization
+    rgb = colorization.at_strength(colorization.strength)
+    return store.put(session_id, make_stored_image(rgb, result.filename, touch_up_state=TouchUpState(colorization)))
+
+
+def result_touch_up_state(result_id: str, session_id: str,
+                          store: ResultsStore) -> tuple[tuple[Stroke, ...], str, tuple[int, int]]:
+    """For the editor: the result's strokes, the id of the model's own result (for "before") and the photo's
+    (height, width). Raises TouchUpError when the result is gone (or is not a result)."""
+    result = store.get(session_id, result_id)
+    state = result.touch_up_state if result is not None else None
+    if state is None:
+        raise TouchUpError(RESULT_EXPIRED)
+    return state.strokes, state.original_id or result_id, result.size
 
 
 def reference_title(name: str) -> str:

@@ -4,6 +4,9 @@ A bounded, thread-safe, in-memory cache of `StoredImage`s keyed by (browser sess
 least recently used images when the total size passes a byte budget (a session over its own budget loses its own
 oldest images first, not other people's), and drops any image not used for `ttl_seconds`. Image ids are unguessable
 (128 bits): an image's URL is the capability to see that image alone (`get_shared`).
+A result kept with its `TouchUpState` can be touched up (brush strokes, `dashboard.jobs.touch_up_result`): each
+touch-up is a new image (a new id, so no browser shows a cached copy of the old one) that keeps its strokes and the
+id of the model's own result.
 Each worker process has its own store: serve the app with one worker process (and several threads), or with sticky
 sessions, so that an image is looked up in the process that made it.
 """
@@ -19,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from colorizers import Colorization, Stroke
+
 from . import settings
 from .imaging import jpeg_bytes, thumbnail
 from .process_wide import process_wide
@@ -31,21 +36,41 @@ class ImageTooLargeToKeepError(Exception):
 
 
 @dataclass(frozen=True)
+class TouchUpState:
+    """What a result needs to be touched up (again): the model's own `Colorization` (full-resolution lightness,
+    model-size chroma; its `rgb` dropped, the stored image holds the pixels), the strokes the result was touched up
+    with (none for the model's own result) and the id of the model's own stored result (None on that result)."""
+
+    colorization: Colorization
+    strokes: tuple[Stroke, ...] = ()
+    original_id: str | None = None
+
+    @property
+    def nbytes(self) -> int:
+        colorization = self.colorization
+        return int(colorization.lightness.nbytes) + int(colorization.chroma.nbytes) + int(colorization.rgb.nbytes)
+
+
+@dataclass(frozen=True)
 class StoredImage:
     """One image kept for a session.
 
     rgb: uint8 (H, W, 3) at full resolution, read-only. thumbnail_jpeg: JPEG bytes of the display-size copy.
     filename: the name a download gets (e.g. "beach-colorized-welsh.png").
+    touch_up_state: on a result that can be touched up, what that needs; None on uploads.
     """
 
     rgb: np.ndarray
     thumbnail_jpeg: bytes
     filename: str
+    touch_up_state: TouchUpState | None = None
 
     @property
     def nbytes(self) -> int:
-        """Memory the image holds, as counted against the store's budget."""
-        return int(self.rgb.nbytes) + len(self.thumbnail_jpeg)
+        """Memory the image holds, as counted against the store's budget. A touch-up shares the model's own
+        `Colorization` with that result and counts it again: it keeps it alive should that result be evicted."""
+        own = int(self.rgb.nbytes) + len(self.thumbnail_jpeg)
+        return own + (self.touch_up_state.nbytes if self.touch_up_state is not None else 0)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -53,12 +78,14 @@ class StoredImage:
         return self.rgb.shape[0], self.rgb.shape[1]
 
 
-def make_stored_image(rgb: np.ndarray, filename: str, display_long_side: int | None = None) -> StoredImage:
+def make_stored_image(rgb: np.ndarray, filename: str, display_long_side: int | None = None,
+                      touch_up_state: TouchUpState | None = None) -> StoredImage:
     """A `StoredImage` for sRGB uint8 (H, W, 3) `rgb`, with its display-size thumbnail made now (once)."""
     long_side = settings.DISPLAY_LONG_SIDE if display_long_side is None else display_long_side
     rgb = np.array(rgb, dtype=np.uint8, copy=True)  # our own copy, so that nobody can change it behind our back
     rgb.setflags(write=False)
-    return StoredImage(rgb=rgb, thumbnail_jpeg=jpeg_bytes(thumbnail(rgb, long_side)), filename=filename)
+    return StoredImage(rgb=rgb, thumbnail_jpeg=jpeg_bytes(thumbnail(rgb, long_side)), filename=filename,
+                       touch_up_state=touch_up_state)
 
 
 @dataclass
@@ -133,6 +160,15 @@ class ResultsStore:
             entry.last_used = now
             self._entries.move_to_end(image_id)
             return entry.image
+
+    def discard(self, session_id: str, image_id: str) -> bool:
+        """Forget one image of `session_id` (another session's is left alone); returns whether there was one."""
+        with self._lock:
+            entry = self._entries.get(image_id)
+            if entry is None or entry.session_id != session_id:
+                return False
+            self._total_bytes -= self._entries.pop(image_id).image.nbytes
+        return True
 
     def discard_session(self, session_id: str) -> int:
         """Forget every image of `session_id`; returns how many there were."""

@@ -56,7 +56,9 @@ def test_every_page_is_served(dashboard_app, models, path):
 
 
 def test_page_layouts_build(dashboard_app, models):
-    from dashboard.pages import compare, legacy, models as models_page
+    import dash
 
-    for layout in (compare.layout(), compare.layout(legacy="castle"), legacy.layout(), models_page.layout()):
+    # The page modules as Dash registered them: importing them under another name would register them twice.
+    pages = {page["path"]: page["layout"] for page in dash.page_registry.values()}
+    for layout in (pages["/compare"](), pages["/compare"](legacy="castle"), pages["/legacy"](), pages["/models"]()):
         assert layout.to_plotly_json()

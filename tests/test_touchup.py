@@ -290,3 +290,97 @@ def test_the_studio_touches_up_a_result_keeps_its_strokes_and_clears_back(monkey
         studio.touch_up(session, touched_id, strokes)  # an id that is no longer the cell's
     with pytest.raises(StudioError):
         studio.touch_up("someone-else-aaaaaaaaaaaaaaa", cleared_id, strokes)
+
+
+# --- On a Welsh result kept in the results store --------------------------------------------------------------------
+
+
+def welsh_result_in_store(session: str):
+    """A results store holding a gray disc photo and its Welsh result; returns (store, the result's id, the
+    photo's id)."""
+    from colorizers.references import gallery
+    from dashboard.jobs import colorize_uploads, keep_uploads
+    from dashboard.results_store import ResultsStore
+    from dashboard.uploads import UploadedFile
+
+    store = ResultsStore(max_bytes=10**9, ttl_seconds=600)
+    kept = keep_uploads([UploadedFile("disc.png", png_bytes_of(gray_disc_photo()))], session, store)
+    [photo] = colorize_uploads(kept, session, store, ["welsh"], gallery()[0].name)
+    [result] = photo.results
+    assert result.error is None
+    return store, result.image_id, photo.upload.image_id
+
+
+def median_distance_to(rgb: np.ndarray, box: tuple[slice, slice], colour: tuple[int, int, int]) -> float:
+    return float(np.median(np.linalg.norm(rgb_to_lab(rgb)[box][..., 1:] - ab_of(colour), axis=-1)))
+
+
+def test_a_welsh_result_is_touched_up_as_a_new_image_that_keeps_its_strokes_and_the_models_own(colour_gallery):
+    from dashboard.jobs import result_touch_up_state, touch_up_result
+
+    session = "welsh-touchup-aaaaaaaaaaaaaaaa"
+    store, model_id, _ = welsh_result_in_store(session)
+    model_result = store.get(session, model_id)
+    state = model_result.touch_up_state
+    assert state.strokes == () and state.original_id is None and state.colorization.rgb.size == 0
+    assert model_result.nbytes >= model_result.rgb.nbytes + state.colorization.lightness.nbytes  # counted
+    assert result_touch_up_state(model_id, session, store) == ((), model_id, (160, 160))
+    disc = (slice(30, 50), slice(30, 50))
+    assert median_distance_to(model_result.rgb, disc, BLUE) > 30.0
+    strokes = [Stroke(((30, 35), (50, 45)), BLUE, 4)]
+
+    touched_id = touch_up_result(model_id, strokes, session, store)
+    assert touched_id != model_id  # a new URL: no browser shows a cached copy of the old result
+    touched = store.get(session, touched_id)
+    assert touched.filename == model_result.filename == "disc-colorized-welsh.png"
+    assert result_touch_up_state(touched_id, session, store) == (tuple(strokes), model_id, (160, 160))
+    assert median_distance_to(touched.rgb, disc, BLUE) < 8.0  # the download is the touched-up result
+    assert store.get(session, model_id) is model_result  # kept, unchanged, for "before" and for "clear"
+
+    # Another edit starts again from the model's own result with every stroke; the touch-up it replaces goes.
+    second_id = touch_up_result(touched_id, [*strokes, Stroke(((130, 130),), RED, 6)], session, store)
+    assert store.get(session, touched_id) is None
+    assert result_touch_up_state(second_id, session, store)[:2] == ((*strokes, Stroke(((130, 130),), RED, 6)),
+                                                                    model_id)
+    # No strokes left: the model's own result again, under its own id.
+    assert touch_up_result(second_id, [], session, store) == model_id
+    assert store.get(session, second_id) is None and len(store) == 2  # the upload and the model's result
+
+
+def test_a_touch_up_whose_models_own_result_was_evicted_still_clears_back_to_it(colour_gallery):
+    from dashboard.jobs import result_touch_up_state, touch_up_result
+
+    session = "welsh-touchup-bbbbbbbbbbbbbbbb"
+    store, model_id, _ = welsh_result_in_store(session)
+    model_rgb = store.get(session, model_id).rgb
+    touched_id = touch_up_result(model_id, [Stroke(((30, 35), (50, 45)), BLUE, 4)], session, store)
+    assert store.discard(session, model_id) and store.get(session, model_id) is None
+
+    cleared_id = touch_up_result(touched_id, [], session, store)
+    assert cleared_id not in (model_id, touched_id)  # made again from the colorization the touch-up kept
+    assert np.abs(store.get(session, cleared_id).rgb.astype(int) - model_rgb).max() <= 1
+    assert result_touch_up_state(cleared_id, session, store) == ((), cleared_id, (160, 160))
+
+
+def test_touch_up_refuses_another_sessions_result_an_upload_and_an_unknown_id(colour_gallery):
+    from dashboard.jobs import TouchUpError, result_touch_up_state, touch_up_result
+
+    session = "welsh-touchup-cccccccccccccccc"
+    store, model_id, upload_id = welsh_result_in_store(session)
+    strokes = [Stroke(((30, 35),), BLUE, 4)]
+    for who, image_id in (("someone-else-aaaaaaaaaaaaaaaa", model_id), (session, upload_id), (session, "nope")):
+        with pytest.raises(TouchUpError, match="expired"):
+            touch_up_result(image_id, strokes, who, store)
+        with pytest.raises(TouchUpError):
+            result_touch_up_state(image_id, who, store)
+    assert len(store) == 2
+
+
+def test_the_store_discards_one_image_of_its_own_session_only():
+    from dashboard.results_store import ResultsStore, make_stored_image
+
+    store = ResultsStore(max_bytes=10**6, ttl_seconds=600)
+    image_id = store.put("session-a", make_stored_image(np.zeros((10, 10, 3), np.uint8), "a.png"))
+    assert not store.discard("session-b", image_id) and store.get("session-a", image_id) is not None
+    assert store.discard("session-a", image_id) and store.total_bytes == 0 and len(store) == 0
+    assert not store.discard("session-a", image_id)

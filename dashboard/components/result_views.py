@@ -5,16 +5,24 @@ Images are `<img>`s pointing at the server's routes (see `dashboard.urls`); noth
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import dcc, html
 
 from colorizers.library import LibraryPhoto
 
 from ..jobs import KeptUpload, ModelResult, PhotoResults
 from ..urls import library_photo_url, result_download_url, result_thumbnail_url
+from .touchup_editor import edit_button
 
 COLOUR_UPLOAD_NOTE = (
     "This photo was already in colour: its colours were set aside and it was re-coloured from its luminance."
 )
+WELSH_TOUCHUP = "welsh-touchup"  # the id prefix of the Welsh page's touch-up editor
+
+
+def shown_result_ids(prefix: str, slot: str) -> dict[str, dict]:
+    """Pattern ids of what a touch-up changes in a result panel: the image, the download link and a store of the id
+    of the result shown. `slot` is the model's own result's id: it names the panel while each Apply makes a new id."""
+    return {part: {"type": f"{prefix}-{part}", "result": slot} for part in ("image", "download", "shown")}
 
 
 def file_alert(filename: str, message: str, color: str = "danger") -> dbc.Alert:
@@ -28,23 +36,29 @@ def page_alert(message: str, color: str = "warning") -> dbc.Alert:
 
 
 def image_panel(
-    src: str, alt: str, heading: str, details: list | None = None, download: tuple[str, str] | None = None
+    src: str, alt: str, heading: str, details: list | None = None, download: tuple[str, str] | None = None,
+    ids: dict[str, dict] | None = None, extra: list | None = None,
 ) -> html.Figure:
-    """An image with a heading above and optional detail lines and a download button below.
+    """An image with a heading above and optional detail lines, a download button and `extra` children below.
 
-    download: (url, filename) of the full-resolution PNG.
+    download: (url, filename) of the full-resolution PNG. ids: the image's and the download's ids
+    ({"image": id, "download": id}), for callbacks that change them.
     """
+    ids = ids or {}
     caption = [html.Div(line, className="small text-body-secondary") for line in details or []]
     if download:
         url, filename = download
+        link_id = {"id": ids["download"]} if "download" in ids else {}
         caption.append(
             html.A("Download PNG", href=url, download=filename, className="btn btn-sm btn-outline-primary mt-2",
-                   role="button")
+                   role="button", **link_id)
         )
+    caption += extra or []
+    image_id = {"id": ids["image"]} if "image" in ids else {}
     return html.Figure(
         [
             html.Div(heading, className="panel-heading"),
-            html.Img(src=src, alt=alt, className="result-image img-fluid rounded"),
+            html.Img(src=src, alt=alt, className="result-image img-fluid rounded", **image_id),
             html.Figcaption(caption, className="mt-1"),
         ],
         className="image-panel mb-3",
@@ -72,10 +86,11 @@ def suggested_references(photos: tuple[LibraryPhoto, ...], id_type: str, key: st
                     className="suggested-block mt-1")
 
 
-def model_result_panel(result: ModelResult, heading: str | None = None,
-                       key: str = "") -> html.Div | html.Figure:
+def model_result_panel(result: ModelResult, heading: str | None = None, key: str = "",
+                       touchup_prefix: str | None = None) -> html.Div | html.Figure:
     """One model's result with its time and, for reference models, the reference(s) used; or its error.
-    `key` tells this photo's suggested-reference buttons apart from other photos'."""
+    `key` tells this photo's suggested-reference buttons apart from other photos'. With `touchup_prefix`, an
+    "Edit colours" button opens that editor, and a touch-up replaces the image and the download in place."""
     heading = heading or result.model_title
     if result.error or not result.image_id:
         return html.Div(
@@ -93,12 +108,18 @@ def model_result_panel(result: ModelResult, heading: str | None = None,
         details.append(
             html.Span(["Reference: ", html.Strong(result.reference_title, className="reference-used"), f" ({how})"])
         )
+    ids, extra = None, None
+    if touchup_prefix:
+        ids = shown_result_ids(touchup_prefix, result.image_id)
+        extra = [edit_button(touchup_prefix, result.image_id), dcc.Store(id=ids["shown"], data=result.image_id)]
     return image_panel(
         result_thumbnail_url(result.image_id),
         f"{result.model_title} result",
         heading,
         details,
         download=(result_download_url(result.image_id), result.filename or "colorized.png"),
+        ids=ids,
+        extra=extra,
     )
 
 
@@ -107,7 +128,8 @@ def welsh_result_card(photo: PhotoResults) -> dbc.Card | dbc.Alert:
     if photo.error:
         return file_alert(photo.upload.filename, photo.error)
     panels = [dbc.Col(original_panel(photo.upload), xs=12, md=6)]
-    panels += [dbc.Col(model_result_panel(result, "Coloured", key=photo.upload.image_id or ""), xs=12, md=6)
+    panels += [dbc.Col(model_result_panel(result, "Coloured", key=photo.upload.image_id or "",
+                                          touchup_prefix=WELSH_TOUCHUP), xs=12, md=6)
                for result in photo.results]
     return _photo_card(photo.upload, dbc.Row(panels, class_name="g-3"))
 

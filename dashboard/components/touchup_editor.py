@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 import dash_bootstrap_components as dbc
-from dash import dcc, html
+from dash import ALL, Input, Output, State, clientside_callback, dcc, html
 
 from colorizers import Stroke
 
@@ -163,7 +163,7 @@ def editor_modal(prefix: str) -> dbc.Modal:
             dbc.ModalHeader(dbc.ModalTitle("Edit colours", id=f"{prefix}-title")),
             dbc.ModalBody(dbc.Row([dbc.Col(canvas, xs=12, lg=9, class_name="touchup-canvas-column"),
                                    dbc.Col(tools, xs=12, lg=3)], class_name="g-3")),
-            # What the editor works on: {"result": id, "original": id, "size": [h, w], "strength": percent}.
+            # What the editor works on, set by the page: {"result": id, "original": id, "size": [h, w], ...}.
             dcc.Store(id=f"{prefix}-target"),
             dcc.Store(id=f"{prefix}-shapes", data=[]),  # the strokes drawn so far, as Plotly shapes
         ],
@@ -175,3 +175,51 @@ def edit_button(prefix: str, result_id: str) -> dbc.Button:
     """The "Edit colours" button under a result."""
     return dbc.Button("Edit colours", id={"type": f"{prefix}-open", "result": result_id}, n_clicks=0,
                       color="secondary", outline=True, size="sm", class_name="mt-2 ms-1 touchup-open")
+
+
+def register_editor_clientside_callbacks(prefix: str) -> None:
+    """The editor's in-browser behaviour for the modal with ids starting with `prefix`: keep the drawn strokes,
+    pick a palette colour, and give the next stroke the chosen colour and brush size. Call once per prefix, at
+    import of the page that shows the editor (the server-side callbacks, which know the page's results, stay there).
+    """
+    # Plotly reports a drawn stroke as the figure's whole new list of shapes.
+    clientside_callback(
+        """
+        function (relayout) {
+            if (relayout && Array.isArray(relayout.shapes)) { return relayout.shapes; }
+            return window.dash_clientside.no_update;
+        }
+        """,
+        Output(f"{prefix}-shapes", "data", allow_duplicate=True),
+        Input(f"{prefix}-canvas", "relayoutData"),
+        prevent_initial_call=True,
+    )
+    clientside_callback(
+        """
+        function (clicks) {
+            const trigger = window.dash_clientside.callback_context.triggered_id;
+            if (!trigger || !trigger.colour || !clicks.some(Boolean)) { return window.dash_clientside.no_update; }
+            return trigger.colour;
+        }
+        """,
+        Output(f"{prefix}-colour", "value"),
+        Input({"type": f"{prefix}-swatch", "colour": ALL}, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    # A new colour or brush size applies to the next stroke (the strokes drawn so far stay as they are).
+    clientside_callback(
+        """
+        function (colour, brush, figure, shapes) {
+            if (!figure || !figure.layout) { return window.dash_clientside.no_update; }
+            const layout = Object.assign({}, figure.layout, {
+                shapes: shapes || [], newshape: {line: {color: colour, width: Number(brush)}, opacity: 1}});
+            return Object.assign({}, figure, {layout: layout});
+        }
+        """,
+        Output(f"{prefix}-canvas", "figure", allow_duplicate=True),
+        Input(f"{prefix}-colour", "value"),
+        Input(f"{prefix}-brush", "value"),
+        State(f"{prefix}-canvas", "figure"),
+        State(f"{prefix}-shapes", "data"),
+        prevent_initial_call=True,
+    )

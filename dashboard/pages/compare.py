@@ -11,13 +11,14 @@ from dash.exceptions import PreventUpdate
 from colorizers import ColorizerError, available_models
 from colorizers.references import gallery
 from dashboard.callback_guard import friendly_errors
-from dashboard.components.result_views import file_alert, page_alert
+from dashboard.components.result_views import file_alert
 from dashboard.components.studio_views import COMPARE_TOUCHUP, queue_list, row_card, viewer_body
 from dashboard.components.touchup_editor import (
     DEFAULT_BRUSH,
     DEFAULT_COLOUR,
     editor_figure,
     editor_modal,
+    register_editor_clientside_callbacks,
     shapes_from_strokes,
     strokes_from_shapes,
 )
@@ -328,49 +329,7 @@ def open_editor(_clicks, strength, colour, brush):
     return True, _editor_figure(target, shapes, colour, brush), target, shapes, title, False, None
 
 
-# Plotly reports a drawn stroke as the figure's whole new list of shapes.
-clientside_callback(
-    """
-    function (relayout) {
-        if (relayout && Array.isArray(relayout.shapes)) { return relayout.shapes; }
-        return window.dash_clientside.no_update;
-    }
-    """,
-    Output(f"{TOUCHUP}-shapes", "data", allow_duplicate=True),
-    Input(f"{TOUCHUP}-canvas", "relayoutData"),
-    prevent_initial_call=True,
-)
-
-clientside_callback(
-    """
-    function (_clicks) {
-        const trigger = window.dash_clientside.callback_context.triggered_id;
-        if (!trigger || !trigger.colour || !_clicks.some(Boolean)) { return window.dash_clientside.no_update; }
-        return trigger.colour;
-    }
-    """,
-    Output(f"{TOUCHUP}-colour", "value"),
-    Input({"type": f"{TOUCHUP}-swatch", "colour": ALL}, "n_clicks"),
-    prevent_initial_call=True,
-)
-
-# A new colour or brush size applies to the next stroke (the strokes drawn so far stay as they are).
-clientside_callback(
-    """
-    function (colour, brush, figure, shapes) {
-        if (!figure || !figure.layout) { return window.dash_clientside.no_update; }
-        const layout = Object.assign({}, figure.layout, {
-            shapes: shapes || [], newshape: {line: {color: colour, width: Number(brush)}, opacity: 1}});
-        return Object.assign({}, figure, {layout: layout});
-    }
-    """,
-    Output(f"{TOUCHUP}-canvas", "figure", allow_duplicate=True),
-    Input(f"{TOUCHUP}-colour", "value"),
-    Input(f"{TOUCHUP}-brush", "value"),
-    State(f"{TOUCHUP}-canvas", "figure"),
-    State(f"{TOUCHUP}-shapes", "data"),
-    prevent_initial_call=True,
-)
+register_editor_clientside_callbacks(TOUCHUP)
 
 
 @callback(

@@ -1,4 +1,5 @@
-"""Welsh transfer: colour many photos at once from a gallery reference, the user's own, or a suggested one."""
+"""Welsh transfer: colour many photos at once from a gallery reference, the user's own, or a suggested one; touch
+up any result with brush strokes ("Edit colours", the editor of `dashboard.components.touchup_editor`)."""
 from __future__ import annotations
 
 import dash
@@ -10,22 +11,34 @@ from colorizers import ColorizerError
 from colorizers.references import gallery
 from dashboard.callback_guard import friendly_errors
 from dashboard.components.reference_picker import reference_options, reference_picker
-from dashboard.components.result_views import file_alert, page_alert, welsh_result_card
+from dashboard.components.result_views import WELSH_TOUCHUP, file_alert, page_alert, welsh_result_card
+from dashboard.components.touchup_editor import (
+    DEFAULT_BRUSH,
+    DEFAULT_COLOUR,
+    editor_figure,
+    editor_modal,
+    register_editor_clientside_callbacks,
+    shapes_from_strokes,
+    strokes_from_shapes,
+)
 from dashboard.components.upload_area import too_large_note, upload_area
 from dashboard.jobs import (
     OWN_REFERENCE,
+    TouchUpError,
     colorize_uploads,
     keep_reference,
     keep_uploads,
     library_photo,
     resolve_reference,
+    result_touch_up_state,
+    touch_up_result,
     uploads_from_state,
 )
 from dashboard import settings
-from dashboard.results_store import default_store
+from dashboard.results_store import ImageTooLargeToKeepError, default_store
 from dashboard.session import current_session_id
 from dashboard.uploads import uploaded_files
-from dashboard.urls import result_thumbnail_url
+from dashboard.urls import result_download_url, result_thumbnail_url
 
 dash.register_page(
     __name__,
@@ -105,6 +118,7 @@ def layout(**_query: str) -> html.Div:
             # Small records only (file names and ids): the images themselves stay on the server.
             dcc.Store(id="welsh-uploads", data=[]),
             dcc.Store(id="welsh-own-reference"),
+            editor_modal(WELSH_TOUCHUP),
         ]
     )
 
@@ -196,3 +210,118 @@ def _own_reference_thumbnail(session_id: str, image_id: str) -> str | None:
 
 too_large_note("welsh-upload")
 too_large_note("welsh-reference-upload")
+
+
+# --- Touch-up: the "Edit colours" editor on each result ------------------------------------------------------------
+# A result panel is named by its model's own result id (its "slot"); each Apply shows a new result id in that panel.
+TOUCHUP = WELSH_TOUCHUP
+register_editor_clientside_callbacks(TOUCHUP)
+
+
+def _editor_figure(target: dict, shapes: list, colour: str | None, brush: float | None, before: bool = False) -> dict:
+    shown = target["original"] if before else target["result"]
+    return editor_figure(result_thumbnail_url(shown), tuple(target["size"]), shapes, colour or DEFAULT_COLOUR,
+                         brush or DEFAULT_BRUSH)
+
+
+@callback(
+    Output(f"{TOUCHUP}-modal", "is_open"),
+    Output(f"{TOUCHUP}-canvas", "figure"),
+    Output(f"{TOUCHUP}-target", "data"),
+    Output(f"{TOUCHUP}-shapes", "data"),
+    Output(f"{TOUCHUP}-title", "children"),
+    Output(f"{TOUCHUP}-before", "value"),
+    Output(f"{TOUCHUP}-status", "children"),
+    Input({"type": f"{TOUCHUP}-open", "result": ALL}, "n_clicks"),
+    State({"type": f"{TOUCHUP}-shown", "result": ALL}, "data"),
+    State(f"{TOUCHUP}-colour", "value"),
+    State(f"{TOUCHUP}-brush", "value"),
+    prevent_initial_call=True,
+)
+@friendly_errors(output_count=7, alert_index=6)
+def open_editor(_clicks, _shown, colour, brush):
+    """"Edit colours" opens the result shown in that panel large, with the strokes it was touched up with."""
+    trigger = ctx.triggered_id
+    if not isinstance(trigger, dict) or not ctx.triggered or not ctx.triggered[0]["value"]:
+        raise PreventUpdate  # new buttons appearing, not a click
+    slot = trigger["result"]
+    shown_id = next((item.get("value") for item in ctx.states_list[0] if item["id"]["result"] == slot), None) or slot
+    store = default_store()
+    try:  # the ids came from the browser: the store answers for this session's results only
+        strokes, original_id, size = result_touch_up_state(str(shown_id), current_session_id(), store)
+    except TouchUpError as error:
+        return True, editor_figure("", (3, 4), []), None, [], "Edit colours", False, str(error)
+    target = {"slot": slot, "result": shown_id, "original": original_id, "size": list(size)}
+    shapes = shapes_from_strokes(strokes, size)
+    shown = store.get(current_session_id(), shown_id)
+    title = f"Edit colours: {shown.filename}" if shown is not None else "Edit colours"
+    return True, _editor_figure(target, shapes, colour, brush), target, shapes, title, False, None
+
+
+@callback(
+    Output(f"{TOUCHUP}-canvas", "figure", allow_duplicate=True),
+    Output(f"{TOUCHUP}-shapes", "data", allow_duplicate=True),
+    Output(f"{TOUCHUP}-target", "data", allow_duplicate=True),
+    Output(f"{TOUCHUP}-before", "value", allow_duplicate=True),
+    Output(f"{TOUCHUP}-status", "children", allow_duplicate=True),
+    Output({"type": f"{TOUCHUP}-image", "result": ALL}, "src"),
+    Output({"type": f"{TOUCHUP}-download", "result": ALL}, "href"),
+    Output({"type": f"{TOUCHUP}-shown", "result": ALL}, "data"),
+    Input(f"{TOUCHUP}-apply", "n_clicks"),
+    Input(f"{TOUCHUP}-undo", "n_clicks"),
+    Input(f"{TOUCHUP}-clear", "n_clicks"),
+    State(f"{TOUCHUP}-shapes", "data"),
+    State(f"{TOUCHUP}-target", "data"),
+    State(f"{TOUCHUP}-colour", "value"),
+    State(f"{TOUCHUP}-brush", "value"),
+    prevent_initial_call=True,
+)
+@friendly_errors(output_count=8, alert_index=4)
+def apply_strokes(_apply, _undo, _clear, shapes, target, colour, brush):
+    """Apply re-colours the result from every stroke; Undo drops the last stroke and Clear all of them, and
+    re-colour at once (no stroke left: the model's own result). The result's panel shows the new result."""
+    if not target or not ctx.triggered_id:
+        raise PreventUpdate
+    shapes = list(shapes or [])
+    if ctx.triggered_id == f"{TOUCHUP}-undo":
+        if not shapes:
+            raise PreventUpdate
+        shapes = shapes[:-1]
+    elif ctx.triggered_id == f"{TOUCHUP}-clear":
+        shapes = []
+    size = tuple(target["size"])
+    strokes = strokes_from_shapes(shapes, size)
+    session_id = current_session_id()
+    try:
+        new_id = touch_up_result(str(target["result"]), strokes, session_id, default_store())
+        _, original_id, size = result_touch_up_state(new_id, session_id, default_store())
+    except (ColorizerError, ImageTooLargeToKeepError) as error:
+        return no_update, no_update, no_update, no_update, str(error), no_update, no_update, no_update
+    target = {**target, "result": new_id, "original": original_id}
+    shapes = shapes_from_strokes(strokes, size)
+    done = f"Applied {len(strokes)} stroke{'s' if len(strokes) != 1 else ''}." if strokes else \
+        "No strokes: the model's own colours."
+    in_panel = [_only_in_slot(target["slot"], value, ctx.outputs_list[index]) for index, value in
+                ((5, result_thumbnail_url(new_id)), (6, result_download_url(new_id)), (7, new_id))]
+    return (_editor_figure(target, shapes, colour, brush), shapes, target, False, done, *in_panel)
+
+
+def _only_in_slot(slot: str, value: object, outputs: list[dict]) -> list:
+    """`value` for the result panel `slot`, every other panel left as it is (`outputs`: one ALL output's list)."""
+    return [value if output["id"]["result"] == slot else no_update for output in outputs]
+
+
+@callback(
+    Output(f"{TOUCHUP}-canvas", "figure", allow_duplicate=True),
+    Input(f"{TOUCHUP}-before", "value"),
+    State(f"{TOUCHUP}-target", "data"),
+    State(f"{TOUCHUP}-shapes", "data"),
+    State(f"{TOUCHUP}-colour", "value"),
+    State(f"{TOUCHUP}-brush", "value"),
+    prevent_initial_call=True,
+)
+def show_before_or_after(before, target, shapes, colour, brush):
+    """Before: the model's own colours (strokes hidden); after: the touched-up result with its strokes."""
+    if not target:
+        raise PreventUpdate
+    return _editor_figure(target, [] if before else list(shapes or []), colour, brush, before=bool(before))

@@ -27,7 +27,7 @@ def png_bytes(height: int = 96, width: int = 128) -> bytes:
 
 
 def post_headers(live_server, content_length: int | None, chunked: bool = False) -> bytes:
-    lines = [f"POST /api/colorize HTTP/1.1", f"Host: {live_server.host}:{live_server.port}",
+    lines = ["POST /api/colorize HTTP/1.1", f"Host: {live_server.host}:{live_server.port}",
              "Content-Type: multipart/form-data; boundary=xyz"]
     lines.append("Transfer-Encoding: chunked" if chunked else f"Content-Length: {content_length}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
