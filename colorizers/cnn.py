@@ -62,6 +62,11 @@ class CNNColorizer:
                 self._recent.popitem(last=False)
         return outputs
 
+    def forget_recent_runs(self) -> None:
+        """Drop the kept runs (benchmarks time every run as a new photo's)."""
+        with self._recent_lock:
+            self._recent.clear()
+
     def embed(self, lightness: np.ndarray) -> np.ndarray:
         """What the photo shows, for finding references by content: float32 (EMBEDDING_CHANNELS,), unit length.
 

@@ -124,6 +124,10 @@ def _pixels(image: Image.Image) -> tuple[np.ndarray, np.ndarray, bool]:
             lightness[rows] = _GRAY_LIGHTNESS[gray]
             continue
         rgb[rows] = np.asarray(_flattened_rgb(band) if flatten else band.convert("RGB"))
+        red, green, blue = rgb[rows, :, 0], rgb[rows, :, 1], rgb[rows, :, 2]
+        if np.array_equal(red, green) and np.array_equal(green, blue):  # a gray photo stored as RGB
+            lightness[rows] = _GRAY_LIGHTNESS[red]
+            continue
         lightness[rows] = rgb_to_lightness(rgb[rows])  # the same values as from float [0, 1]: see the tests
         colored += _colored_count(rgb[rows])
     return rgb, lightness, colored / (width * height) > _COLOR_SHARE
@@ -182,9 +186,10 @@ def _high_depth_gray(values: np.ndarray) -> np.ndarray:
 
 def _colored_count(rgb: np.ndarray) -> int:
     """Pixels whose channels differ clearly (float [0, 1] or uint8 (..., 3) input)."""
-    if rgb.dtype == np.uint8:
-        rgb = rgb.astype(np.float32) / 255.0
-    spread = rgb.max(axis=-1) - rgb.min(axis=-1)
+    red, green, blue = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    spread = np.maximum(np.maximum(red, green), blue) - np.minimum(np.minimum(red, green), blue)
+    if rgb.dtype == np.uint8:  # whole levels: "more than _COLOR_SPREAD of the range" without floats
+        return int(np.count_nonzero(spread > round(_COLOR_SPREAD * 255.0)))
     return int(np.count_nonzero(spread > _COLOR_SPREAD))
 
 

@@ -18,8 +18,6 @@ from typing import Sequence
 
 import numpy as np
 
-from scipy.spatial import cKDTree
-
 from .color import lab_to_rgb, rgb_to_lab, rgb_to_lightness, row_bands
 
 DEFAULT_SAMPLES = 200
@@ -28,6 +26,8 @@ _GRID_CELLS = 256
 # Fewer cells for fewer pixels: every cell corner costs a k-d tree query (measured best near sqrt(pixels) / 3,
 # e.g. 128 for the suggestion's 512 x 320 working size; the result is exact whatever the number).
 _MIN_GRID_CELLS = 64
+# Targets up to this many pixels keep their features for all references (16 bytes a pixel).
+_KEPT_FEATURES_PIXELS = 1 << 20
 LIGHTNESS_WEIGHT = 0.5
 DEVIATION_WEIGHT = 0.5
 
@@ -158,6 +158,8 @@ class _SampleGrid:
     """`nearest_samples`' look-up table over the box [low, high]: built once, then applied to points in parts."""
 
     def __init__(self, samples: np.ndarray, low: np.ndarray, high: np.ndarray, cells: int = _GRID_CELLS):
+        from scipy.spatial import cKDTree  # here: an 8-bit photo (the per-level search) never needs it
+
         unique_samples, self.first_index = np.unique(samples, axis=0, return_index=True)
         # Identical samples would make the winner arbitrary; keep the first of each, as the plain loop does.
         self.tree = cKDTree(unique_samples)
@@ -237,12 +239,15 @@ class _Target:
         self.lightness = self.lightness_2d.ravel()
         self.deviation = local_deviation(self.lightness_2d).ravel()
         self.levels = lightness_levels(self.lightness)
+        self._grid_points: _GridPoints | None = None
 
     def nearest(self, sample_features: np.ndarray) -> np.ndarray:
         """Each pixel's nearest sample (index into `sample_features`)."""
-        if self.levels is None:
-            return _nearest_by_grid(self.lightness, self.deviation, sample_features)
-        return _nearest_by_level(self.lightness, self.deviation, *self.levels, sample_features)
+        if self.levels is not None:
+            return _nearest_by_level(self.lightness, self.deviation, *self.levels, sample_features)
+        if self._grid_points is None:
+            self._grid_points = _GridPoints(self.lightness, self.deviation)
+        return _nearest_by_grid(self._grid_points, sample_features)
 
 
 def average_transfer_chroma(
@@ -261,18 +266,36 @@ def average_transfer_chroma(
     return total.reshape(*target.lightness_2d.shape, 2)
 
 
-def _nearest_by_grid(lightness: np.ndarray, deviation: np.ndarray, sample_features: np.ndarray) -> np.ndarray:
-    """`nearest_samples` for pixels (P,) of many distinct lightness values, their features made part by part."""
-    parts = _parts(lightness.size)
-    low, high = np.full(2, np.inf), np.full(2, -np.inf)
-    for part in parts:
-        features = _weighted(lightness[part], deviation[part])
-        low, high = np.minimum(low, features.min(axis=0)), np.maximum(high, features.max(axis=0))
-    cells = int(np.clip(np.sqrt(lightness.size) / 3, _MIN_GRID_CELLS, _GRID_CELLS))
-    grid = _SampleGrid(sample_features, low, high, cells)
-    nearest = np.empty(lightness.size, np.int64)
-    for part in parts:
-        nearest[part] = grid.nearest(_weighted(lightness[part], deviation[part]))
+class _GridPoints:
+    """A target's pixel features for the grid search (many distinct lightness values), part by part, and their
+    bounding box. Small targets (the suggestion's working size) keep the features, which every reference reuses;
+    large ones make each part's again when asked (their features would cost 16 bytes a pixel)."""
+
+    def __init__(self, lightness: np.ndarray, deviation: np.ndarray):
+        self.lightness, self.deviation = lightness, deviation
+        self.parts = _parts(lightness.size)
+        self.kept = [] if lightness.size <= _KEPT_FEATURES_PIXELS else None
+        self.low, self.high = np.full(2, np.inf), np.full(2, -np.inf)
+        for part in self.parts:
+            features = _weighted(lightness[part], deviation[part])
+            self.low, self.high = np.minimum(self.low, features.min(axis=0)), np.maximum(self.high, features.max(axis=0))
+            if self.kept is not None:
+                self.kept.append(features)
+
+    def features(self, index: int) -> np.ndarray:
+        if self.kept is not None:
+            return self.kept[index]
+        part = self.parts[index]
+        return _weighted(self.lightness[part], self.deviation[part])
+
+
+def _nearest_by_grid(points: _GridPoints, sample_features: np.ndarray) -> np.ndarray:
+    """`nearest_samples` for pixels of many distinct lightness values."""
+    cells = int(np.clip(np.sqrt(points.lightness.size) / 3, _MIN_GRID_CELLS, _GRID_CELLS))
+    grid = _SampleGrid(sample_features, points.low, points.high, cells)
+    nearest = np.empty(points.lightness.size, np.int64)
+    for index, part in enumerate(points.parts):
+        nearest[part] = grid.nearest(points.features(index))
     return nearest
 
 

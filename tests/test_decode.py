@@ -325,3 +325,21 @@ def test_a_damaged_header_gets_a_message_without_pillows_own_words():
     with pytest.raises(InvalidImageError) as raised:
         decode_image(b"BM" + b"\0" * 60)  # a BMP whose header Pillow rejects with its own text
     assert str(raised.value) == "This file looks like an image but its header is damaged, so it cannot be read."
+
+
+def test_a_gray_photo_stored_as_rgb_takes_the_fast_path_to_the_same_lightness():
+    gray = np.random.default_rng(4).integers(0, 256, (37, 53), dtype=np.uint8)
+    rgb = np.repeat(gray[..., None], 3, axis=-1)
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format="PNG")
+    decoded = decode_image(buffer.getvalue())
+    assert np.array_equal(decoded.lightness, rgb_to_lightness(rgb)) and not decoded.was_color
+    assert np.array_equal(decoded.rgb, rgb)
+
+
+@pytest.mark.parametrize("spread, coloured", [(12, False), (13, True)])
+def test_colour_is_judged_alike_on_uint8_and_float_pixels(spread, coloured):
+    from colorizers.decode import _colored_count
+
+    pixels = np.array([[[100, 100 + spread, 100]]], np.uint8)
+    assert _colored_count(pixels) == int(coloured) == _colored_count(pixels.astype(np.float32) / 255.0)
