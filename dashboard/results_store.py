@@ -1,6 +1,6 @@
 """Server-side keeping of uploads and results, so that large images never travel through the browser as base64.
 
-A bounded, thread-safe, in-memory cache of `StoredImage`s keyed by (browser session id, image id). It evicts the
+A bounded, thread-safe, in-memory cache of `StoredImage`s, each owned by a browser session. It evicts the
 least recently used images when the total size passes a byte budget (a session over its own budget loses its own
 oldest images first, not other people's), and drops any image not used for `ttl_seconds`. Image ids are unguessable
 (128 bits): an image's URL is the capability to see that image alone (`get_shared`).
