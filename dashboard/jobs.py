@@ -128,7 +128,7 @@ def _keep_upload(file: UploadedFile, session_id: str, store: ResultsStore) -> Ke
     if file.data is None:
         return KeptUpload(file.filename, error=file.error or "The file could not be read.")
     try:
-        with model_slots().slot():  # a large photo's decoding costs memory like its colouring
+        with model_slots().slot(owner=session_id):  # a large photo's decoding costs memory like its colouring
             decoded = decode_image(file.data)
         image_id = store.put(session_id, make_stored_image(decoded.rgb, download_name(file.filename, "")))
     except Exception as error:  # per file: the others go on
@@ -195,7 +195,7 @@ def _colorize_one(
     try:
         info = model_info(model_name)
         title = info.title
-        with model_slots().slot():
+        with model_slots().slot(owner=session_id):
             colorization = colorize(rgb, model_name, reference=reference)
         filename = download_name(upload.filename, f"colorized-{model_name}")
         image_id = store.put(session_id, make_stored_image(colorization.rgb, filename,
@@ -236,7 +236,7 @@ def touch_up_result(result_id: str, strokes: list[Stroke] | tuple[Stroke, ...], 
         raise TouchUpError(RESULT_EXPIRED)
     original_id = _model_result_id(result, result_id, session_id, store)
     if strokes:
-        with model_slots().slot():  # a solve and a re-merge at full size: bounded with the models' work
+        with model_slots().slot(owner=session_id):  # a solve and a re-merge at full size, with the models' work
             touched = touch_up(state.colorization, draw_strokes(strokes, result.size))
             rgb = touched.at_strength(touched.strength)
         kept = TouchUpState(state.colorization, tuple(strokes), original_id)
@@ -291,3 +291,12 @@ def library_photo(name: str) -> LibraryPhoto | None:
 def suggested_names(details: dict) -> tuple[str, ...]:
     """The library references a suggestion used (model details "references"), best first."""
     return tuple(name for name in str(details.get("references", "")).split(",") if name)
+
+
+def waiting_words(position: int | None) -> str:
+    """What a page says while its photo waits for a model slot (nothing once it is being worked on)."""
+    if position is None:
+        return ""
+    if position == 0:
+        return "The server is busy: your photo is next."
+    return f"The server is busy: {position} photo{'s' if position > 1 else ''} ahead of yours."

@@ -34,7 +34,7 @@ class ModelSlots:
             raise ValueError("count must be at least 1.")
         self.count = count
         self._busy = 0
-        self._waiting: deque[object] = deque()
+        self._waiting: deque[tuple[object, str | None]] = deque()  # (ticket, owner), first come first
         self._condition = threading.Condition()
         self._typical_seconds = typical_seconds  # a running average of how long one photo holds a slot
 
@@ -49,10 +49,17 @@ class ModelSlots:
             ahead = len(self._waiting) + self._busy - self.count + 1
             return max(ahead, 0) * self._typical_seconds / self.count
 
+    def position(self, owner: str) -> int | None:
+        """How many photos wait before `owner`'s first waiting one (None when it has none waiting): what a page
+        shows while its photo waits."""
+        with self._condition:
+            return next((index for index, (_, waiting) in enumerate(self._waiting) if waiting == owner), None)
+
     @contextmanager
-    def slot(self, timeout: float | None = None) -> Iterator[None]:
-        """Hold a slot for the block; SlotWaitTooLong if none came free within `timeout` seconds."""
-        ticket = object()
+    def slot(self, timeout: float | None = None, owner: str | None = None) -> Iterator[None]:
+        """Hold a slot for the block; SlotWaitTooLong if none came free within `timeout` seconds. `owner` (a
+        browser session) lets `position` find this wait."""
+        ticket = (object(), owner)
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._condition:
             self._waiting.append(ticket)

@@ -428,3 +428,38 @@ def test_model_slots_refuse_a_wait_that_would_be_too_long():
         assert slots.waiting == 0  # the one that gave up left the line
     slots.refuse_if_wait_over(5.0)  # free again: no refusal
     assert not holder.is_alive()
+
+
+def test_model_slots_tell_a_session_its_place_in_line_and_pages_say_it():
+    import threading
+    import time
+
+    from dashboard.jobs import waiting_words
+    from dashboard.model_slots import ModelSlots
+
+    slots = ModelSlots(1)
+    release = threading.Event()
+    entered = []
+
+    def hold(owner: str) -> None:
+        with slots.slot(owner=owner):
+            entered.append(owner)
+            release.wait()
+
+    holder = threading.Thread(target=hold, args=("first",))
+    holder.start()
+    while not entered:
+        time.sleep(0.005)
+    waiters = [threading.Thread(target=hold, args=(owner,)) for owner in ("second", "third")]
+    for waiter in waiters:
+        waiter.start()
+        while slots.waiting < waiters.index(waiter) + 1:
+            time.sleep(0.005)
+    assert [slots.position(owner) for owner in ("first", "second", "third")] == [None, 0, 1]
+    assert waiting_words(slots.position("third")) == "The server is busy: 1 photo ahead of yours."
+    assert waiting_words(slots.position("second")) == "The server is busy: your photo is next."
+    assert waiting_words(None) == ""
+    release.set()
+    for thread in [holder, *waiters]:
+        thread.join()
+    assert entered == ["first", "second", "third"] and slots.position("third") is None

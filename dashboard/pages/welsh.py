@@ -33,8 +33,10 @@ from dashboard.jobs import (
     result_touch_up_state,
     touch_up_result,
     uploads_from_state,
+    waiting_words,
 )
 from dashboard import settings
+from dashboard.model_slots import model_slots
 from dashboard.results_store import ImageTooLargeToKeepError, default_store
 from dashboard.session import current_session_id
 from dashboard.uploads import uploaded_files
@@ -109,6 +111,9 @@ def layout(**_query: str) -> html.Div:
                 ],
                 class_name="g-3 mb-4",
             ),
+            # While a colouring waits for the server, its place in line (polled only then: see `colour_photos`).
+            html.Div(id="welsh-wait", className="alert alert-info py-2 small", role="status", hidden=True),
+            dcc.Interval(id="welsh-wait-poll", interval=700, disabled=True),
             dcc.Loading(
                 html.Div(PLACEHOLDER, id="welsh-results"),
                 type="circle",
@@ -132,6 +137,7 @@ def layout(**_query: str) -> html.Div:
     Input("welsh-own-reference", "data"),
     State("welsh-upload", "filename"),
     State("welsh-uploads", "data"),
+    running=[(Output("welsh-wait-poll", "disabled"), False, True), (Output("welsh-wait", "hidden"), False, True)],
     prevent_initial_call=True,
 )
 @friendly_errors(output_count=3)
@@ -325,3 +331,9 @@ def show_before_or_after(before, target, shapes, colour, brush):
     if not target:
         raise PreventUpdate
     return _editor_figure(target, [] if before else list(shapes or []), colour, brush, before=bool(before))
+
+
+@callback(Output("welsh-wait", "children"), Input("welsh-wait-poll", "n_intervals"), prevent_initial_call=True)
+def show_place_in_line(_ticks):
+    """While the photos are being coloured: how many others wait for the server before them."""
+    return waiting_words(model_slots().position(current_session_id()))

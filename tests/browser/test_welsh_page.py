@@ -5,6 +5,7 @@ import io
 import json
 
 import requests
+from selenium.webdriver.support.ui import WebDriverWait
 from PIL import Image
 
 from browser_steps import click_when_uncovered, upload, wait_for_count, wait_for_images_loaded
@@ -110,4 +111,38 @@ def test_a_colour_upload_gets_the_luminance_note(dash_duo, studio_app, colour_re
     upload(dash_duo, "welsh-upload", [colour_reference_file])
     wait_for_count(dash_duo, ".photo-card", 1)
     dash_duo.wait_for_contains_text(".colour-note", "re-coloured from its luminance")
+    assert dash_duo.get_logs() == []
+
+
+def test_a_photo_waiting_for_the_server_shows_its_place_in_line(dash_duo, studio_app, photo_files):
+    """Every model slot is taken by other people's photos: the page says this photo is next, then colours it."""
+    import threading
+
+    from dashboard.model_slots import model_slots
+
+    slots = model_slots()
+    release, held = threading.Event(), threading.Barrier(slots.count + 1)
+
+    def someone_else_colouring() -> None:
+        with slots.slot(owner="another-session"):
+            held.wait()
+            release.wait()
+
+    others = [threading.Thread(target=someone_else_colouring) for _ in range(slots.count)]
+    for other in others:
+        other.start()
+    held.wait()
+    try:
+        open_welsh_page(dash_duo, studio_app)
+        [photo] = photo_files((120, 160))
+        upload(dash_duo, "welsh-upload", [photo])
+        dash_duo.wait_for_text_to_equal("#welsh-wait", "The server is busy: your photo is next.", timeout=30)
+        assert dash_duo.find_element("#welsh-wait").is_displayed()
+    finally:
+        release.set()
+        for other in others:
+            other.join()
+    wait_for_count(dash_duo, ".photo-card", 1)
+    dash_duo.wait_for_element("#welsh-results img.result-image")
+    WebDriverWait(dash_duo.driver, 30).until(lambda _: not dash_duo.find_element("#welsh-wait").is_displayed())
     assert dash_duo.get_logs() == []
