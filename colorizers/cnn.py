@@ -50,7 +50,8 @@ class CNNColorizer:
     def _run(self, lightness: np.ndarray, temperature: float | None = None) -> dict[str, np.ndarray]:
         small = resize_plane(lightness, (INPUT_SIZE, INPUT_SIZE), resample=Image.BOX)
         gray = encoder_input(small)[None]
-        temperature = np.array(temperature or self.temperature, dtype=np.float32)  # a 0-d array: ONNX Runtime wants arrays
+        # A 0-d array: ONNX Runtime takes arrays only.
+        temperature = np.array(temperature or self.temperature, dtype=np.float32)
         key = hashlib.sha1(gray.tobytes() + temperature.tobytes()).digest()
         with self._recent_lock:
             if key in self._recent:

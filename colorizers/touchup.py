@@ -93,7 +93,8 @@ def decode_hints(data: bytes, size: tuple[int, int], max_pixels: int | None = No
     try:
         image = Image.open(io.BytesIO(data))
         if image.width * image.height > max_pixels:
-            raise HintsError(f"The hints image is {image.width}x{image.height}; the limit is {max_pixels / 1e6:.0f} MP.")
+            raise HintsError(
+                f"The hints image is {image.width}x{image.height}; the limit is {max_pixels / 1e6:.0f} MP.")
         image.load()
     except HintsError:
         raise

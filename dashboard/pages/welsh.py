@@ -149,7 +149,8 @@ def colour_photos(contents, reference_choice, own_reference_id, filenames, kept)
         raise PreventUpdate  # our own reset of the upload (so the same file can be dropped again)
     store = default_store()
     if new_upload:
-        uploads = keep_uploads(uploaded_files(contents, filenames, max_files=settings.SESSION_MAX_ROWS), session_id, store)
+        files = uploaded_files(contents, filenames, max_files=settings.SESSION_MAX_ROWS)
+        uploads = keep_uploads(files, session_id, store)
     else:
         uploads = uploads_from_state(kept, session_id, store)
         if not uploads:
