@@ -6,9 +6,11 @@ the pure functions here convert between the two (the figure's axes are the photo
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import dash_bootstrap_components as dbc
-from dash import ALL, Input, Output, State, clientside_callback, dcc, html
+from dash import ALL, Input, Output, State, callback, clientside_callback, dcc, html
+from dash.exceptions import PreventUpdate
 
 from colorizers import Stroke
 
@@ -175,6 +177,47 @@ def edit_button(prefix: str, result_id: str) -> dbc.Button:
     """The "Edit colours" button under a result."""
     return dbc.Button("Edit colours", id={"type": f"{prefix}-open", "result": result_id}, n_clicks=0,
                       color="secondary", outline=True, size="sm", class_name="mt-2 ms-1 touchup-open")
+
+
+def shapes_after_button(prefix: str, button: str, shapes: list[dict] | None) -> list[dict]:
+    """The strokes to colour from once `button` (an id) was pressed: Apply keeps them all, Undo drops the last
+    (PreventUpdate when there is none), Clear drops them all."""
+    shapes = list(shapes or [])
+    if button == f"{prefix}-undo":
+        if not shapes:
+            raise PreventUpdate
+        return shapes[:-1]
+    return [] if button == f"{prefix}-clear" else shapes
+
+
+def applied_words(strokes: list[Stroke]) -> str:
+    """The editor's status line after a re-colouring."""
+    if not strokes:
+        return "No strokes: the model's own colours."
+    return f"Applied {len(strokes)} stroke{'s' if len(strokes) != 1 else ''}."
+
+
+# A page's figure for its editor: (target, shapes, colour, brush, before) -> figure; see `register_before_after`.
+EditorFigure = Callable[[dict, list, "str | None", "float | None", bool], dict]
+
+
+def register_before_after(prefix: str, figure: EditorFigure) -> None:
+    """The before/after switch: before, the model's own colours (strokes hidden); after, the touched-up result
+    with its strokes. `figure` draws the page's editor from its target (the page knows its image URLs)."""
+
+    @callback(
+        Output(f"{prefix}-canvas", "figure", allow_duplicate=True),
+        Input(f"{prefix}-before", "value"),
+        State(f"{prefix}-target", "data"),
+        State(f"{prefix}-shapes", "data"),
+        State(f"{prefix}-colour", "value"),
+        State(f"{prefix}-brush", "value"),
+        prevent_initial_call=True,
+    )
+    def show_before_or_after(before, target, shapes, colour, brush):
+        if not target:
+            raise PreventUpdate
+        return figure(target, [] if before else list(shapes or []), colour, brush, bool(before))
 
 
 def register_editor_clientside_callbacks(prefix: str) -> None:

@@ -16,9 +16,12 @@ from dashboard.components.studio_views import COMPARE_TOUCHUP, queue_list, row_c
 from dashboard.components.touchup_editor import (
     DEFAULT_BRUSH,
     DEFAULT_COLOUR,
+    applied_words,
     editor_figure,
     editor_modal,
+    register_before_after,
     register_editor_clientside_callbacks,
+    shapes_after_button,
     shapes_from_strokes,
     strokes_from_shapes,
 )
@@ -354,13 +357,7 @@ def apply_strokes(_apply, _undo, _clear, shapes, target, colour, brush):
     re-colour at once (no stroke left: the model's own result). The row below shows the new result."""
     if not target or not ctx.triggered_id:
         raise PreventUpdate
-    shapes = list(shapes or [])
-    if ctx.triggered_id == f"{TOUCHUP}-undo":
-        if not shapes:
-            raise PreventUpdate
-        shapes = shapes[:-1]
-    elif ctx.triggered_id == f"{TOUCHUP}-clear":
-        shapes = []
+    shapes = shapes_after_button(TOUCHUP, ctx.triggered_id, shapes)
     size = tuple(target["size"])
     strokes = strokes_from_shapes(shapes, size)
     try:
@@ -369,22 +366,7 @@ def apply_strokes(_apply, _undo, _clear, shapes, target, colour, brush):
         return no_update, no_update, no_update, no_update, str(error), no_update
     target = {**target, "result": new_id}
     shapes = shapes_from_strokes(strokes, size)
-    done = f"Applied {len(strokes)} stroke{'s' if len(strokes) != 1 else ''}." if strokes else \
-        "No strokes: the model's own colours."
-    return _editor_figure(target, shapes, colour, brush), shapes, target, False, done, False
+    return _editor_figure(target, shapes, colour, brush), shapes, target, False, applied_words(strokes), False
 
 
-@callback(
-    Output(f"{TOUCHUP}-canvas", "figure", allow_duplicate=True),
-    Input(f"{TOUCHUP}-before", "value"),
-    State(f"{TOUCHUP}-target", "data"),
-    State(f"{TOUCHUP}-shapes", "data"),
-    State(f"{TOUCHUP}-colour", "value"),
-    State(f"{TOUCHUP}-brush", "value"),
-    prevent_initial_call=True,
-)
-def show_before_or_after(before, target, shapes, colour, brush):
-    """Before: the model's own colours (strokes hidden); after: the touched-up result with its strokes."""
-    if not target:
-        raise PreventUpdate
-    return _editor_figure(target, [] if before else list(shapes or []), colour, brush, before=bool(before))
+register_before_after(TOUCHUP, _editor_figure)

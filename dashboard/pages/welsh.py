@@ -15,9 +15,12 @@ from dashboard.components.result_views import WELSH_TOUCHUP, file_alert, page_al
 from dashboard.components.touchup_editor import (
     DEFAULT_BRUSH,
     DEFAULT_COLOUR,
+    applied_words,
     editor_figure,
     editor_modal,
+    register_before_after,
     register_editor_clientside_callbacks,
+    shapes_after_button,
     shapes_from_strokes,
     strokes_from_shapes,
 )
@@ -289,13 +292,7 @@ def apply_strokes(_apply, _undo, _clear, shapes, target, colour, brush):
     re-colour at once (no stroke left: the model's own result). The result's panel shows the new result."""
     if not target or not ctx.triggered_id:
         raise PreventUpdate
-    shapes = list(shapes or [])
-    if ctx.triggered_id == f"{TOUCHUP}-undo":
-        if not shapes:
-            raise PreventUpdate
-        shapes = shapes[:-1]
-    elif ctx.triggered_id == f"{TOUCHUP}-clear":
-        shapes = []
+    shapes = shapes_after_button(TOUCHUP, ctx.triggered_id, shapes)
     size = tuple(target["size"])
     strokes = strokes_from_shapes(shapes, size)
     session_id = current_session_id()
@@ -306,11 +303,9 @@ def apply_strokes(_apply, _undo, _clear, shapes, target, colour, brush):
         return no_update, no_update, no_update, no_update, str(error), no_update, no_update, no_update
     target = {**target, "result": new_id, "original": original_id}
     shapes = shapes_from_strokes(strokes, size)
-    done = f"Applied {len(strokes)} stroke{'s' if len(strokes) != 1 else ''}." if strokes else \
-        "No strokes: the model's own colours."
     in_panel = [_only_in_slot(target["slot"], value, ctx.outputs_list[index]) for index, value in
                 ((5, result_thumbnail_url(new_id)), (6, result_download_url(new_id)), (7, new_id))]
-    return (_editor_figure(target, shapes, colour, brush), shapes, target, False, done, *in_panel)
+    return (_editor_figure(target, shapes, colour, brush), shapes, target, False, applied_words(strokes), *in_panel)
 
 
 def _only_in_slot(slot: str, value: object, outputs: list[dict]) -> list:
@@ -318,20 +313,7 @@ def _only_in_slot(slot: str, value: object, outputs: list[dict]) -> list:
     return [value if output["id"]["result"] == slot else no_update for output in outputs]
 
 
-@callback(
-    Output(f"{TOUCHUP}-canvas", "figure", allow_duplicate=True),
-    Input(f"{TOUCHUP}-before", "value"),
-    State(f"{TOUCHUP}-target", "data"),
-    State(f"{TOUCHUP}-shapes", "data"),
-    State(f"{TOUCHUP}-colour", "value"),
-    State(f"{TOUCHUP}-brush", "value"),
-    prevent_initial_call=True,
-)
-def show_before_or_after(before, target, shapes, colour, brush):
-    """Before: the model's own colours (strokes hidden); after: the touched-up result with its strokes."""
-    if not target:
-        raise PreventUpdate
-    return _editor_figure(target, [] if before else list(shapes or []), colour, brush, before=bool(before))
+register_before_after(TOUCHUP, _editor_figure)
 
 
 @callback(Output("welsh-wait", "children"), Input("welsh-wait-poll", "n_intervals"), prevent_initial_call=True)
