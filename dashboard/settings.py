@@ -30,3 +30,6 @@ DISPLAY_LONG_SIDE = int(_number_env("COLORIZER_DISPLAY_LONG_SIDE", 768))
 GALLERY_THUMB_SIDE = int(_number_env("COLORIZER_GALLERY_THUMB_SIDE", 256))
 # The gallery photo the home page greys and colours again as its example (default: the gallery's first photo).
 SHOWCASE_PHOTO = os.environ.get("COLORIZER_SHOWCASE_PHOTO", "")
+# Where results, uploads and the studio's queue live when the site runs as several processes (e.g.
+# redis://127.0.0.1:6379/0): unset, everything stays in this process's memory and its threads colour the queue.
+REDIS_URL = os.environ.get("COLORIZER_REDIS_URL", "")

@@ -42,3 +42,24 @@ def colour_gallery(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(settings, "GALLERY_DIR", folder)
         yield folder
+
+
+# --- A real Redis server for the scaled set-up's tests -----------------------------------------------------------
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """The URL of a redis-server started for this test session."""
+    from tests.redis_server import running_redis
+
+    with running_redis(tmp_path_factory.mktemp("redis")) as url:
+        yield url
+
+
+@pytest.fixture
+def redis_client(redis_url):
+    """A client of the session's Redis, emptied before each test."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    client.flushall()
+    yield client
+    client.close()

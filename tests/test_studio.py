@@ -20,11 +20,25 @@ def models(monkeypatch, colour_gallery):
     return fake_models.register_fakes(monkeypatch)
 
 
-@pytest.fixture()
-def studio():
+@pytest.fixture(params=["memory", "redis"])
+def make_studio(request):
+    """Makes studios kept in this process's memory, or in a real Redis (the scaled set-up's store)."""
     from dashboard.studio import Studio
+    from dashboard.studio.store import RedisStudioStore
 
-    return Studio(max_bytes=10**9, ttl_seconds=600, display_long_side=64, autostart=False)
+    def make(**options) -> Studio:
+        options = {"max_bytes": 10**9, "ttl_seconds": 600, "display_long_side": 64, "autostart": False, **options}
+        if request.param == "redis":
+            options.pop("clock", None)  # Redis keeps its own time
+            options["store"] = RedisStudioStore(request.getfixturevalue("redis_client"), options["ttl_seconds"])
+        return Studio(**options)
+
+    return make
+
+
+@pytest.fixture()
+def studio(make_studio):
+    return make_studio()
 
 
 def png_of(rgb: np.ndarray) -> bytes:
@@ -123,15 +137,17 @@ def test_strength_re_merges_without_running_the_model_and_is_cached(studio, mode
 
 
 def test_render_cache_is_bounded(studio, models):
-    from dashboard.studio import RENDERS_PER_RESULT
+    from dashboard.studio.rendering import CACHED_RENDERS
 
     studio.add_uploads(SESSION, files(("a.png", gray_png()),), models)
     studio.process_pending()
-    result_id = cell(studio.view(SESSION), 0, "cgan").result_id
-    for percent in range(0, 101, 10):
-        studio.display_render(result_id, percent)
-    result = studio._find_result(result_id)
-    assert list(result.renders) == list(range(0, 101, 10))[-RENDERS_PER_RESULT:]
+    result_ids = [cell.result_id for cell in studio.view(SESSION).rows[0].cells]
+    for result_id in result_ids:
+        for percent in range(0, 151, 5):
+            studio.display_render(result_id, percent)
+    assert len(studio._renders) == CACHED_RENDERS < len(result_ids) * 30
+    latest = studio.display_render(result_ids[-1], 150)
+    assert studio.display_render(result_ids[-1], 150) is latest  # kept: not made again
 
 
 @pytest.mark.parametrize("bad", [-5, 151, "lots", None])
@@ -243,14 +259,14 @@ def test_sessions_are_isolated_and_expire():
     assert len(studio) == 0
 
 
-def test_over_the_byte_budget_idle_sessions_finished_rows_go_first(models):
-    from dashboard.studio import Studio, _expected_row_bytes
+def test_over_the_byte_budget_idle_sessions_finished_rows_go_first(models, make_studio):
+    from dashboard.studio.rendering import expected_row_bytes
 
     photo = gray_png(120, 160)
     now = [0.0]
     # Room for one Welsh row (whose chroma is at full size, so its estimate is close to what it holds), not two.
-    budget = int(1.5 * _expected_row_bytes(photo, 1, 64))
-    studio = Studio(max_bytes=budget, ttl_seconds=600, display_long_side=64, clock=lambda: now[0], autostart=False)
+    budget = int(1.5 * expected_row_bytes(photo, 1, 64))
+    studio = make_studio(max_bytes=budget, clock=lambda: now[0])
     studio.add_uploads(OTHER, files(("old.png", photo),), ["welsh"])
     studio.process_pending()
     now[0] += 1
@@ -309,12 +325,12 @@ def test_sessions_are_served_in_turn_so_a_big_batch_cannot_starve_a_single_photo
     assert len(big) == 3 and len(single) == 1
 
 
-def test_no_queued_row_is_ever_dropped_when_memory_is_short(models):
+def test_no_queued_row_is_ever_dropped_when_memory_is_short(models, make_studio):
     """The issue's reproduction, scaled down: eight sessions queue three photos each under a small byte budget."""
-    from dashboard.studio import DONE, ERROR, Studio
+    from dashboard.studio import DONE, ERROR
 
     photo = gray_png(300, 400)
-    studio = Studio(max_bytes=3_000_000, ttl_seconds=600, display_long_side=64, autostart=False)
+    studio = make_studio(max_bytes=3_000_000)
     sessions = [f"session-{index}-aaaaaaaaaaaaaa" for index in range(8)]
     given = {session: studio.add_uploads(session, files(*[(f"{i}.png", photo) for i in range(3)]), ["welsh"])
              for session in sessions}
@@ -339,11 +355,10 @@ def test_no_queued_row_is_ever_dropped_when_memory_is_short(models):
     assert list(ended.values()).count(DONE) >= 2  # the rest were refused up front, each with its reason
 
 
-def test_a_photo_larger_than_one_visitors_budget_is_refused_up_front(models):
-    from dashboard.studio import ERROR, Studio
+def test_a_photo_larger_than_one_visitors_budget_is_refused_up_front(models, make_studio):
+    from dashboard.studio import ERROR
 
-    studio = Studio(max_bytes=10**9, ttl_seconds=600, display_long_side=64, autostart=False,
-                    session_max_bytes=200_000)
+    studio = make_studio(session_max_bytes=200_000)
     studio.add_uploads(SESSION, files(("huge.png", gray_png(300, 400)), ("small.png", gray_png(40, 60))), ["welsh"])
     huge, small = studio.view(SESSION).rows
     assert huge.status == ERROR and "more than one visitor may use" in huge.error
@@ -351,10 +366,10 @@ def test_a_photo_larger_than_one_visitors_budget_is_refused_up_front(models):
     assert studio.process_pending() == 1
 
 
-def test_a_session_may_keep_only_so_many_rows(models):
-    from dashboard.studio import ERROR, Studio
+def test_a_session_may_keep_only_so_many_rows(models, make_studio):
+    from dashboard.studio import ERROR
 
-    studio = Studio(max_bytes=10**9, ttl_seconds=600, display_long_side=64, autostart=False, session_max_rows=2)
+    studio = make_studio(session_max_rows=2)
     studio.add_uploads(SESSION, files(*[(f"{i}.png", gray_png()) for i in range(3)]), ["welsh"])
     statuses = [row.status for row in studio.view(SESSION).rows]
     assert statuses == ["queued", "queued", ERROR]
