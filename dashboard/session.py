@@ -14,11 +14,25 @@ import secrets
 
 from flask import Flask, Response, g, request
 
+from .process_wide import process_wide
+from .redis_link import redis_client
+
 COOKIE_NAME = "colorizer_session"
-# Signed with a key from the environment (so that several processes agree), or one made at start: sessions live
-# in this process's memory anyway, so a restart losing them loses nothing more.
-_KEY = os.environ.get("COLORIZER_SECRET_KEY", "").encode() or secrets.token_bytes(32)
 _SIGNATURE_CHARS = 32
+_SHARED_KEY_NAME = "colorizer:session-key"
+
+
+@process_wide
+def _key() -> bytes:
+    """The signing key: from the environment (so that several processes and machines agree); else, with Redis, one
+    the first process made and left there for the others; else one made at start (sessions then live in this
+    process's memory, so a restart losing them loses nothing more)."""
+    configured = os.environ.get("COLORIZER_SECRET_KEY", "").encode()
+    client = redis_client()
+    if configured or client is None:
+        return configured or secrets.token_bytes(32)
+    client.set(_SHARED_KEY_NAME, secrets.token_bytes(32), nx=True)
+    return client.get(_SHARED_KEY_NAME)
 
 
 def new_session_id() -> str:
@@ -27,7 +41,7 @@ def new_session_id() -> str:
 
 
 def _signature(session_id: str) -> str:
-    return hmac.new(_KEY, session_id.encode(), hashlib.sha256).hexdigest()[:_SIGNATURE_CHARS]
+    return hmac.new(_key(), session_id.encode(), hashlib.sha256).hexdigest()[:_SIGNATURE_CHARS]
 
 
 def cookie_value(session_id: str) -> str:

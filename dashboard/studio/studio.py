@@ -79,8 +79,8 @@ class Studio:
         self.session_max_bytes = min(session_max_bytes or max_bytes, max_bytes)
         self.session_max_rows = session_max_rows
         self.display_long_side = display_long_side or settings.DISPLAY_LONG_SIDE
-        self.store = store or MemoryStudioStore(ttl_seconds, clock)
-        self.queue = queue or ThreadQueue(self.run_task, workers, autostart)
+        self.store = MemoryStudioStore(ttl_seconds, clock) if store is None else store
+        self.queue = ThreadQueue(self.run_task, workers, autostart) if queue is None else queue
         self._renders = RenderCache()
 
     # --- Adding work --------------------------------------------------------------------------------------------
