@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8050
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: install install-serve install-test browser run test bench bench-memory load data library showcase train-cnn train-cgan export evaluate lint
+.PHONY: install install-serve install-test browser redis run run-scaled test bench bench-memory load data library showcase train-cnn train-cgan export evaluate lint
 
 $(SERVE_VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(SERVE_VENV)
@@ -38,10 +38,19 @@ browser:
 	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
 		$(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium chromium-driver; fi
 
+# Debian's Redis server for the scaled set-up and its tests, only when missing.
+redis:
+	@if ! command -v redis-server >/dev/null; then \
+		$(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q redis-server; fi
+
 run: install-serve
 	HOST=$(HOST) PORT=$(PORT) $(SERVE_VENV)/bin/python -m dashboard.serve
 
-test: install-test browser
+# The scaled set-up on this machine: redis-server (port 6380, no persistence), 2 Celery workers, 2 web processes.
+run-scaled: install-serve redis
+	HOST=$(HOST) PORT=$(PORT) $(SERVE_VENV)/bin/python -m dashboard.run_scaled
+
+test: install-test browser redis
 	$(PY) -m pytest -q tests
 
 bench: install-test install-serve

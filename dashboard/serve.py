@@ -11,19 +11,31 @@ that run models. Its settings here keep that safe:
 - a large response is handed to the I/O thread whole, so a slow reader does not hold an app thread either.
 
 Behind a proxy (nginx, Caddy), let the proxy buffer requests too and cap the body at the same size.
+
+Several processes (COLORIZER_WEB_PROCESSES, only with COLORIZER_REDIS_URL: sessions and results must then live in
+Redis, where every process sees them): this process binds the port, forks that many Waitress processes that all
+accept on it (the kernel hands each connection to one of them), replaces any that dies, and stops them all on
+SIGTERM or SIGINT. It imports no part of the app before forking: each process loads the app and its models itself.
 """
 from __future__ import annotations
 
 import logging
 import os
+import signal
+import socket
 
 from colorizers import settings
+
+from . import settings as dashboard_settings
+
+logger = logging.getLogger(__name__)
 
 # App threads: more than the model slots (`dashboard.settings.MODEL_SLOTS`) so that pages and images are served
 # while models work.
 THREADS = int(os.environ.get("COLORIZER_THREADS", "8"))
 CHANNEL_TIMEOUT_SECONDS = int(os.environ.get("COLORIZER_CHANNEL_TIMEOUT", "30"))
 CONNECTION_LIMIT = int(os.environ.get("COLORIZER_CONNECTION_LIMIT", "100"))
+WEB_PROCESSES = int(os.environ.get("COLORIZER_WEB_PROCESSES", "1"))
 # The largest response: a full-resolution PNG or a zip of a session's results.
 _LARGEST_RESPONSE_BYTES = 2**31 - 1
 
@@ -49,13 +61,64 @@ def server_options() -> dict:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if WEB_PROCESSES <= 1:
+        _serve()
+        return
+    if not dashboard_settings.REDIS_URL:
+        raise SystemExit("COLORIZER_WEB_PROCESSES above 1 needs COLORIZER_REDIS_URL: without Redis each process "
+                         "would keep its own sessions and results.")
+    listener = socket.create_server((settings.HOST, settings.PORT), backlog=1024)
+    _supervise(listener, WEB_PROCESSES)
+
+
+def _serve(listener: socket.socket | None = None) -> None:
+    """Run the app in this process (on `listener` when given, else on HOST and PORT) until stopped."""
     from waitress import serve
 
     from .app import server  # after logging is set up, so the app's start-up messages are shown
     from .readiness import start_warming
 
+    options = server_options()
+    if listener is not None:
+        del options["host"], options["port"]
+        options["sockets"] = [listener]
     start_warming()  # in this process, after any fork; /readyz answers 503 until it is done
-    serve(server, **server_options())
+    serve(server, **options)
+
+
+def _supervise(listener: socket.socket, count: int) -> None:
+    """Keep `count` serving processes forked on `listener` until SIGTERM or SIGINT, then stop them."""
+    children: set[int] = set()
+    stopping = False
+
+    def start_one() -> None:
+        pid = os.fork()
+        if pid == 0:  # the child: serve until stopped, never return into the supervisor's loop
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            try:
+                _serve(listener)
+            finally:
+                os._exit(1)
+        children.add(pid)
+
+    def stop(signum: int, _frame) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in children:
+            os.kill(pid, signal.SIGTERM)
+
+    for _ in range(count):
+        start_one()
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    logger.info("Serving on %s:%s with %d processes", settings.HOST, settings.PORT, count)
+    while children:
+        pid, status = os.wait()
+        children.discard(pid)
+        if not stopping:
+            logger.warning("Web process %d stopped (status %d); starting another", pid, status)
+            start_one()
 
 
 if __name__ == "__main__":

@@ -478,3 +478,24 @@ def test_model_slots_tell_a_session_its_place_in_line_and_pages_say_it():
     for thread in [holder, *waiters]:
         thread.join()
     assert entered == ["first", "second", "third"] and slots.position("third") is None
+
+
+def test_in_redis_everything_a_session_kept_expires_with_it(models, redis_client):
+    """Redis forgets a session, its photos, results and the ids its URLs carry once it is unused for the TTL: its
+    memory goes back to where it was."""
+    import time
+
+    from dashboard.studio import Studio
+    from dashboard.studio.store import RedisStudioStore
+
+    store = RedisStudioStore(redis_client, ttl_seconds=1.0)
+    studio = Studio(max_bytes=10**9, ttl_seconds=1.0, display_long_side=64, autostart=False, store=store)
+    studio.add_uploads(SESSION, files(("a.png", gray_png()), ("b.png", gray_png(60, 80))), models)
+    studio.process_pending()
+    result_id = cell(studio.view(SESSION), 0, "cnn").result_id
+    assert studio.download_png(result_id, 100) is not None
+    kinds = {key.decode().split(":")[2] for key in store.keys()}
+    assert {"session", "blob", "owner", "sizes", "lru"} <= kinds
+    time.sleep(1.3)
+    assert store.keys() == []
+    assert studio.download_png(result_id, 100) is None and studio.view(SESSION).rows == ()

@@ -120,7 +120,8 @@ class CeleryQueue:
         order = self._client.incr(self.PREFIX + "sent")
         pipe = self._client.pipeline(transaction=False)
         pipe.zadd(waiting, {task.row_id: -order if first else order})
-        pipe.pexpire(waiting, self._ttl_ms)
+        for key in (waiting, self.PREFIX + "sent"):  # both forgotten once the queue has been idle that long
+            pipe.pexpire(key, self._ttl_ms)
         pipe.execute()
         self._send(task)
 

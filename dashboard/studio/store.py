@@ -89,8 +89,10 @@ class RedisStudioStore:
     record, its blobs and the ids its URLs carry all expire `ttl_seconds` after its last use."""
 
     PREFIX = "colorizer:studio:"
-    LOCK_SECONDS = 60  # a process that dies holding a lock frees it after this
-    LOCK_WAIT_SECONDS = 20
+    # A session is held for short steps only (the longest writes a 40 MP photo's planes: well under a second), so a
+    # process that dies holding one blocks the session's others for at most LOCK_SECONDS.
+    LOCK_SECONDS = 10
+    LOCK_WAIT_SECONDS = 30
     _REFRESH_FRACTION = 0.1  # blobs' and ids' expiry is pushed back when a tenth of the lifetime has passed
 
     def __init__(self, client, ttl_seconds: float) -> None:
