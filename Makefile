@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8050
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: install install-serve install-test browser redis run run-scaled test bench bench-memory load data library showcase train-cnn train-cgan export evaluate lint
+.PHONY: install install-serve install-test browser redis run run-scaled test bench bench-memory load load-scaled data library showcase train-cnn train-cgan export evaluate lint
 
 $(SERVE_VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(SERVE_VENV)
@@ -64,6 +64,10 @@ bench-memory: install
 # 8 clients x 25 mixed API requests against the production server it starts: errors, p50/p95 per model, RSS.
 load: install-test
 	$(PY) scripts/load.py
+
+# The same batch of 1 MP photos through the Compare flow with 1 then 2 Celery workers, and Redis memory after expiry.
+load-scaled: install-test redis
+	$(PY) scripts/load_scaled.py
 
 data: install
 	$(PY) scripts/fetch_data.py --legacy

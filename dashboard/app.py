@@ -1,7 +1,8 @@
 """The Dash app: pages from `dashboard/pages`, the shell (navbar), the session cookie, the image routes and the API.
 
-Serve with `python -m dashboard.serve` (Waitress: one process, several threads: results are kept in the
-process's memory), or run `python -m dashboard` for the development server.
+Serve with `python -m dashboard.serve` (Waitress: one process with several threads, results kept in its memory;
+or, with COLORIZER_REDIS_URL, several processes sharing Redis), or run `python -m dashboard` for the development
+server.
 """
 from __future__ import annotations
 
