@@ -23,6 +23,7 @@ import logging
 import os
 import signal
 import socket
+import time
 
 from colorizers import settings
 
@@ -118,6 +119,7 @@ def _supervise(listener: socket.socket, count: int) -> None:
         children.discard(pid)
         if not stopping:
             logger.warning("Web process %d stopped (status %d); starting another", pid, status)
+            time.sleep(1)  # one that cannot start (a bad setting) is retried once a second, not in a tight loop
             start_one()
 
 

@@ -18,6 +18,7 @@ from celery import Celery
 
 from . import settings
 from .studio.model import Task
+from .studio.queue import TASK_NAME
 
 # How long a job taken by a worker that vanished stays unacknowledged before Redis gives it to another.
 VISIBILITY_TIMEOUT_SECONDS = 300
@@ -41,7 +42,7 @@ app.conf.update(
 )
 
 
-@app.task(name="colorizer.colour_row")
+@app.task(name=TASK_NAME)
 def colour_row(session_id: str, row_id: str, model_names: list[str]) -> None:
     from .studio import default_studio
 
@@ -49,8 +50,3 @@ def colour_row(session_id: str, row_id: str, model_names: list[str]) -> None:
     task = Task(session_id, row_id, tuple(model_names))
     with studio.queue.working_on(task):
         studio.run_task(task)
-
-
-def send_task(task: Task) -> None:
-    """Queue `task` for the workers (called by the web processes' studio)."""
-    colour_row.apply_async(args=[task.session_id, task.row_id, list(task.model_names)])

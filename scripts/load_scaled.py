@@ -49,23 +49,6 @@ def grey_photos(count: int) -> list[tuple[str, bytes]]:
     return photos
 
 
-def studio_on(client, url: str, ttl: float):
-    """A web process's studio on this Redis, its queue the Celery workers."""
-    from celery import Celery
-
-    from dashboard.studio import Studio
-    from dashboard.studio.queue import CeleryQueue
-    from dashboard.studio.store import RedisStudioStore
-
-    sender = Celery("load", broker=url)
-
-    def send(task) -> None:
-        sender.send_task("colorizer.colour_row", args=[task.session_id, task.row_id, list(task.model_names)])
-
-    return Studio(10**11, ttl, session_max_bytes=10**10, store=RedisStudioStore(client, ttl),
-                  queue=CeleryQueue(client, send, ttl))
-
-
 def colour_batch(studio, session_id: str, photos: list[tuple[str, bytes]]) -> float:
     """Upload `photos` as one visitor and poll until all are done; returns the seconds it took."""
     from dashboard.uploads import UploadedFile
@@ -83,6 +66,7 @@ def colour_batch(studio, session_id: str, photos: list[tuple[str, bytes]]) -> fl
 def measure(workers: int, photos: list[tuple[str, bytes]], ttl: float) -> dict:
     import redis
 
+    from dashboard.studio import studio_in_redis
     from tests.redis_server import free_port
 
     folder = Path(tempfile.mkdtemp(prefix="load-scaled-"))
@@ -94,7 +78,7 @@ def measure(workers: int, photos: list[tuple[str, bytes]], ttl: float) -> dict:
         for index in range(workers):
             started.append(start_worker(f"load{index + 1}", env, folder / f"worker{index + 1}.log"))
         client = redis.Redis.from_url(url)
-        studio = studio_on(client, url, ttl)
+        studio = studio_in_redis(client, url, ttl, max_bytes=10**11, session_max_bytes=10**10)
         colour_batch(studio, "warm-up-session-aaaaaaa", photos[:2 * workers])  # each worker loads its models
         time.sleep(ttl + 1)  # the warm-up expires
         baseline = client.info("memory")["used_memory"]

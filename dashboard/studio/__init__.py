@@ -4,9 +4,9 @@ from .model import (
     DEFAULT_STRENGTH, DONE, ERROR, MAX_STRENGTH, QUEUED, WORKING, CellView, Render, RowView, SessionView, StudioError,
     Task, checked_strength,
 )
-from .studio import Studio, default_studio
+from .studio import Studio, default_studio, studio_in_redis
 
 __all__ = [
     "DEFAULT_STRENGTH", "DONE", "ERROR", "MAX_STRENGTH", "QUEUED", "WORKING", "CellView", "Render", "RowView",
-    "SessionView", "Studio", "StudioError", "Task", "checked_strength", "default_studio",
+    "SessionView", "Studio", "StudioError", "Task", "checked_strength", "default_studio", "studio_in_redis",
 ]

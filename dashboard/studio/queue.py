@@ -16,6 +16,8 @@ from .model import Task
 
 logger = logging.getLogger(__name__)
 
+TASK_NAME = "colorizer.colour_row"  # the Celery task `dashboard.worker` runs: (session id, row id, model names)
+
 
 class ThreadQueue:
     """Queued tasks per session, served in turn (round robin: one large batch cannot starve somebody's single
@@ -163,3 +165,15 @@ class CeleryQueue:
         """Nothing to start here: the workers are their own processes (`celery -A dashboard.worker worker`)."""
 
     keep_alive = ensure_workers
+
+
+def celery_sender(broker_url: str) -> Callable[[Task], None]:
+    """Sends tasks to the workers on `broker_url` by the task's name (the web processes need not import the worker)."""
+    from celery import Celery
+
+    sender = Celery("colorizer-web", broker=broker_url, set_as_current=False)
+
+    def send(task: Task) -> None:
+        sender.send_task(TASK_NAME, args=[task.session_id, task.row_id, list(task.model_names)], serializer="json")
+
+    return send

@@ -46,10 +46,10 @@ from ..process_wide import process_wide
 from ..redis_link import redis_client
 from ..uploads import UploadedFile
 from .model import (
-    DEFAULT_STRENGTH, DONE, ERROR, EXPIRED_MESSAGE, GONE_RESULT_MESSAGE, QUEUED, WORKING, Blob, Cell, CellView, KeptResult, Render, Row,
-    RowView, Session, SessionView, StudioError, Task, checked_strength, new_token,
+    DEFAULT_STRENGTH, DONE, ERROR, EXPIRED_MESSAGE, GONE_RESULT_MESSAGE, QUEUED, WORKING, Blob, Cell, CellView,
+    KeptResult, Render, Row, RowView, Session, SessionView, StudioError, Task, checked_strength, new_token,
 )
-from .queue import CeleryQueue, ThreadQueue
+from .queue import CeleryQueue, ThreadQueue, celery_sender
 from .rendering import RenderCache, expected_row_bytes, first_render, full_colorization, png_at, without_arrays
 from .store import MemoryStudioStore, RedisStudioStore
 
@@ -527,18 +527,21 @@ def _or_none(make: Callable[[], object]):
         return None
 
 
+def studio_in_redis(client, broker_url: str, ttl_seconds: float, **options) -> Studio:
+    """A studio kept in Redis (`client`) whose queue is the Celery workers on `broker_url`: what every web process
+    runs with COLORIZER_REDIS_URL (and what the scaled set-up's tests and load measurement drive)."""
+    return Studio(ttl_seconds=ttl_seconds, store=RedisStudioStore(client, ttl_seconds),
+                  queue=CeleryQueue(client, celery_sender(broker_url), ttl_seconds), **options)
+
+
 @process_wide
 def default_studio() -> Studio:
     """The process's studio, sized like the results store (COLORIZER_RESULTS_MAX_BYTES, ..._TTL_SECONDS,
     COLORIZER_SESSION_MAX_BYTES, ..._ROWS): in this process with a worker thread per model slot, or, with
     COLORIZER_REDIS_URL, in Redis with Celery workers (`dashboard.worker`)."""
+    limits = {"max_bytes": settings.RESULTS_MAX_BYTES, "session_max_bytes": settings.SESSION_MAX_BYTES,
+              "session_max_rows": settings.SESSION_MAX_ROWS}
     client = redis_client()
-    store = queue = None
     if client is not None:
-        from ..worker import send_task
-
-        store = RedisStudioStore(client, settings.RESULTS_TTL_SECONDS)
-        queue = CeleryQueue(client, send_task, settings.RESULTS_TTL_SECONDS)
-    return Studio(settings.RESULTS_MAX_BYTES, settings.RESULTS_TTL_SECONDS,
-                  session_max_bytes=settings.SESSION_MAX_BYTES, session_max_rows=settings.SESSION_MAX_ROWS,
-                  workers=settings.MODEL_SLOTS, store=store, queue=queue)
+        return studio_in_redis(client, settings.REDIS_URL, settings.RESULTS_TTL_SECONDS, **limits)
+    return Studio(ttl_seconds=settings.RESULTS_TTL_SECONDS, workers=settings.MODEL_SLOTS, **limits)

@@ -34,20 +34,10 @@ def gray_png(height: int, width: int, seed: int = 0) -> bytes:
 @pytest.fixture(scope="module")
 def site_studio(scaled_site):
     """A studio on the site's Redis whose queue is the site's Celery workers: what a web process's studio is."""
-    from celery import Celery
+    from dashboard.studio import studio_in_redis
 
-    from dashboard.studio import Studio
-    from dashboard.studio.queue import CeleryQueue
-    from dashboard.studio.store import RedisStudioStore
-
-    client = scaled_site.redis()
-    sender = Celery("tests", broker=scaled_site.redis_url)
-
-    def send(task) -> None:
-        sender.send_task("colorizer.colour_row", args=[task.session_id, task.row_id, list(task.model_names)])
-
-    return Studio(10**10, 600, session_max_bytes=SESSION_MAX_BYTES, store=RedisStudioStore(client, 600),
-                  queue=CeleryQueue(client, send, 600))
+    return studio_in_redis(scaled_site.redis(), scaled_site.redis_url, 600, max_bytes=10**10,
+                           session_max_bytes=SESSION_MAX_BYTES)
 
 
 def wait_until_finished(studio, session_id: str, timeout: float = TIMEOUT):
@@ -194,7 +184,7 @@ def test_a_sessions_byte_cap_holds_in_redis(scaled_site, site_studio):
 
 # --- The API on several web processes ------------------------------------------------------------------------------
 
-def test_the_api_answers_from_every_web_process_and_from_a_web_server_of_several_processes(scaled_site, tmp_path):
+def test_the_api_answers_from_every_web_process_and_from_a_server_of_several_even_when_one_dies(scaled_site, tmp_path):
     from dashboard.run_scaled import start_web, stop
     from tests.redis_server import free_port
 
@@ -204,12 +194,20 @@ def test_the_api_answers_from_every_web_process_and_from_a_web_server_of_several
         photo = gray_png(300, 400)
         urls = [scaled_site.url(0), scaled_site.url(1), f"http://127.0.0.1:{port}"]
         for round_ in range(2):
+            if round_ == 1:  # one of the several processes dies: the others answer, and it is replaced
+                children = Path(f"/proc/{several.pid}/task/{several.pid}/children").read_text().split()
+                assert len(children) == 2
+                os.kill(int(children[0]), signal.SIGKILL)
             for url in urls:
                 for model in MODELS:
                     answer = requests.post(f"{url}/api/colorize", files={"image": ("old.png", photo)},
                                            data={"model": model}, timeout=120)
                     assert answer.status_code == 200, (url, model, answer.text[:300])
                     assert Image.open(io.BytesIO(answer.content)).size == (400, 300)
+        deadline = time.monotonic() + 60
+        while len(Path(f"/proc/{several.pid}/task/{several.pid}/children").read_text().split()) < 2:
+            assert time.monotonic() < deadline, "the dead web process was not replaced"
+            time.sleep(0.2)
     finally:
         stop(several)
     assert "Traceback" not in (tmp_path / "several.log").read_text()
