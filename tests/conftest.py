@@ -63,3 +63,20 @@ def redis_client(redis_url):
     client.flushall()
     yield client
     client.close()
+
+
+@pytest.fixture(params=["memory", "redis"])
+def make_studio(request):
+    """Makes studios (dashboard.studio.Studio) kept in this process's memory, or in a real Redis (the scaled
+    set-up's store); their queue is worked by the test (autostart off)."""
+    from dashboard.studio import Studio
+    from dashboard.studio.store import RedisStudioStore
+
+    def make(**options) -> Studio:
+        options = {"max_bytes": 10**9, "ttl_seconds": 600, "display_long_side": 64, "autostart": False, **options}
+        if request.param == "redis":
+            options.pop("clock", None)  # Redis keeps its own time
+            options["store"] = RedisStudioStore(request.getfixturevalue("redis_client"), options["ttl_seconds"])
+        return Studio(**options)
+
+    return make

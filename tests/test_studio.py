@@ -20,22 +20,6 @@ def models(monkeypatch, colour_gallery):
     return fake_models.register_fakes(monkeypatch)
 
 
-@pytest.fixture(params=["memory", "redis"])
-def make_studio(request):
-    """Makes studios kept in this process's memory, or in a real Redis (the scaled set-up's store)."""
-    from dashboard.studio import Studio
-    from dashboard.studio.store import RedisStudioStore
-
-    def make(**options) -> Studio:
-        options = {"max_bytes": 10**9, "ttl_seconds": 600, "display_long_side": 64, "autostart": False, **options}
-        if request.param == "redis":
-            options.pop("clock", None)  # Redis keeps its own time
-            options["store"] = RedisStudioStore(request.getfixturevalue("redis_client"), options["ttl_seconds"])
-        return Studio(**options)
-
-    return make
-
-
 @pytest.fixture()
 def studio(make_studio):
     return make_studio()
@@ -499,3 +483,48 @@ def test_in_redis_everything_a_session_kept_expires_with_it(models, redis_client
     time.sleep(1.3)
     assert store.keys() == []
     assert studio.download_png(result_id, 100) is None and studio.view(SESSION).rows == ()
+
+
+def test_in_redis_no_photo_or_result_outlives_what_refers_to_it(models, redis_client):
+    """Recolouring, touching up, clearing and evicting drop the replaced blobs from Redis at once (not only when they
+    expire): what Redis holds is exactly what the sessions refer to, so the byte budgets count all of it."""
+    from colorizers import Stroke
+    from colorizers.references import gallery
+    from dashboard.studio import Studio
+    from dashboard.studio.rendering import expected_row_bytes
+    from dashboard.studio.store import RedisStudioStore
+
+    photo = gray_png(120, 160)
+    store = RedisStudioStore(redis_client, ttl_seconds=600)
+    studio = Studio(max_bytes=10**9, ttl_seconds=600, display_long_side=64, autostart=False, store=store)
+
+    def blobs_in_redis() -> set[str]:
+        return {key.decode().rsplit(":", 1)[1] for key in redis_client.scan_iter("colorizer:studio:blob:*")}
+
+    def blobs_referred_to() -> set[str]:
+        referred = set()
+        for session_id in (SESSION, OTHER):
+            with store.peek(session_id) as session:
+                referred |= {blob.key for blob in session.blobs()} if session is not None else set()
+        return referred
+
+    studio.add_uploads(OTHER, files(("old.png", photo),), models)
+    studio.process_pending()
+    other_bytes = studio.total_bytes
+    studio.add_uploads(SESSION, files(("a.png", photo),), models)
+    studio.process_pending()
+    row = studio.view(SESSION).rows[0]
+    studio.set_reference(SESSION, row.row_id, gallery()[-1].name)
+    studio.process_pending()
+    result_id = cell(studio.view(SESSION), 0, "cnn").result_id
+    touched = studio.touch_up(SESSION, result_id, [Stroke(((10, 10), (30, 30)), (200, 40, 40), 4)])
+    touched = studio.touch_up(SESSION, touched, [Stroke(((10, 10), (40, 40)), (40, 40, 200), 4)])
+    studio.touch_up(SESSION, touched, [])
+    assert blobs_in_redis() == blobs_referred_to()
+    # Room for the next photo only once the idle session's row is evicted.
+    studio.max_bytes = studio.total_bytes + expected_row_bytes(photo, len(models), 64) - other_bytes // 2
+    studio.add_uploads(SESSION, files(("b.png", photo),), models)
+    studio.process_pending()
+    assert studio.view(OTHER).rows == ()
+    assert blobs_in_redis() == blobs_referred_to()
+    assert studio.total_bytes <= studio.max_bytes

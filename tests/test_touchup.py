@@ -248,14 +248,13 @@ def test_the_api_takes_a_hints_png_and_refuses_a_bad_one(colour_gallery):
 # --- On a kept result of the comparison studio -----------------------------------------------------------------------
 
 
-def test_the_studio_touches_up_a_result_keeps_its_strokes_and_clears_back(monkeypatch, colour_gallery):
-
-    from dashboard.studio import Studio, StudioError
+def test_the_studio_touches_up_a_result_keeps_its_strokes_and_clears_back(monkeypatch, colour_gallery, make_studio):
+    from dashboard.studio import StudioError
     from dashboard.uploads import UploadedFile
     from tests.browser import fake_models
 
     models = fake_models.register_fakes(monkeypatch)
-    studio = Studio(max_bytes=10**9, ttl_seconds=600, display_long_side=80, autostart=False)
+    studio = make_studio(display_long_side=80)
     session = "touchup-session-aaaaaaaaaaaa"
     studio.add_uploads(session, [UploadedFile("disc.png", png_bytes_of(gray_disc_photo()))], models)
     studio.process_pending()
