@@ -107,6 +107,33 @@ def test_a_browser_uploads_through_one_web_process_and_reads_every_result_throug
         assert every_image_loads(browser) == shown_by_first
 
 
+def test_the_welsh_pages_photos_and_results_made_by_one_web_process_open_from_another(
+        scaled_site, browser, tmp_path: Path):
+    paths = []
+    for index in range(2):
+        paths.append(tmp_path / f"welsh-{index}.png")
+        paths[-1].write_bytes(gray_png(200, 260 + 40 * index, seed=index))
+    first, second = scaled_site.url(0), scaled_site.url(1)
+    browser.get(f"{first}/welsh")
+    WebDriverWait(browser, TIMEOUT).until(lambda driver: driver.find_elements(By.CSS_SELECTOR, "#welsh-upload input"))
+    browser.find_element(By.CSS_SELECTOR, "#welsh-upload input[type=file]").send_keys(
+        "\n".join(str(path) for path in paths))
+    WebDriverWait(browser, TIMEOUT).until(
+        lambda driver: len(driver.find_elements(By.CSS_SELECTOR, ".photo-card a[download]")) == 2)
+    links = [link.get_attribute("href") for link in browser.find_elements(By.CSS_SELECTOR, ".photo-card a[download]")]
+    images = [image.get_attribute("src") for image in browser.find_elements(By.CSS_SELECTOR, "#welsh-results img")
+              if "/results/" in image.get_attribute("src")]
+    assert len(images) >= 4  # each photo and its result
+    for url in links + images:
+        assert url.startswith(first)
+        answer = requests.get(second + url[len(first):], timeout=60)  # the same capability, the other process
+        assert answer.status_code == 200, url
+        Image.open(io.BytesIO(answer.content)).verify()
+    sizes = sorted(Image.open(io.BytesIO(requests.get(second + link[len(first):], timeout=60).content)).size
+                   for link in links)
+    assert sizes == [(260, 200), (300, 200)]
+
+
 # --- Workers dying -------------------------------------------------------------------------------------------------
 
 def busy_pool_process(scaled_site) -> tuple[int, int]:
