@@ -10,6 +10,7 @@ from dashboard.run_scaled import start_redis, stop
 
 
 def free_port() -> int:
+    """A local TCP port nobody listens on now (for the servers the tests start)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]

@@ -340,7 +340,7 @@ class Studio:
         """Re-colour the session's result `result_id` with `strokes` (all of them, oldest first: they replace any
         earlier ones; none gives the model's own result back). Returns the result's new id. StudioError when the
         result is gone."""
-        with self.store.session(session_id) as session:
+        with self.store.peek(session_id) as session:
             row, cell = self._own_cell(session, result_id)
         original = cell.result.original or cell.result
         if not strokes:

@@ -3,7 +3,6 @@ tests that prove what it does with slow, huge or hostile requests."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -14,6 +13,8 @@ from pathlib import Path
 
 import pytest
 import requests
+
+from tests.redis_server import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 START_SECONDS = 120
@@ -66,12 +67,6 @@ class PeakSampler:
     def __exit__(self, *_exc) -> None:
         self._stop.set()
         self._thread.join()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextmanager
