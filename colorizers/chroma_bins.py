@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .color import AB_SCALE, lab_to_rgb, rgb_to_lab
+from .color import AB_SCALE, RELATIVE_XYZ_TO_RGB, lightness_to_luminance, linear_to_srgb, rgb_to_lab
 
 GRID_STEP = 10.0
 SOFT_NEIGHBOURS = 5
@@ -37,8 +37,18 @@ def gamut_bins(step: float = GRID_STEP) -> np.ndarray:
 
 
 def _in_gamut(lab: np.ndarray) -> np.ndarray:
-    round_trip = rgb_to_lab(lab_to_rgb(lab))
+    round_trip = rgb_to_lab(_clipped_lab_to_rgb(lab))
     return np.abs(round_trip[..., 1:] - lab[..., 1:]).max(axis=-1) < 3.0
+
+
+def _clipped_lab_to_rgb(lab: np.ndarray) -> np.ndarray:
+    """CIELAB (..., 3) to sRGB uint8 with R, G, B clipped (not `lab_to_rgb`, which keeps lightness by giving up
+    chroma): the test the shipped networks' bins were chosen by, so their output layers keep their size."""
+    lightness, a, b = lab[..., 0], lab[..., 1], lab[..., 2]
+    fy = (lightness + 16.0) / 116.0
+    xyz = np.stack([lightness_to_luminance(116.0 * (fy + a / 500.0) - 16.0), lightness_to_luminance(lightness),
+                    lightness_to_luminance(116.0 * (fy - b / 200.0) - 16.0)], axis=-1)
+    return linear_to_srgb(xyz @ RELATIVE_XYZ_TO_RGB.T)
 
 
 def nearest_bin(chroma: np.ndarray, bins: np.ndarray) -> np.ndarray:

@@ -105,28 +105,133 @@ def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
 
 
 def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
-    """CIELAB float (..., 3) to sRGB uint8 (..., 3); colours outside the sRGB gamut are clipped."""
+    """CIELAB float (..., 3) to sRGB uint8 (..., 3), keeping every colour's lightness L.
+
+    A colour outside the sRGB gamut keeps its L and its hue and gives up chroma until it fits (`lab_planes_to_rgb`),
+    rather than having R, G, B clipped."""
     lab = np.asarray(lab, dtype=np.float32)
     return lab_planes_to_rgb(lab[..., 0], lab[..., 1], lab[..., 2], np.empty(lab.shape, np.uint8))
 
 
 # XYZ (relative to the D65 white) to linear sRGB: the white point folded into the matrix.
-_RELATIVE_XYZ_TO_RGB = _XYZ_TO_RGB * _D65_WHITE[None, :]
+RELATIVE_XYZ_TO_RGB = _XYZ_TO_RGB * _D65_WHITE[None, :]
+
+# A linear-light value this far outside [0, 1] counts as out of gamut. It is a thirtieth of the smallest 8-bit step
+# (1/255/12.92, near black), so float rounding on a gray or on the gamut's surface sends no pixel to the gamut
+# mapping, and the clip that remains moves a pixel's lightness by under 0.01 L*.
+_GAMUT_TOLERANCE = np.float32(1e-5)
+# Halvings of the chroma scale s in the gamut mapping: s is short of the gamut's surface by under 2**-12, at most
+# 0.05 a/b units for the most saturated colours (chroma about 180), far below what 8-bit output shows.
+_GAMUT_STEPS = 12
+_F_KNEE = np.float32(6.0 / 29.0)  # where the CIELAB f function turns from its cube to its linear part
+_F_KNEE_SLOPE = np.float32(3.0 * (6.0 / 29.0) ** 2)  # the slope of the linear part (continuous with the cube)
 
 
 def lab_planes_to_rgb(lightness: np.ndarray, a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
     """CIELAB as three float32 planes (...) into sRGB uint8 `out` (..., 3); returns `out`.
 
-    Plane by plane, in place where it can (the merge of every result runs this on each pixel of the photo)."""
+    Every pixel keeps its lightness L (L in [0, 100], as the photos give it). Where (L, a, b) lies outside the
+    sRGB gamut, a and b are both multiplied by one factor s in [0, 1], the largest that fits (to 2**-12; see
+    `_chroma_scale_in_gamut`), so the pixel keeps its L and its hue and gives up only chroma (all of it at L 0
+    and 100: black and white). Clipping R, G, B instead would change the lightness.
+    Plane by plane, in place where it can (the merge of every result runs this on each pixel of the photo): the
+    out-of-gamut pixels are found from the linear RGB computed on the way and solved on their own."""
     fy = (lightness + np.float32(16.0)) / np.float32(116.0)
     fx = fy + a / np.float32(500.0)
     fz = fy - b / np.float32(200.0)
     x, y, z = _lab_f_inverse_fast(fx), _lab_f_inverse_fast(fy), _lab_f_inverse_fast(fz)
-    for channel, (from_x, from_y, from_z) in enumerate(_RELATIVE_XYZ_TO_RGB):
+    outside = np.zeros(np.shape(lightness), bool)
+    beyond = np.empty_like(outside)
+    for channel, (from_x, from_y, from_z) in enumerate(RELATIVE_XYZ_TO_RGB):
         linear = x * from_x
         linear += y * from_y
         linear += z * from_z
+        outside |= np.less(linear, -_GAMUT_TOLERANCE, out=beyond)
+        outside |= np.greater(linear, np.float32(1.0) + _GAMUT_TOLERANCE, out=beyond)
         _linear_to_uint8_into(linear, out[..., channel])
+    if outside.any():
+        _write_gamut_mapped(lightness, a, b, outside, out)
+    return out
+
+
+def _write_gamut_mapped(lightness: np.ndarray, a: np.ndarray, b: np.ndarray, outside: np.ndarray, out: np.ndarray) -> None:
+    """Overwrite the pixels of `out` marked by `outside` with their colours brought into the gamut along their hue."""
+    index = np.flatnonzero(outside)
+
+    def picked(plane: np.ndarray) -> np.ndarray:  # by flat index where the plane allows it (several times faster)
+        plane = np.asarray(plane, dtype=np.float32)
+        return plane.reshape(-1).take(index) if plane.flags.c_contiguous else plane[outside]
+
+    lightness, a, b = picked(lightness), picked(a), picked(b)
+    scale = _chroma_scale_in_gamut(lightness, a, b)
+    rgb = np.empty((len(index), 3), np.uint8)
+    fy = (lightness + np.float32(16.0)) / np.float32(116.0)
+    x = _lab_f_inverse_on_line(fy, scale, a / np.float32(500.0))
+    z = _lab_f_inverse_on_line(fy, scale, b / np.float32(-200.0))
+    y = _lab_f_inverse_fast(fy)
+    for channel, (from_x, from_y, from_z) in enumerate(RELATIVE_XYZ_TO_RGB):
+        linear = x * from_x
+        linear += y * from_y
+        linear += z * from_z
+        _linear_to_uint8_into(linear, rgb[:, channel])
+    if out.flags.c_contiguous:  # each pixel's three bytes as one item: a single scatter
+        np.put(out.reshape(-1, 3).view("V3")[:, 0], index, rgb.view("V3")[:, 0])
+    else:
+        out[outside] = rgb
+
+
+def _chroma_scale_in_gamut(lightness: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """For colours (N,) float32: the largest s in [0, 1) (to 2**-_GAMUT_STEPS) with (L, s a, s b) inside sRGB.
+
+    Bisection on all the colours at once, bit by bit: s starts at 0 (a gray, inside for L in [0, 100]) and takes
+    each next power of two where the colour stays inside, so the answer is always inside (the colour keeps L
+    exactly) and the next step up is not. Where a ray leaves the gamut and comes back in (next to the yellow cusp
+    at L above about 93) this may be its first exit rather than its last. L is fixed, so Y and its share of R, G, B
+    are computed once; each step converts X and Z only, into preallocated buffers. Inside means every linear
+    channel within [0, 1] widened by `_GAMUT_TOLERANCE`, tested as |channel - 0.5| <= 0.5 + tolerance."""
+    count = len(lightness)
+    fy = (lightness + np.float32(16.0)) / np.float32(116.0)
+    luminance = _lab_f_inverse_fast(fy.copy())
+    x_slope = a / np.float32(500.0)
+    z_slope = b / np.float32(-200.0)
+    centred = [luminance * from_y - np.float32(0.5) for from_y in RELATIVE_XYZ_TO_RGB[:, 1]]
+    limit = np.float32(0.5) + _GAMUT_TOLERANCE
+    scale = np.zeros(count, np.float32)
+    trial, x, z, f, knee, channel, term = (np.empty(count, np.float32) for _ in range(7))
+    inside, channel_inside = np.empty(count, bool), np.empty(count, bool)
+    step = np.float32(1.0)
+    for _ in range(_GAMUT_STEPS):
+        step *= np.float32(0.5)
+        np.add(scale, step, out=trial)
+        _lab_f_inverse_on_line(fy, trial, x_slope, out=x, f=f, knee=knee)
+        _lab_f_inverse_on_line(fy, trial, z_slope, out=z, f=f, knee=knee)
+        for index, ((from_x, _, from_z), offset) in enumerate(zip(RELATIVE_XYZ_TO_RGB, centred)):
+            np.multiply(x, from_x, out=channel)
+            channel += np.multiply(z, from_z, out=term)
+            channel += offset
+            np.abs(channel, out=channel)
+            if index == 0:
+                np.less_equal(channel, limit, out=inside)
+            else:
+                inside &= np.less_equal(channel, limit, out=channel_inside)
+        np.copyto(scale, trial, where=inside)
+    return scale
+
+
+def _lab_f_inverse_on_line(
+    fy: np.ndarray, scale: np.ndarray, slope: np.ndarray, out: np.ndarray | None = None,
+    f: np.ndarray | None = None, knee: np.ndarray | None = None,
+) -> np.ndarray:
+    """`_lab_f_inverse(fy + scale * slope)` (float32 (N,)), written as max(f, knee)**3 + its linear rest so that it
+    needs no mask; `out`, `f` and `knee` are optional scratch buffers of the same shape."""
+    f = np.multiply(scale, slope, out=f)
+    f += fy
+    knee = np.maximum(f, _F_KNEE, out=knee)
+    out = np.multiply(knee, knee, out=out)
+    out *= knee
+    f -= knee  # zero above the knee; below it the linear part's distance from the knee
+    f *= _F_KNEE_SLOPE
+    out += f
     return out
 
 
@@ -200,6 +305,8 @@ def merge_chroma(lightness: np.ndarray, chroma: np.ndarray, strength: float = 1.
     """Join full-resolution lightness (H, W) with chroma a/b (h, w, 2) of any size into sRGB uint8 (H, W, 3).
 
     The chroma is upsampled bilinearly to (H, W) and scaled by `strength` (0 gives the grayscale photo back).
+    Every pixel keeps its lightness: where the chroma does not fit the sRGB gamut at that lightness, the pixel
+    keeps its hue and takes the most chroma that fits (`lab_planes_to_rgb`).
     Done in bands of rows (`row_bands`): only the uint8 result is full size.
     """
     if chroma.ndim != 3 or chroma.shape[-1] != 2:
@@ -207,10 +314,11 @@ def merge_chroma(lightness: np.ndarray, chroma: np.ndarray, strength: float = 1.
     height, width = lightness.shape
     rgb = np.empty((height, width, 3), np.uint8)
     for rows in row_bands(height, width):
-        ab = resize_plane_rows(chroma, (height, width), rows)
-        if strength != 1.0:
-            ab = ab * np.float32(strength)  # not in place: the rows may be a view of the caller's chroma
-        lab_planes_to_rgb(lightness[rows].astype(np.float32, copy=False), ab[..., 0], ab[..., 1], rgb[rows])
+        # a and b upsampled one at a time: contiguous planes, whose out-of-gamut pixels are cheap to pick out
+        a, b = (resize_plane_rows(chroma[..., index], (height, width), rows) for index in range(2))
+        if strength != 1.0:  # not in place: the rows may be a view of the caller's chroma
+            a, b = a * np.float32(strength), b * np.float32(strength)
+        lab_planes_to_rgb(lightness[rows].astype(np.float32, copy=False), a, b, rgb[rows])
     return rgb
 
 

@@ -1,5 +1,8 @@
-"""The Welsh colorizer as the registry sees it: resolves the reference (photo, gallery or library name, "auto")."""
+"""The reference-based colorizers as the registry sees them, and how a reference is named: an uploaded photo (an
+array), a gallery or library name, "auto" (chosen by content), or a list of up to MAX_REFERENCES of the first two."""
 from __future__ import annotations
+
+from typing import Sequence
 
 import numpy as np
 
@@ -7,9 +10,16 @@ from . import welsh
 from .errors import ReferenceImageError
 from .library import library, load_library_photo
 from .references import gallery, load_gallery_photo, suggest_references
-from .suggestion import suggested_chroma
+from .suggestion import OwnReference, suggested_chroma
 
 AUTO = "auto"
+MAX_REFERENCES = 5
+
+Reference = np.ndarray | str
+
+
+def is_auto(reference: Reference | Sequence[Reference] | None) -> bool:
+    return reference is None or (isinstance(reference, str) and reference == AUTO)
 
 
 class WelshColorizer:
@@ -18,27 +28,53 @@ class WelshColorizer:
     def predict_chroma(
         self,
         lightness: np.ndarray,
-        reference: np.ndarray | str | None = AUTO,
+        reference: Reference | Sequence[Reference] | None = AUTO,
         samples: int = welsh.DEFAULT_SAMPLES,
         seed: int = 0,
+        own_references: Sequence[OwnReference] = (),
     ) -> tuple[np.ndarray, dict]:
         """Chroma (H, W, 2) for lightness (H, W) from `reference`: sRGB uint8 (h, w, 3), a gallery or library
-        name, or "auto" (the references most alike in content, averaged; see `suggestion`)."""
+        name, a list of up to MAX_REFERENCES of those (every pixel takes its nearest sample among them all), or
+        "auto" (the references most alike in content, the visitor's `own_references` included, averaged; see
+        `suggestion`)."""
         if not 1 <= samples <= 5000:
             raise ReferenceImageError("The number of samples must be between 1 and 5000.")
-        if reference is None or (isinstance(reference, str) and reference == AUTO):
-            suggested = suggested_chroma(lightness, samples=samples, seed=seed)
+        if is_auto(reference):
+            suggested = suggested_chroma(lightness, samples=samples, seed=seed, own_references=own_references)
             if suggested is not None:
                 chroma, photos = suggested
                 return chroma, {"reference": photos[0].name, "references": ",".join(photo.name for photo in photos)}
-        reference_rgb, reference_name = resolve_reference(reference, lightness)
-        chroma = welsh.transfer_chroma(lightness, reference_rgb, samples=samples, seed=seed)
-        return chroma, {"reference": reference_name}
+        resolved = resolve_references(reference, lightness)
+        chroma = welsh.transfer_chroma(lightness, [rgb for rgb, _ in resolved], samples=samples, seed=seed)
+        return chroma, reference_details([name for _, name in resolved])
 
 
-def resolve_reference(reference: np.ndarray | str | None, lightness: np.ndarray) -> tuple[np.ndarray, str]:
+def reference_details(names: list[str]) -> dict:
+    """The result's details naming the references used (the first, and all when several)."""
+    details = {"reference": names[0]}
+    if len(names) > 1:
+        details["references"] = ",".join(names)
+    return details
+
+
+def resolve_references(reference: Reference | Sequence[Reference] | None, lightness: np.ndarray
+                       ) -> list[tuple[np.ndarray, str]]:
+    """One reference or a list of 1 to MAX_REFERENCES, each as sRGB uint8 (h, w, 3) and a name to show."""
+    values = list(reference) if isinstance(reference, (list, tuple)) else [reference]
+    if not 1 <= len(values) <= MAX_REFERENCES:
+        raise ReferenceImageError(f"Give between 1 and {MAX_REFERENCES} reference photos.")
+    if len(values) > 1 and any(is_auto(value) for value in values):
+        raise ReferenceImageError("'auto' chooses the references itself: give it alone, not with other references.")
+    resolved = [resolve_reference(value, lightness) for value in values]
+    if len(resolved) > 1:  # several uploads are told apart by their place
+        resolved = [(rgb, f"uploaded {index}" if name == "uploaded" else name)
+                    for index, (rgb, name) in enumerate(resolved, 1)]
+    return resolved
+
+
+def resolve_reference(reference: Reference | None, lightness: np.ndarray) -> tuple[np.ndarray, str]:
     """The reference as sRGB uint8 (h, w, 3) and a name to show ("uploaded" for an array)."""
-    if reference is None or (isinstance(reference, str) and reference == AUTO):
+    if is_auto(reference):
         name = suggest_references(lightness, count=1)[0][0]  # no library here: the lightness-statistics match
         return load_gallery_photo(name), name
     if isinstance(reference, str):

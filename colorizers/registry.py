@@ -60,6 +60,15 @@ MODELS: dict[str, ModelInfo] = {
             loader="colorizers.reference_transfer:WelshColorizer",
         ),
         ModelInfo(
+            "exemplar",
+            "Match by content",
+            "Copies colour from one to five reference photos, matching what things are (ImageNet features), not "
+            "only how light they are; where the references show nothing alike, the CNN's colour is used.",
+            uses_reference=True,
+            loader="colorizers.exemplar:load_colorizer",
+            weights_file="exemplar_features.onnx",
+        ),
+        ModelInfo(
             "cnn",
             "Fusion CNN",
             "MobileNetV2 encoder fused with a global scene vector and a convolutional decoder, trained here.",
@@ -165,7 +174,9 @@ def colorize(
     """Colour `image` with `model`; the result has the input's size and lightness.
 
     image: a DecodedImage, sRGB uint8 (H, W, 3), or lightness float (H, W) in [0, 100].
-    options: model-specific (for Welsh: reference = sRGB uint8 array, gallery name or "auto"; samples; seed);
+    options: model-specific (for the reference-based models: reference = sRGB uint8 array, gallery or library name,
+    a list of up to five of those, or "auto"; own_references = the visitor's `OwnReference`s "auto" also searches;
+    for Welsh: samples, seed);
     options a model does not use are ignored, so callers can pass a reference to every model.
     hints: brush strokes for any model (an RGBA uint8 image whose opaque pixels are the strokes' colours, at any
     size, or `Hints`): the model's result is touched up with them (see `touch_up`).
@@ -175,7 +186,8 @@ def colorize(
     info = model_info(model)
     hints = options.pop("hints", None)
     if not info.uses_reference:
-        options = {key: value for key, value in options.items() if key not in ("reference", "samples", "seed")}
+        options = {key: value for key, value in options.items()
+                   if key not in ("reference", "samples", "seed", "own_references")}
     colorizer = get_model(model)
     started = time.perf_counter()
     chroma, details = colorizer.predict_chroma(lightness, **options)

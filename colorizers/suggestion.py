@@ -10,11 +10,14 @@ describes the photo) and the library (assets/library/); without either, `suggest
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Sequence
+
 import numpy as np
 from PIL import Image
 
 from . import welsh
-from .color import resize_plane
+from .color import resize_plane, rgb_to_lightness
 from .library import LibraryPhoto, library, load_library_photo
 
 SUGGESTED_COUNT = 5
@@ -30,23 +33,49 @@ def working_lightness(lightness: np.ndarray, max_side: int = WORKING_SIDE) -> np
     return resize_plane(lightness, (max(1, round(height * scale)), max(1, round(width * scale))), Image.BOX)
 
 
-def suggested_references(lightness: np.ndarray, count: int = SUGGESTED_COUNT) -> list[LibraryPhoto] | None:
-    """The `count` library photos most alike in content, best first; None when the library or CNN is missing."""
+@dataclass(frozen=True)
+class OwnReference:
+    """A colour photo the visitor uploaded as a reference: searched by "Suggest for me" beside the library."""
+
+    name: str
+    rgb: np.ndarray
+
+    @property
+    def title(self) -> str:
+        return self.name
+
+
+def suggested_references(
+    lightness: np.ndarray, count: int = SUGGESTED_COUNT, own_references: Sequence[OwnReference] = ()
+) -> list[LibraryPhoto | OwnReference] | None:
+    """The `count` photos most alike in content among the library and the visitor's own references, best first;
+    None when the CNN (its encoder describes the photos) or both the library and own references are missing."""
     from .registry import get_model, model_info  # the registry imports this module's users
 
     found = library()
-    if found is None or not model_info("cnn").is_available:
+    if (found is None and not own_references) or not model_info("cnn").is_available:
         return None
-    embedding = get_model("cnn").embed(lightness)
-    return [photo for photo, _ in found.nearest(embedding, count)]
+    cnn = get_model("cnn")
+    embedding = cnn.embed(lightness)
+    ranked: list[tuple[LibraryPhoto | OwnReference, float]] = found.nearest(embedding, count) if found else []
+    for own in own_references:  # an old album's own colour photos compete with the library on equal terms
+        ranked.append((own, float(cnn.embed(rgb_to_lightness(own.rgb)) @ embedding)))
+    ranked.sort(key=lambda pair: -pair[1])
+    return [photo for photo, _ in ranked[:count]]
+
+
+def reference_rgb(photo: LibraryPhoto | OwnReference) -> np.ndarray:
+    """A suggested reference as sRGB uint8 (h, w, 3)."""
+    return photo.rgb if isinstance(photo, OwnReference) else load_library_photo(photo.file)
 
 
 def suggested_chroma(lightness: np.ndarray, count: int = SUGGESTED_COUNT, samples: int = welsh.DEFAULT_SAMPLES,
-                     seed: int = 0) -> tuple[np.ndarray, list[LibraryPhoto]] | None:
+                     seed: int = 0, own_references: Sequence[OwnReference] = ()
+                     ) -> tuple[np.ndarray, list[LibraryPhoto | OwnReference]] | None:
     """Welsh a/b averaged over the `count` nearest references, at the working size, and those references;
     None when no content suggestion can be made here."""
-    photos = suggested_references(lightness, count)
+    photos = suggested_references(lightness, count, own_references)
     if not photos:
         return None
-    references = [load_library_photo(photo.file) for photo in photos]
+    references = [reference_rgb(photo) for photo in photos]
     return welsh.average_transfer_chroma(working_lightness(lightness), references, samples, seed), photos

@@ -51,3 +51,22 @@ def feature_pyramid(input_size: int, weights_file: Path | None = BACKBONE_FILE) 
     """The model of `pyramid_features`: what the trainers compute once per crop and cache."""
     gray = keras.Input((input_size, input_size, 1), name="gray")
     return keras.Model(gray, pyramid_features(gray, weights_file), name="feature_pyramid")
+
+
+def imagenet_layers(trained: keras.Model, layer_names: tuple[str, ...]) -> keras.Model:
+    """RGB (N, H, W, 3) in [-1, 1] of any size -> the maps of `layer_names` (all up to block_13: ImageNet's weights),
+    with the weights of the MobileNetV2 nested in `trained` (a shipped model whose encoder kept them frozen)."""
+    source = next(layer for layer in _nested_models(trained) if any(inner.name == layer_names[-1] for inner in layer.layers))
+    network = keras.applications.MobileNetV2(input_shape=(None, None, 3), include_top=False, weights=None, alpha=1.0)
+    features = keras.Model(network.input, [network.get_layer(name).output for name in layer_names])
+    for layer in features.layers:
+        if layer.weights:
+            layer.set_weights(source.get_layer(layer.name).get_weights())
+    return features
+
+
+def _nested_models(model: keras.Model):
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            yield layer
+            yield from _nested_models(layer)

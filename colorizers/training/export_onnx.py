@@ -5,6 +5,10 @@ site and the command line run with ONNX Runtime (serving never imports TensorFlo
   annealed-mean chroma (N, 56, 56, 2), and "embedding", the content vector (N, 576) "Suggest for me" and the
   blend search with.
 - weights/cgan_generator.weights.h5 -> weights/cgan.onnx: gray (N, 224, 224, 1) -> "ab" (N, 112, 112, 2).
+- weights/cnn.weights.h5 -> weights/exemplar_features.onnx: gray (1, H, W, 1) of any size (multiples of 16) -> the
+  exemplar engine's three ImageNet feature maps at 1/4, 1/8 and 1/16 (`colorizers.exemplar`), named after their
+  layers. They come from the CNN's encoder, whose layers up to block_13 kept their ImageNet weights (frozen in
+  training), so no backbone download is needed.
 
 Each is a frozen graph of the network's serving function (weights as constants), converted by tf2onnx at opset
 17, kept in float32: float16 would halve the 24 MB but the budget does not need it. `tests/test_export.py` checks
@@ -23,6 +27,7 @@ log = logging.getLogger(__name__)
 OPSET = 17
 CNN_KERAS, CNN_ONNX = "cnn.weights.h5", "cnn.onnx"
 CGAN_KERAS, CGAN_ONNX = "cgan_generator.weights.h5", "cgan.onnx"
+EXEMPLAR_ONNX = "exemplar_features.onnx"
 
 
 def export_function(function, destination: Path) -> Path:
@@ -73,13 +78,33 @@ def export_cgan(weights: Path, destination: Path) -> Path:
     return export_function(KerasCGAN(weights).serve, destination)
 
 
+def export_exemplar_features(weights: Path, destination: Path) -> Path:
+    import tensorflow as tf
+
+    from ..exemplar import COARSE_LAYER, FINE_LAYER, MID_LAYER
+    from .backbone import imagenet_layers
+    from .cnn_model import KerasCNN
+
+    layer_names = (FINE_LAYER, MID_LAYER, COARSE_LAYER)
+    features = imagenet_layers(KerasCNN(weights).model, layer_names)
+
+    @tf.function(input_signature=[tf.TensorSpec((1, None, None, 1), tf.float32, name="gray")])
+    def serve(gray):
+        maps = features(tf.concat([gray, gray, gray], axis=-1), training=False)
+        return dict(zip(layer_names, maps))
+
+    return export_function(serve, destination)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--weights-dir", type=Path, default=settings.WEIGHTS_DIR)
     arguments = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     folder = arguments.weights_dir
-    for export, keras_file, onnx_file in ((export_cnn, CNN_KERAS, CNN_ONNX), (export_cgan, CGAN_KERAS, CGAN_ONNX)):
+    exports = ((export_cnn, CNN_KERAS, CNN_ONNX), (export_cgan, CGAN_KERAS, CGAN_ONNX),
+               (export_exemplar_features, CNN_KERAS, EXEMPLAR_ONNX))
+    for export, keras_file, onnx_file in exports:
         if not (folder / keras_file).exists():
             log.info("skipped %s: %s is missing", onnx_file, keras_file)
             continue
