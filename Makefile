@@ -92,6 +92,8 @@ showcase: install
 export: install
 	$(PY) -m colorizers.training.export_onnx
 
-# Both held-out splits: runs/evaluation/foreign/ (packages never trained on) and runs/evaluation/val/.
+# Both held-out splits: runs/evaluation/foreign/ (packages never trained on) and runs/evaluation/val/; then the
+# reference protocols (another shot of the scene, the true photo) on the foreign split: runs/evaluation/reference/.
 evaluate: install
-	$(PY) -m colorizers evaluate --models welsh cnn cgan blend --out runs/evaluation
+	$(PY) -m colorizers evaluate --models welsh exemplar cnn cgan blend --out runs/evaluation
+	$(PY) -m colorizers evaluate-references --out runs/evaluation/reference

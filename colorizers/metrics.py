@@ -92,6 +92,20 @@ def colourfulness_gap(result: np.ndarray, truth: np.ndarray) -> float:
     return abs(colourfulness(result) - colourfulness(truth))
 
 
+def lightness_drift(result: np.ndarray, lightness: np.ndarray) -> float:
+    """Mean |L*(result) - lightness| in CIELAB L* units: how far a result strays from the photo's own lightness,
+    which every model promises to keep (only 8-bit rounding should remain: a few hundredths).
+
+    result: sRGB uint8 (H, W, 3); lightness: float (H, W) in [0, 100], the photo's lightness it was coloured from.
+    """
+    from .color import rgb_to_lightness  # here: the metrics otherwise need nothing of the colour code
+
+    values = _checked_rgb(result, "result")
+    if values.shape[:2] != np.shape(lightness):
+        raise ValueError(f"result {values.shape} and lightness {np.shape(lightness)} must have the same size.")
+    return float(np.mean(np.abs(rgb_to_lightness(result).astype(np.float64) - lightness)))
+
+
 def _checked_rgb(rgb: np.ndarray, name: str) -> np.ndarray:
     rgb = np.asarray(rgb)
     if rgb.ndim != 3 or rgb.shape[-1] != 3:

@@ -330,8 +330,40 @@ def bench_png(images: BenchImages, runs: int) -> list[Row]:
     return rows
 
 
+EXEMPLAR_TARGETS = {1: 0.35, 5: 0.7}  # seconds, issue 19
+
+
+def bench_exemplar(images: BenchImages, runs: int) -> list[Row]:
+    """Colour by content on the target from one reference, then from five (the gallery's photos at the same size),
+    each run with the references' features forgotten: every reference is new to it, as an upload is."""
+    if not registry.model_info("exemplar").is_available:
+        return [Row("exemplar", "skipped", "weights/exemplar_features.onnx missing: run `make export`")]
+    megapixels = images.target_lightness.size / 1e6
+    photos = sorted(Path(settings.GALLERY_DIR).glob("*.jpg"))[1:5]
+    extra = [np.asarray(resized(Image.open(photo).convert("RGB"), megapixels)) for photo in photos]
+    model = registry.get_model("exemplar")
+
+    def run(references) -> None:
+        model.forget_references()
+        _forget_recent_cnn_runs()
+        registry.colorize(images.target_lightness, "exemplar", reference=references)
+
+    rows = []
+    for references in ([images.reference_rgb], [images.reference_rgb, *extra]):
+        run(references)  # warm up
+        seconds = timed(lambda: run(references), runs)
+        count = len(references)
+        verdict = "within" if statistics.median(seconds) <= EXEMPLAR_TARGETS.get(count, 0) else "OVER"
+        rows.append(Row(f"exemplar, {megapixels:.1f} MP target, {count} reference{'s' * (count > 1)} of the same size",
+                        f"{statistics.median(seconds):.3f} s",
+                        f"median of {runs}, spread {min(seconds):.3f}-{max(seconds):.3f} s; {verdict} the "
+                        f"{EXEMPLAR_TARGETS.get(count, 0):.2f} s target"))
+    return rows
+
+
 SECTIONS: dict[str, Callable[[BenchImages, int], list[Row]]] = {
     "welsh": bench_welsh,
+    "exemplar": bench_exemplar,
     "models": bench_models,
     "suggestion": bench_suggestion,
     "touchup": bench_touchup,

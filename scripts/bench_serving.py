@@ -117,19 +117,19 @@ def environment_size() -> list[tuple[str, str, str]]:
              "import tensorflow " + ("fails, as it must" if tensorflow.returncode else "WORKS: it should not"))]
 
 
-def welsh_command_line(photo: bytes, reference: bytes, runs: int) -> list[tuple[str, str, str]]:
+def command_line(photo: bytes, reference: bytes, runs: int, model: str) -> list[tuple[str, str, str]]:
     with tempfile.TemporaryDirectory() as folder:
         photo_path, reference_path = Path(folder) / "photo.png", Path(folder) / "reference.png"
         photo_path.write_bytes(photo)
         reference_path.write_bytes(reference)
-        command = [str(serving_python()), "-m", "colorizers", "colorize", "--model", "welsh", "--reference",
+        command = [str(serving_python()), "-m", "colorizers", "colorize", "--model", model, "--reference",
                    str(reference_path), "--out", str(Path(folder) / "out"), str(photo_path)]
         seconds = []
         for _ in range(runs):
             started = time.perf_counter()
             subprocess.run(command, cwd=REPO_ROOT, check=True, capture_output=True)
             seconds.append(time.perf_counter() - started)
-    return [("welsh CLI, 1 MP photo + 1 MP reference", f"{statistics.median(seconds):.2f} s",
+    return [(f"{model} CLI, 1 MP photo + 1 MP reference", f"{statistics.median(seconds):.2f} s",
              f"start to finish, median of {runs}, spread {min(seconds):.2f}-{max(seconds):.2f} s")]
 
 
@@ -138,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     arguments = parser.parse_args(argv)
     photo, reference = bench_photos()
-    rows = [*environment_size(), *welsh_command_line(photo, reference, arguments.runs),
+    rows = [*environment_size(), *command_line(photo, reference, arguments.runs, "welsh"),
+            *command_line(photo, reference, arguments.runs, "exemplar"),
             *start_to_first_results_and_rss(photo)]
     print(f"\nserving (python: {serving_python()})")
     width = max(len(row[0]) for row in rows)

@@ -77,6 +77,29 @@ def test_the_cgan_export_matches_keras(keras_cgan, kind):
     assert np.abs(expected).max() > 1.0
 
 
+@pytest.mark.parametrize("size", [(64, 96), (224, 160)])
+def test_the_exemplar_features_export_matches_the_imagenet_layers_of_the_cnn(keras_cnn, size):
+    from colorizers import exemplar
+    from colorizers.onnx_model import inference_session, run
+    from colorizers.training.backbone import imagenet_layers
+
+    layers = (exemplar.FINE_LAYER, exemplar.MID_LAYER, exemplar.COARSE_LAYER)
+    keras_features = imagenet_layers(keras_cnn.model, layers)
+    gray = np.random.default_rng(3).uniform(-1.0, 1.0, (1, *size, 1)).astype(np.float32)
+    expected = keras_features(np.concatenate([gray] * 3, axis=-1), training=False)
+    got = run(inference_session(settings.WEIGHTS_DIR / "exemplar_features.onnx"), gray=gray)
+    for name, want, stride in zip(layers, expected, (4, 8, 16)):
+        want = np.asarray(want)
+        assert got[name].shape == (1, size[0] // stride, size[1] // stride, want.shape[-1])
+        assert np.abs(got[name] - want).max() < 1e-3 * max(1.0, float(np.abs(want).max()))
+    # The same layer, pooled at 224 x 224, is the CNN's content embedding: the exemplar's features are ImageNet's.
+    square = np.random.default_rng(4).uniform(-1.0, 1.0, (1, 224, 224, 1)).astype(np.float32)
+    pooled = run(inference_session(settings.WEIGHTS_DIR / "exemplar_features.onnx"), gray=square)[
+        exemplar.COARSE_LAYER].mean(axis=(1, 2))
+    embedding = keras_cnn.serve(square, np.array(keras_cnn.temperature, np.float32))["embedding"].numpy()
+    assert np.abs(pooled - embedding).max() < MAX_EMBEDDING_DIFFERENCE * 10
+
+
 def test_serving_every_model_never_imports_tensorflow():
     code = (
         "import sys, numpy as np\n"

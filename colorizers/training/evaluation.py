@@ -26,7 +26,7 @@ from .. import settings
 from ..color import gray_rgb, rgb_to_lightness
 from ..decode import read_image_file
 from ..errors import ColorizerError
-from ..metrics import colourfulness, colourfulness_gap, psnr, ssim
+from ..metrics import colourfulness, colourfulness_gap, lightness_drift, psnr, ssim
 from ..reference_transfer import AUTO
 from ..registry import colorize, model_info
 
@@ -60,7 +60,7 @@ SPLIT_TITLES = {
 
 SPLIT_NOUNS = {FOREIGN_SPLIT: "foreign", VALIDATION_SPLIT: "validation"}
 
-METRICS = ("psnr", "ssim", "colourfulness", "colourfulness_gap", "seconds")
+METRICS = ("psnr", "ssim", "colourfulness", "colourfulness_gap", "lightness_drift", "seconds")
 
 
 @dataclass
@@ -75,6 +75,7 @@ class ModelScores:
     ssim: list[float] = field(default_factory=list)
     colourfulness: list[float] = field(default_factory=list)
     colourfulness_gap: list[float] = field(default_factory=list)
+    lightness_drift: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
     details: list[dict] = field(default_factory=list)
     skipped: str | None = None
@@ -90,6 +91,7 @@ class ModelScores:
         self.ssim.append(ssim(result, truth))
         self.colourfulness.append(colourfulness(result))
         self.colourfulness_gap.append(colourfulness_gap(result, truth))
+        self.lightness_drift.append(lightness_drift(result, rgb_to_lightness(truth)))
         self.seconds.append(seconds)
         self.details.append(details or {})
 
@@ -280,19 +282,20 @@ def format_table(report: EvaluationReport) -> str:
     size = f"long side at most {report.max_side} px" if report.max_side else "full size"
     lines = [
         f"{SPLIT_TITLES.get(report.split, report.split)}: {len(report.photos)} photos ({size}). PSNR and SSIM (mean over R, G, B) against the colour "
-        "original; CF = colourfulness (Hasler and Suesstrunk 2003); dCF = |CF(result) - CF(truth)|.",
+        "original; CF = colourfulness (Hasler and Suesstrunk 2003); dCF = |CF(result) - CF(truth)|; dL = mean "
+        "|L*(result) - L*(photo)|, the lightness drift.",
         "",
-        "| model | PSNR dB | SSIM | CF | dCF | s/photo |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| model | PSNR dB | SSIM | CF | dCF | dL | s/photo |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for scores in report.rows:
         if scores.skipped is not None:
-            lines.append(f"| {scores.name} | skipped | – | – | – | – |")
+            lines.append(f"| {scores.name} | skipped | – | – | – | – | – |")
             continue
         lines.append(
             f"| {scores.name} | {scores.mean('psnr'):.2f} | {scores.mean('ssim'):.4f} "
             f"| {scores.mean('colourfulness'):.1f} | {scores.mean('colourfulness_gap'):.1f} "
-            f"| {scores.mean('seconds'):.3f} |"
+            f"| {scores.mean('lightness_drift'):.3f} | {scores.mean('seconds'):.3f} |"
         )
     lines += ["", f"Truth mean CF: {report.truth_mean_colourfulness:.1f}"]
     lines += [f"Skipped {scores.name}: {scores.skipped}." for scores in report.rows if scores.skipped is not None]
