@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .decode import encode_png, read_image_file
 from .errors import ColorizerError
-from .reference_transfer import AUTO
+from .reference_transfer import AUTO, MAX_REFERENCES, Reference
 from .registry import BY_HAND, MODELS, available_models, colorize
 from .touchup import decode_hints
 
@@ -22,7 +22,11 @@ def main(argv: list[str] | None = None) -> int:
     colorize_parser = commands.add_parser("colorize", help="colour photos, writing DIR/<stem>_<model>.png")
     colorize_parser.add_argument("inputs", nargs="+", type=Path, metavar="INPUT")
     colorize_parser.add_argument("--model", default="welsh", choices=sorted([*MODELS, *BY_HAND]))
-    colorize_parser.add_argument("--reference", default=AUTO, help="a colour photo's path, a gallery name, or auto")
+    colorize_parser.add_argument(
+        "--reference", action="append", metavar="REFERENCE",
+        help=f"for welsh and exemplar: a colour photo's path, a gallery or library name, or auto (the default: "
+             f"chosen by content); repeat it for several references, at most {MAX_REFERENCES} (auto only alone)",
+    )
     colorize_parser.add_argument("--strength", type=float, default=1.0, help="chroma scale, 0 to 1.5")
     colorize_parser.add_argument("--out", type=Path, required=True, metavar="DIR")
     colorize_parser.add_argument(
@@ -31,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
              "opaque pixels are the strokes' colours; --model scribble colours from these strokes alone",
     )
     _add_evaluate_parser(commands)
+    _add_evaluate_references_parser(commands)
     arguments = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
@@ -66,8 +71,9 @@ def _colorize(arguments: argparse.Namespace) -> int:
             continue
         destination = arguments.out / f"{path.stem}_{arguments.model}.png"
         destination.write_bytes(encode_png(result.rgb))  # the fast banded writer (zlib level 1)
-        used = f" (reference: {result.details['reference']})" if "reference" in result.details else ""
-        log.info("%s -> %s in %.2f s%s", path, destination, result.seconds, used)
+        log.info("%s -> %s in %.2f s%s", path, destination, result.seconds, _used(result.details))
+        if result.details.get("fallback"):
+            log.info("%s: %s", path, result.details["fallback"])
     return 1 if failures else 0
 
 
@@ -92,6 +98,31 @@ def _add_evaluate_parser(commands) -> None:
     )
 
 
+def _add_evaluate_references_parser(commands) -> None:
+    parser = commands.add_parser(
+        "evaluate-references",
+        help="score the reference-based models with good references (another shot of the scene, the true photo), "
+             "writing DIR/metrics.json, table.md and a contact sheet per protocol")
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR")
+    parser.add_argument("--models", nargs="+", default=["welsh", "exemplar"], choices=["welsh", "exemplar"])
+    parser.add_argument("--max-side", type=int, default=512, help="downscale photos to this long side (512)")
+    parser.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N photos")
+    parser.add_argument("--split", default="foreign", choices=["foreign", "val"])
+
+
+def _evaluate_references(arguments: argparse.Namespace) -> int:
+    from .training import reference_evaluation  # lazily, as `evaluate`
+
+    try:
+        report = reference_evaluation.run_reference_evaluation(
+            arguments.out, tuple(arguments.models), arguments.split, arguments.max_side, arguments.limit)
+    except (ValueError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(reference_evaluation.format_reference_table(report), end="")
+    return 0
+
+
 def _evaluate(arguments: argparse.Namespace) -> int:
     from .training import evaluation  # lazily: `models` and `colorize` stay fast
 
@@ -114,14 +145,33 @@ def _evaluate(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def _reference_argument(reference: str):
-    """A path becomes the decoded colour photo; anything else ("auto", a gallery name) is passed on."""
+def _reference_argument(references: list[str] | None) -> Reference | list[Reference]:
+    """The --reference values as colorize takes them: "auto", or one or a list of up to MAX_REFERENCES references,
+    a path becoming its decoded colour photo (sRGB uint8) and anything else (a gallery or library name) passed on."""
+    references = references or [AUTO]
+    if len(references) > MAX_REFERENCES:
+        raise ColorizerError(f"give at most {MAX_REFERENCES} references with --reference (got {len(references)})")
+    if len(references) > 1 and AUTO in references:
+        raise ColorizerError("--reference auto chooses the references itself: give it alone, not with others")
+    resolved = [_one_reference(reference) for reference in references]
+    return resolved[0] if len(resolved) == 1 else resolved
+
+
+def _one_reference(reference: str) -> Reference:
     if reference != AUTO and Path(reference).exists():
         try:
             return read_image_file(Path(reference)).rgb
         except ColorizerError as error:
             raise ColorizerError(f"reference {reference}: {error}") from None
     return reference
+
+
+def _used(details: dict) -> str:
+    """The log line's note of the references used: the first, and all when several."""
+    if "reference" not in details:
+        return ""
+    several = f"; all: {details['references']}" if details.get("references") else ""
+    return f" (reference: {details['reference']}{several})"
 
 
 def _hints_file(path: Path | None) -> bytes | None:
@@ -137,4 +187,5 @@ def _reason(error: Exception) -> str:
     return error.strerror if isinstance(error, OSError) and error.strerror else str(error)
 
 
-_COMMANDS = {"models": _list_models, "colorize": _colorize, "evaluate": _evaluate}
+_COMMANDS = {"models": _list_models, "colorize": _colorize, "evaluate": _evaluate,
+             "evaluate-references": _evaluate_references}

@@ -1,20 +1,30 @@
 """The REST API, on the same Flask server as the pages, with the same registry and limits (`colorizers.settings`).
 
 GET  /api/models     -> JSON list of the models available here: name, title, summary, uses_reference.
-POST /api/colorize   -> multipart form: `image` (file), `model` (name), optional `reference` (a colour photo file,
-                        or the value "auto" or a gallery name; reference-based models only), optional `strength`
-                        (0 to 1.5, default 1), optional `hints` (a transparent PNG, the photo's size or scaled to
-                        it, whose opaque pixels are brush strokes: the result is touched up with them; model
-                        `scribble` colours from them alone). Answers image/png at the input's size.
-Errors are JSON {"error": message}: 400 bad image, strength or reference; 404 unknown model; 413 too large;
-503 model weights missing, or the server too busy to colour it soon (with Retry-After, in seconds).
+POST /api/colorize   -> multipart form: `image` (file), `model` (name), optional `reference` (reference-based
+                        models only: `welsh`, `exemplar`), optional `strength` (0 to 1.5, default 1), optional
+                        `hints` (a transparent PNG, the photo's size or scaled to it, whose opaque pixels are brush
+                        strokes: the result is touched up with them; model `scribble` colours from them alone).
+                        Answers image/png at the input's size.
+                        `reference` may be repeated, 1 to MAX_REFERENCES (5) in all: each a colour photo file or a
+                        gallery or library name (files first, then names, each in the order sent); or "auto" alone
+                        (the default: chosen by content).
+Response headers: X-Colorizer-Model, X-Colorizer-Seconds; X-Colorizer-Reference (the first reference used) and
+X-Colorizer-References (all of them, comma-separated, when several or chosen by "auto"; uploads are named
+"uploaded", or "uploaded 1", "uploaded 2"... when several); X-Colorizer-Fallback (`exemplar` only, when part of the
+photo took the CNN's colour because the references show nothing alike: a sentence saying how much).
+Errors are JSON {"error": message}: 400 bad image, strength or reference (not a colour photo, an unknown name, more
+than 5, "auto" with others); 404 unknown model; 413 too large; 503 model weights missing, or the server too busy to
+colour it soon (with Retry-After, in seconds).
 """
 from __future__ import annotations
 
 import io
 import logging
 
+import numpy as np
 from flask import Blueprint, Flask, Response, jsonify, request, send_file
+from werkzeug.datastructures import FileStorage
 
 from colorizers import (
     ColorizerError,
@@ -30,6 +40,9 @@ from colorizers import (
     open_image,
     settings,
 )
+from colorizers.library import library
+from colorizers.reference_transfer import AUTO as AUTO_REFERENCE
+from colorizers.reference_transfer import MAX_REFERENCES
 from colorizers.references import gallery
 from colorizers.registry import MAX_STRENGTH
 from colorizers.touchup import decode_hints
@@ -42,9 +55,9 @@ logger = logging.getLogger(__name__)
 
 api = Blueprint("api", __name__, url_prefix="/api")
 
-AUTO_REFERENCE = "auto"
-# A multipart body carries the image and perhaps a reference photo and a hints image, each within MAX_UPLOAD_BYTES,
-# plus headers.
+# A multipart body carries the image, up to MAX_REFERENCES reference photos and a hints image, each within
+# MAX_UPLOAD_BYTES, plus headers and form fields; COLORIZER_MAX_REQUEST_BYTES stays the bound on the whole.
+_MAX_FILES = 2 + MAX_REFERENCES
 _FORM_OVERHEAD_BYTES = 64 * 1024
 
 
@@ -113,8 +126,7 @@ def list_models() -> Response:
 
 @api.post("/colorize")
 def colorize_image() -> Response:
-    limit = 3 * settings.MAX_UPLOAD_BYTES + _FORM_OVERHEAD_BYTES  # refused before reading the body
-    if request.content_length is not None and request.content_length > limit:
+    if request.content_length is not None and request.content_length > _request_limit():  # before reading the body
         raise ApiError(_too_large_message(), 413)
     model_name = request.form.get("model", "").strip()
     if not model_name:
@@ -127,13 +139,14 @@ def colorize_image() -> Response:
     if upload is None:
         raise ApiError("Send the photo as the multipart file field 'image'.", 400)
     data = _read_limited(upload.stream, "photo")
+    reference_fields = _reference_fields() if info.uses_reference else [AUTO_REFERENCE]  # names checked at once
     hints_upload = request.files.get("hints")
     hints_data = _read_limited(hints_upload.stream, "hints image") if hints_upload and hints_upload.filename else None
     open_image(data)  # a file that is no image, or too large, is told so at once, without waiting for a slot
     slots = model_slots()
     slots.refuse_if_wait_over(API_MAX_WAIT_SECONDS)  # SlotWaitTooLong -> 503 with Retry-After
     with slots.slot(timeout=API_MAX_WAIT_SECONDS):  # decoding a large photo costs memory too
-        reference = _reference() if info.uses_reference else AUTO_REFERENCE
+        reference = _decoded_references(reference_fields)
         image = decode_image(data)  # InvalidImageError -> 400, too large -> 413
         del data
         options = {"hints": decode_hints(hints_data, image.size)} if hints_data is not None else {}  # HintsError -> 400
@@ -150,9 +163,11 @@ def colorize_image() -> Response:
     response.headers["X-Colorizer-Model"] = model_name
     response.headers["X-Colorizer-Seconds"] = f"{result.seconds:.3f}"
     if info.uses_reference and result.details.get("reference"):
-        response.headers["X-Colorizer-Reference"] = str(result.details["reference"])
-    if result.details.get("references"):  # the library photos a content suggestion averaged, best first
-        response.headers["X-Colorizer-References"] = str(result.details["references"])
+        response.headers["X-Colorizer-Reference"] = _header_value(result.details["reference"])
+    if result.details.get("references"):  # every reference used, or the library photos a suggestion averaged
+        response.headers["X-Colorizer-References"] = _header_value(result.details["references"])
+    if result.details.get("fallback"):  # exemplar: where the references show nothing alike, the CNN's colour
+        response.headers["X-Colorizer-Fallback"] = _header_value(result.details["fallback"])
     return response
 
 
@@ -168,29 +183,56 @@ def _strength(value: str | None) -> float:
     return strength
 
 
-def _reference():
-    """The `reference` form field: a colour photo file, "auto", or a gallery name."""
-    upload = request.files.get("reference")
-    if upload is not None and upload.filename:
-        try:
-            decoded = decode_image(_read_limited(upload.stream, "reference photo"))
-        except ImageTooLargeError:
-            raise
-        except InvalidImageError as error:
-            raise ApiError(f"The reference photo could not be used: {error}", 400) from None
-        if not decoded.was_color:
-            raise ApiError("The reference photo has no colour to copy; send a colour photo.", 400)
-        return decoded.rgb
-    value = request.form.get("reference", AUTO_REFERENCE).strip() or AUTO_REFERENCE
-    if value == AUTO_REFERENCE:
-        return AUTO_REFERENCE
-    names = [photo.name for photo in gallery()]
-    if value not in names:
-        raise ReferenceImageError(
-            f"There is no reference photo called '{value[:60]}' in the gallery. Send 'auto', a gallery name "
-            f"({', '.join(names)}) or a colour photo file."
-        )
-    return value
+def _reference_fields() -> list[FileStorage | str]:
+    """The `reference` form fields, checked before any photo is decoded: "auto" (alone), or 1 to MAX_REFERENCES
+    uploaded files (FileStorage, still undecoded) and gallery or library names, files first, each in the order sent."""
+    uploads = [upload for upload in request.files.getlist("reference") if upload.filename]
+    names = [value.strip() for value in request.form.getlist("reference") if value.strip()]
+    given = len(uploads) + len(names)
+    if given == 0 or (names == [AUTO_REFERENCE] and not uploads):
+        return [AUTO_REFERENCE]
+    if AUTO_REFERENCE in names:
+        raise ApiError("The reference 'auto' chooses the references itself: send it alone, not with other "
+                       "references.", 400)
+    if given > MAX_REFERENCES:
+        raise ApiError(f"Send at most {MAX_REFERENCES} references (got {given}): colour photo files and gallery or "
+                       "library names together.", 400)
+    for name in names:
+        _check_reference_name(name)
+    return [*uploads, *names]
+
+
+def _check_reference_name(name: str) -> None:
+    gallery_names = [photo.name for photo in gallery()]
+    if name in gallery_names:
+        return
+    found = library()
+    if found is not None and found.get(name) is not None:
+        return
+    raise ReferenceImageError(
+        f"There is no reference photo called '{name[:60]}' in the gallery or the library. Send 'auto', a gallery "
+        f"name ({', '.join(gallery_names)}), a library name or a colour photo file."
+    )
+
+
+def _decoded_references(fields: list[FileStorage | str]) -> str | np.ndarray | list[str | np.ndarray]:
+    """What colorize takes as `reference`: "auto", one name or sRGB uint8 (H, W, 3), or a list of those."""
+    references = [field if isinstance(field, str) else _decoded_reference(field, index, len(fields))
+                  for index, field in enumerate(fields, 1)]
+    return references[0] if len(references) == 1 else references
+
+
+def _decoded_reference(upload: FileStorage, index: int, count: int) -> np.ndarray:
+    what = "reference photo" if count == 1 else f"reference photo {index} ({upload.filename[:60]})"
+    try:
+        decoded = decode_image(_read_limited(upload.stream, what))
+    except ImageTooLargeError:
+        raise  # 413
+    except InvalidImageError as error:
+        raise ApiError(f"The {what} could not be used: {error}", 400) from None
+    if not decoded.was_color:
+        raise ApiError(f"The {what} has no colour to copy; send a colour photo.", 400)
+    return decoded.rgb
 
 
 def _read_limited(stream, what: str) -> bytes:
@@ -200,8 +242,20 @@ def _read_limited(stream, what: str) -> bytes:
     return data
 
 
+def _request_limit() -> int:
+    """The largest body accepted: every file at its limit, within COLORIZER_MAX_REQUEST_BYTES."""
+    return min(_MAX_FILES * settings.MAX_UPLOAD_BYTES + _FORM_OVERHEAD_BYTES, settings.MAX_REQUEST_BYTES)
+
+
+def _header_value(value: object) -> str:
+    """`value` as one line of printable ASCII (header values are Latin-1 at best; a name or sentence may not be)."""
+    text = " ".join(str(value).split())
+    return text.encode("ascii", "replace").decode("ascii")
+
+
 def _too_large_message() -> str:
-    return f"The request is too large: each photo may be at most {settings.MAX_UPLOAD_BYTES / 1e6:.0f} MB."
+    return (f"The request is too large: each photo may be at most {settings.MAX_UPLOAD_BYTES / 1e6:.0f} MB, "
+            f"the whole request at most {settings.MAX_REQUEST_BYTES / 1e6:.0f} MB.")
 
 
 def register_api(server: Flask) -> None:

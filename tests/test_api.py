@@ -50,7 +50,20 @@ def colour_photo() -> bytes:
     return png_of(rgb)
 
 
-def post(base_url: str, data: dict, files: dict | None = None) -> requests.Response:
+def red_photo() -> bytes:
+    rgb = np.zeros((64, 64, 3), np.uint8)
+    rgb[..., 0] = np.linspace(60, 250, 64, dtype=np.uint8)[None, :]
+    rgb[..., 1] = 40
+    return png_of(rgb)
+
+
+def with_references(*references: bytes) -> list[tuple[str, tuple[str, bytes, str]]]:
+    """Multipart files: the gray photo as `image` and each of `references` as one more `reference` part."""
+    return [("image", ("old.png", gray_photo(), "image/png")),
+            *[("reference", (f"reference{index}.png", photo, "image/png")) for index, photo in enumerate(references)]]
+
+
+def post(base_url: str, data: dict | list, files: dict | list | None = None) -> requests.Response:
     if files is None:
         files = {"image": ("old.png", gray_photo(), "image/png")}
     return requests.post(f"{base_url}/api/colorize", data=data, files=files, timeout=TIMEOUT)
@@ -65,10 +78,14 @@ def assert_error(response: requests.Response, status: int, words: str) -> None:
 def test_models_lists_every_available_model(base_url, models):
     response = requests.get(f"{base_url}/api/models", timeout=TIMEOUT)
     assert response.status_code == 200
+    from colorizers.registry import model_info
+
     listed = response.json()
-    assert [model["name"] for model in listed] == models == ["welsh", "cnn", "cgan"]
+    assert [model["name"] for model in listed] == models
+    assert {"welsh", "exemplar", "cnn", "cgan"} <= set(models)
     assert set(listed[0]) == {"name", "title", "summary", "uses_reference"}
-    assert [model["uses_reference"] for model in listed] == [True, False, False]
+    assert [model["uses_reference"] for model in listed] == [model_info(name).uses_reference for name in models]
+    assert {model["name"] for model in listed if model["uses_reference"]} == {"welsh", "exemplar"}
 
 
 def test_models_without_weights_are_not_listed(base_url, monkeypatch, tmp_path):
@@ -215,3 +232,105 @@ def test_a_large_upload_never_touches_the_disk(base_url, monkeypatch):
     response = post(base_url, {"model": "welsh", "reference": gallery()[0].name}, {"image": ("big.png", photo, "image/png")})
     assert response.status_code == 200, response.text[:200]
     assert created == []
+
+
+# --- Several references, and the exemplar model (real: weights/exemplar_features.onnx, with the real CNN) ---------
+def test_exemplar_with_two_reference_files(base_url):
+    response = post(base_url, {"model": "exemplar"}, with_references(colour_photo(), red_photo()))
+    assert response.status_code == 200, response.text[:300]
+    assert response.headers["Content-Type"] == "image/png"
+    image = Image.open(io.BytesIO(response.content))
+    assert (image.format, image.mode, image.size) == ("PNG", "RGB", (130, 90))
+    assert response.headers["X-Colorizer-Model"] == "exemplar"
+    assert response.headers["X-Colorizer-References"] == "uploaded 1,uploaded 2"
+    assert response.headers["X-Colorizer-Reference"] == "uploaded 1"
+    rgb = np.asarray(image).astype(int)
+    assert np.ptp(rgb, axis=-1).mean() > 5  # coloured from the references
+
+
+@pytest.mark.parametrize("model", ["welsh", "exemplar"])
+def test_a_reference_file_and_a_gallery_name_together(base_url, model):
+    from colorizers.references import gallery
+
+    name = gallery()[0].name
+    files = [("image", ("old.png", gray_photo(), "image/png")), ("reference", ("blue.png", colour_photo(), "image/png"))]
+    response = post(base_url, [("model", model), ("reference", name)], files)
+    assert response.status_code == 200, response.text[:300]
+    assert Image.open(io.BytesIO(response.content)).size == (130, 90)
+    assert response.headers["X-Colorizer-References"] == f"uploaded 1,{name}"
+
+
+def test_a_library_name_is_a_reference(base_url, models):
+    from colorizers.library import library
+    from colorizers.references import gallery
+
+    found = library()
+    if found is None:
+        pytest.skip("the reference library is not built here")
+    name = next(photo.name for photo in found.photos if photo.name not in {photo.name for photo in gallery()})
+    response = post(base_url, {"model": "welsh", "reference": name})
+    assert response.status_code == 200, response.text[:300]
+    assert response.headers["X-Colorizer-Reference"] == name
+
+
+def test_five_references_near_the_upload_limit_are_not_refused_by_size(base_url, models, monkeypatch):
+    from colorizers import settings
+
+    monkeypatch.setattr(settings, "MAX_UPLOAD_BYTES", 100_000)
+    rng = np.random.default_rng(0)
+    noisy = [png_of(rng.integers(0, 256, (165, 165, 3), dtype=np.uint8)) for _ in range(5)]
+    assert all(80_000 < len(photo) < 100_000 for photo in noisy)  # together far over 3 files' worth
+    response = post(base_url, {"model": "welsh"}, with_references(*noisy))
+    assert response.status_code == 200, response.text[:300]
+    assert response.headers["X-Colorizer-References"].split(",") == [f"uploaded {index}" for index in range(1, 6)]
+
+
+def test_the_request_limit_stays_within_max_request_bytes(base_url, models, monkeypatch):
+    from colorizers import settings
+
+    monkeypatch.setattr(settings, "MAX_REQUEST_BYTES", 50_000)
+    big = {"image": ("big.png", b"\0" * 60_000, "image/png")}  # within one file's limit, over the request's
+    assert_error(post(base_url, {"model": "cnn"}, big), 413, "too large")
+
+
+def test_six_references_are_400(base_url, models):
+    from colorizers.references import gallery
+
+    names = [photo.name for photo in gallery()][:3]
+    response = post(base_url, [("model", "welsh"), *[("reference", name) for name in names]],
+                    with_references(colour_photo(), red_photo(), colour_photo()))
+    assert_error(response, 400, "at most 5 references (got 6)")
+    assert_error(post(base_url, {"model": "exemplar"}, with_references(*[colour_photo()] * 6)), 400, "at most 5")
+
+
+def test_auto_with_other_references_is_400(base_url, models):
+    from colorizers.references import gallery
+
+    with_file = post(base_url, {"model": "exemplar", "reference": "auto"}, with_references(colour_photo()))
+    assert_error(with_file, 400, "'auto'")
+    assert "alone" in with_file.json()["error"]
+    with_name = post(base_url, [("model", "welsh"), ("reference", "auto"), ("reference", gallery()[0].name)])
+    assert_error(with_name, 400, "alone")
+
+
+def test_an_unknown_name_among_several_is_400(base_url, models):
+    from colorizers.references import gallery
+
+    response = post(base_url, [("model", "exemplar"), ("reference", gallery()[0].name), ("reference", "no-such-photo")])
+    assert_error(response, 400, "no reference photo called 'no-such-photo' in the gallery or the library")
+
+
+def test_a_bad_reference_among_several_is_named(base_url, models):
+    response = post(base_url, {"model": "welsh"}, with_references(colour_photo(), gray_photo()))
+    assert_error(response, 400, "reference photo 2 (reference1.png) has no colour")
+
+
+def test_exemplar_says_where_it_fell_back_to_the_cnn(base_url):
+    noise = np.random.default_rng(0).integers(0, 256, (90, 130), dtype=np.uint8)
+    flat_red = png_of(np.full((64, 64, 3), (200, 30, 30), np.uint8))
+    files = {"image": ("noise.png", png_of(noise), "image/png"), "reference": ("red.png", flat_red, "image/png")}
+    response = post(base_url, {"model": "exemplar"}, files)  # nothing in a flat red square looks like noise
+    assert response.status_code == 200, response.text[:300]
+    fallback = response.headers["X-Colorizer-Fallback"]
+    assert "CNN" in fallback and fallback.isascii()
+    assert int(fallback.split("%")[0]) >= 50

@@ -146,3 +146,37 @@ def test_a_learned_model_without_weights_is_an_error_message(tmp_path, inputs, n
     assert completed.returncode != 0
     assert "error:" in completed.stderr and "weights" in completed.stderr
     assert "Traceback" not in completed.stderr
+
+
+def test_exemplar_with_two_references(tmp_path, inputs):
+    second = tmp_path / "second.png"
+    Image.fromarray(colour_photo(seed=1)[::-1, ::-1]).save(second)
+    out = tmp_path / "out"
+    completed = run_cli(
+        "colorize", "--model", "exemplar", "--reference", str(inputs["reference"]), "--reference", str(second),
+        "--out", str(out), str(inputs["a"]),
+    )
+    assert completed.returncode == 0, completed.stderr
+    written = Image.open(out / "a_exemplar.png")
+    assert written.size == (44, 30) and written.mode == "RGB"
+    assert np.ptp(np.asarray(written).astype(int), axis=-1).max() > 10  # it has colour now
+    assert "uploaded 1,uploaded 2" in completed.stderr  # the log line names both references
+
+
+def test_six_references_are_an_error_message(tmp_path, inputs, no_weights):
+    references = [argument for _ in range(6) for argument in ("--reference", str(inputs["reference"]))]
+    out = tmp_path / "out"
+    completed = run_cli("colorize", *references, "--out", str(out), str(inputs["a"]), env=no_weights)
+    assert completed.returncode == 2
+    assert completed.stderr.startswith("error:") and "at most 5 references" in completed.stderr
+    assert "Traceback" not in completed.stderr
+    assert not (out / "a_welsh.png").exists()
+
+
+def test_auto_with_another_reference_is_an_error_message(tmp_path, inputs, no_weights):
+    completed = run_cli(
+        "colorize", "--reference", "auto", "--reference", str(inputs["reference"]), "--out", str(tmp_path / "out"),
+        str(inputs["a"]), env=no_weights,
+    )
+    assert completed.returncode == 2
+    assert completed.stderr.startswith("error:") and "alone" in completed.stderr
