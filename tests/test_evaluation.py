@@ -128,7 +128,7 @@ def test_unknown_model_is_an_error(photos):
 def test_table_lists_every_row_and_the_truth(photos):
     report = evaluate(photos, ["welsh"], max_side=512)
     table = format_table(report)
-    assert "| model | PSNR dB | SSIM | CF | dCF | s/photo |" in table
+    assert "| model | PSNR dB | SSIM | CF | dCF | dL | s/photo |" in table
     assert "| gray |" in table and "| welsh-auto |" in table
     assert f"Truth mean CF: {report.truth_mean_colourfulness:.1f}" in table
     assert "long side at most 512 px" in table
@@ -200,3 +200,37 @@ def test_evaluation_module_is_imported_only_by_the_evaluate_command():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=settings.REPO_ROOT
     ).stdout
     assert printed.strip() == "False"
+
+
+def test_reference_protocols_score_welsh_and_exemplar_with_good_references(data, tmp_path, monkeypatch):
+    from colorizers.registry import model_info
+    from colorizers.training import reference_evaluation
+
+    monkeypatch.setattr(settings, "WEIGHTS_DIR", settings.REPO_ROOT / "weights")  # the real exemplar features
+    if not model_info("exemplar").is_available:
+        pytest.skip("weights/exemplar_features.onnx missing")
+    manifest, photos_dir = data
+    report = reference_evaluation.run_reference_evaluation(
+        tmp_path / "reference", split="val", max_side=None, manifest_path=manifest, photos_dir=photos_dir)
+    assert set(report["protocols"]) == {"another-shot", "true-photo"}
+    for protocol in report["protocols"].values():
+        assert set(protocol["rows"]) == {"gray", "welsh", "exemplar"}
+        assert all(row["photos"] == 3 for row in protocol["rows"].values())
+    true_photo = report["protocols"]["true-photo"]["rows"]
+    assert true_photo["exemplar"]["psnr"] > true_photo["gray"]["psnr"] + 3.0
+    assert true_photo["exemplar"]["lightness_drift"] < 0.2
+    saved = json.loads((tmp_path / "reference" / "metrics.json").read_text())
+    assert saved["protocols"]["another-shot"]["rows"]["welsh"]["psnr"] == pytest.approx(
+        report["protocols"]["another-shot"]["rows"]["welsh"]["psnr"])
+    assert "| exemplar |" in (tmp_path / "reference" / "table.md").read_text()
+    assert (tmp_path / "reference" / "contact_sheet_another-shot.png").exists()
+
+
+def test_another_shot_is_the_photo_mirrored_and_cropped_to_its_lower_right():
+    from colorizers.training.reference_evaluation import another_shot
+
+    photo = np.arange(8 * 12 * 3, dtype=np.uint8).reshape(8, 12, 3)
+    shot = another_shot(photo)
+    assert shot.shape == (6, 9, 3)
+    assert np.array_equal(shot[0, 0], photo[2, 11 - 3])
+    assert np.array_equal(shot[-1, -1], photo[7, 0])
