@@ -4,7 +4,8 @@ Convention: sRGB (IEC 61966-2-1) with a D65 white, converted to CIELAB.
 - RGB at the edges: uint8, shape (H, W, 3).
 - Inside: lightness L float32 (H, W) in [0, 100]; chroma a/b float32 (H, W, 2), roughly [-110, 110].
 Models predict chroma at their own working size; `merge_chroma` upsamples it and joins it with the original,
-full-resolution lightness, so the output has the input's size and luminance.
+full-resolution lightness, so the output has the input's size and luminance. Where the chroma does not fit sRGB at
+a pixel's lightness, the pixel gives up chroma along its hue, never lightness (`lab_planes_to_rgb`).
 """
 from __future__ import annotations
 
@@ -110,7 +111,9 @@ def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
     A colour outside the sRGB gamut keeps its L and its hue and gives up chroma until it fits (`lab_planes_to_rgb`),
     rather than having R, G, B clipped."""
     lab = np.asarray(lab, dtype=np.float32)
-    return lab_planes_to_rgb(lab[..., 0], lab[..., 1], lab[..., 2], np.empty(lab.shape, np.uint8))
+    colours = lab.reshape(-1, 3)  # (N, 3) planes, so that a single colour (3,) converts too
+    rgb = lab_planes_to_rgb(colours[:, 0], colours[:, 1], colours[:, 2], np.empty(colours.shape, np.uint8))
+    return rgb.reshape(lab.shape)
 
 
 # XYZ (relative to the D65 white) to linear sRGB: the white point folded into the matrix.
@@ -154,7 +157,9 @@ def lab_planes_to_rgb(lightness: np.ndarray, a: np.ndarray, b: np.ndarray, out: 
     return out
 
 
-def _write_gamut_mapped(lightness: np.ndarray, a: np.ndarray, b: np.ndarray, outside: np.ndarray, out: np.ndarray) -> None:
+def _write_gamut_mapped(
+    lightness: np.ndarray, a: np.ndarray, b: np.ndarray, outside: np.ndarray, out: np.ndarray
+) -> None:
     """Overwrite the pixels of `out` marked by `outside` with their colours brought into the gamut along their hue."""
     index = np.flatnonzero(outside)
 

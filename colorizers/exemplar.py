@@ -45,8 +45,8 @@ FINE_LAYER, MID_LAYER, COARSE_LAYER = "block_3_expand_relu", "block_6_expand_rel
 WORKING_SIDE = 448
 # How much the 1/8 features count beside the 1/16 ones in the coarse descriptor.
 MID_WEIGHT = 0.7
-# References "auto" takes: the photos most alike in content.
-SUGGESTED_COUNT = 3
+# References "auto" takes: the photos most alike in content (each colours the photo; the results are averaged).
+SUGGESTED_COUNT = 5
 COARSE_MATCHES = 8
 FINE_MATCHES = 8
 # Weight of a level's own cosine against its parent's score.
@@ -86,23 +86,30 @@ class ExemplarColorizer:
 
         reference: sRGB uint8 (h, w, 3), a gallery or library name, a list of up to five of those, or "auto" (the
         photos most alike in content among the library and the visitor's `own_references`)."""
-        if is_auto(reference):
-            photos = suggested_references(lightness, SUGGESTED_COUNT, own_references)
-            if photos:
-                references = [reference_rgb(photo) for photo in photos]
-                details = {"reference": photos[0].name, "references": ",".join(photo.name for photo in photos)}
-            else:  # no library here: the gallery photo of most alike lightness statistics
-                references, names = zip(*resolve_references(AUTO, lightness))
-                details = reference_details(list(names))
-        else:
+        suggested = is_auto(reference) and suggested_references(lightness, SUGGESTED_COUNT, own_references)
+        if suggested:
+            references = [reference_rgb(photo) for photo in suggested]
+            details = {"reference": suggested[0].name, "references": ",".join(photo.name for photo in suggested)}
+        else:  # chosen references, or no library here (auto then takes the gallery photo of alike lightness)
             references, names = zip(*resolve_references(reference, lightness))
             details = reference_details(list(names))
         target = self.network.pyramid(lightness)
-        chroma, confidence = correspond(target, [self._reference_pyramid(rgb) for rgb in references])
-        weight = fallback_weight(confidence)
-        share = float(weight.mean())
-        if share > 0.0:
-            chroma = _with_cnn_colour(lightness, chroma, weight)
+        pyramids = [self._reference_pyramid(rgb) for rgb in references]
+        # Chosen references are matched at once (each part of the photo takes its best match among them all);
+        # suggested ones each colour the photo and the results are averaged: a suggestion is often wrong
+        # somewhere, and averaging keeps what they agree on (measured on the foreign split: weights/MODEL_CARD.md).
+        groups = [[pyramid] for pyramid in pyramids] if suggested else [pyramids]
+        matched = [correspond(target, group) for group in groups]
+        weights = [fallback_weight(confidence) for _, confidence in matched]
+        share = float(np.mean(weights))
+        cnn_chroma = _cnn_chroma(lightness, target.lightness.shape) if share > 0.0 else None
+        chroma = np.zeros_like(matched[0][0])
+        for (group_chroma, _), weight in zip(matched, weights):
+            if cnn_chroma is not None:
+                group_chroma += weight[..., None] * (cnn_chroma - group_chroma)
+            chroma += group_chroma / np.float32(len(matched))
+        if cnn_chroma is None:
+            share = 0.0
         details["cnn_share"] = round(share, 3)
         if share >= 0.005:
             details["fallback"] = (f"{share:.0%} of the photo looks like nothing in the references: "
@@ -128,15 +135,13 @@ class ExemplarColorizer:
             self._kept.clear()
 
 
-def _with_cnn_colour(lightness: np.ndarray, chroma: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """`chroma` with the CNN's colour mixed in by `weight` (h, w) in [0, 1]; unchanged when the CNN is missing."""
+def _cnn_chroma(lightness: np.ndarray, size: tuple[int, int]) -> np.ndarray | None:
+    """The CNN's a/b for the photo at `size`, or None when the CNN is not installed."""
     from .registry import get_model, model_info  # the registry imports this module
 
     if not model_info("cnn").is_available:
-        return chroma
-    cnn_chroma = resize_plane(get_model("cnn").predict_chroma(lightness)[0], chroma.shape[:2])
-    weight = weight[..., None]
-    return (chroma * (1.0 - weight) + cnn_chroma * weight).astype(np.float32)
+        return None
+    return resize_plane(get_model("cnn").predict_chroma(lightness)[0], size)
 
 
 def load_colorizer(weights_path: Path) -> ExemplarColorizer:

@@ -55,6 +55,25 @@ def variants(lightness: np.ndarray, k: int) -> dict[str, np.ndarray]:
     pooled = found[f"welsh, one transfer from the {k} nearest pooled"]
     for weight in BLEND_WEIGHTS:
         found[f"blend: {weight} cnn + {1 - weight:.1f} pooled {k}"] = weight * cnn_chroma + (1 - weight) * pooled
+    if registry.model_info("exemplar").is_available:
+        found.update(exemplar_variants(lightness, references, cnn_chroma))
+    return found
+
+
+def exemplar_variants(lightness: np.ndarray, references: list[np.ndarray], cnn_chroma: np.ndarray
+                      ) -> dict[str, np.ndarray]:
+    """The exemplar engine (colour by content) on the nearest library photos, alone and blended with the CNN."""
+    exemplar = registry.get_model("exemplar")
+    size = lightness.shape
+    found = {}
+    for count in (1, 3, len(references)):
+        chroma = resize_plane(exemplar.predict_chroma(lightness, reference=references[:count])[0], size)
+        found[f"exemplar, the {count} nearest matched at once"] = chroma
+        for weight in BLEND_WEIGHTS:
+            found[f"blend: {weight} cnn + {1 - weight:.1f} exemplar of {count}"] = (
+                weight * cnn_chroma + (1 - weight) * chroma)
+    each = [resize_plane(exemplar.predict_chroma(lightness, reference=reference)[0], size) for reference in references]
+    found[f"exemplar, a/b averaged over the {len(references)} nearest"] = np.mean(each, axis=0)
     return found
 
 
