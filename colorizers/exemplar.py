@@ -10,11 +10,14 @@ size), and matched coarse to fine:
 2. At 1/8 and then 1/4, each target position looks only at the children of its parent's best matches, scored by
    finer features plus the parent's score; at 1/4 the lightness (the reference's remapped to the target's mean
    and spread, as Welsh does) joins the score, so colour follows light and dark within a matched region.
-3. a/b is the softmax-weighted average over the finest candidates. The best score is the position's
+3. a/b is the softmax-weighted average over the finest candidates. The best coarse cosine is the position's
    confidence; where the references have nothing alike, the CNN's colour takes over (`details` says how much).
 4. Edge-aware upsampling (a fast guided filter, He and Sun 2015, guided by the photo's own lightness) brings a/b
    from the 1/4 grid to the output size, so colour stops at edges; the chroma merge joins it with the
    full-resolution lightness.
+
+Chosen references are matched at once; "Suggest for me" averages the colourings of the five nearest (measured
+best on the foreign split). Parameters were chosen there too: weights/MODEL_CARD.md, "Match by content".
 
 Conventions: lightness float32 (H, W) in [0, 100]; chroma a/b float32 (h, w, 2); references sRGB uint8 (h, w, 3).
 """
@@ -38,7 +41,6 @@ from .suggestion import OwnReference, reference_rgb, suggested_references
 
 log = logging.getLogger(__name__)
 
-FEATURES_FILE = "exemplar_features.onnx"
 # The layers `make export` writes, by output name: 1/4, 1/8 and 1/16 of the input (all still ImageNet's weights).
 FINE_LAYER, MID_LAYER, COARSE_LAYER = "block_3_expand_relu", "block_6_expand_relu", "block_13_expand_relu"
 # Long side of the working size the features are computed at (a multiple of 16).
