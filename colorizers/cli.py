@@ -10,7 +10,7 @@ from .decode import encode_png, read_image_file
 from .errors import ColorizerError
 from .reference_transfer import AUTO, MAX_REFERENCES, Reference
 from .registry import BY_HAND, MODELS, available_models, colorize
-from .touchup import decode_hints
+from .touchup import NoStrokesError, decode_hints
 
 log = logging.getLogger("colorizers")
 
@@ -57,9 +57,11 @@ def _list_models(arguments: argparse.Namespace) -> int:
 
 def _colorize(arguments: argparse.Namespace) -> int:
     reference = _reference_argument(arguments.reference)
+    hints_data = _hints_file(arguments.hints)
+    if hints_data is None and arguments.model in BY_HAND:
+        raise NoStrokesError(BY_HAND[arguments.model].title)  # for every photo alike: exit 2, as for bad arguments
     arguments.out.mkdir(parents=True, exist_ok=True)
     failures = 0
-    hints_data = _hints_file(arguments.hints)
     for path in arguments.inputs:
         try:
             image = read_image_file(path)

@@ -26,6 +26,16 @@ _COLOR_SPREAD = 12.0 / 255.0
 _COLOR_SHARE = 0.01
 
 
+def over_the_limit(amount: int, limit: int, unit: str, scale: float, whole_unit: str) -> str:
+    """"<amount>; the limit is <limit>" in `unit` (`scale` of `whole_unit`), with as many decimals as it takes for
+    the amount to read larger than the limit, or in whole units when three would not do: a photo of 40,000,001
+    pixels is not "40.0 MP" against a limit of 40 MP."""
+    for decimals in (1, 2, 3):
+        if round(amount / scale, decimals) > limit / scale:
+            return f"{amount / scale:.{decimals}f} {unit}; the limit is {limit / scale:g} {unit}"
+    return f"{amount:,} {whole_unit}; the limit is {limit:,} {whole_unit} ({limit / scale:g} {unit})"
+
+
 @dataclass(frozen=True)
 class DecodedImage:
     """An upload after decoding.
@@ -58,9 +68,7 @@ def open_image(
     if not data:
         raise InvalidImageError("The file is empty.")
     if len(data) > max_bytes:
-        raise ImageTooLargeError(
-            f"The file is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB."
-        )
+        raise ImageTooLargeError(f"The file is {over_the_limit(len(data), max_bytes, 'MB', 1e6, 'bytes')}.")
     try:
         image = Image.open(io.BytesIO(data))
     except UnidentifiedImageError:
@@ -71,7 +79,7 @@ def open_image(
     width, height = image.size
     if width * height > max_pixels:
         raise ImageTooLargeError(
-            f"The image is {width}x{height} ({width * height / 1e6:.1f} MP); the limit is {max_pixels / 1e6:.0f} MP."
+            f"The image is {width}x{height}: {over_the_limit(width * height, max_pixels, 'MP', 1e6, 'pixels')}."
         )
     if min(width, height) < min_side:
         raise ImageTooSmallError(f"The image is {width}x{height}; each side must be at least {min_side} pixels.")

@@ -19,7 +19,7 @@ from . import settings
 from .color import merge_chroma, rgb_to_lightness
 from .decode import DecodedImage
 from .errors import ColorizerError, UnknownModelError, WeightsMissingError
-from .touchup import Hints, hints_from_rgba, touch_up_chroma
+from .touchup import Hints, NoStrokesError, hints_from_rgba, touch_up_chroma
 
 MAX_STRENGTH = 1.5
 
@@ -179,12 +179,17 @@ def colorize(
     for Welsh: samples, seed);
     options a model does not use are ignored, so callers can pass a reference to every model.
     hints: brush strokes for any model (an RGBA uint8 image whose opaque pixels are the strokes' colours, at any
-    size, or `Hints`): the model's result is touched up with them (see `touch_up`).
+    size, or `Hints`): the model's result is touched up with them (see `touch_up`). A by-hand model (`BY_HAND`)
+    needs at least one stroke: without, NoStrokesError.
     """
     strength = _checked_strength(strength)
     lightness = _lightness_of(image)
     info = model_info(model)
     hints = options.pop("hints", None)
+    if model in BY_HAND:  # from gray, no stroke would give a gray photo back: ask for strokes instead
+        hints = _hints_of(hints) if hints is not None else None
+        if hints is None or hints.is_empty:
+            raise NoStrokesError(info.title)
     if not info.uses_reference:
         options = {key: value for key, value in options.items()
                    if key not in ("reference", "samples", "seed", "own_references")}

@@ -26,6 +26,11 @@ GALLERY_DIR = Path(os.environ.get("COLORIZER_GALLERY_DIR", REPO_ROOT / "assets" 
 LIBRARY_DIR = Path(os.environ.get("COLORIZER_LIBRARY_DIR", REPO_ROOT / "assets" / "library"))
 HOST = os.environ.get("HOST", "127.0.0.1")
 PORT = _int_env("PORT", 8050)
+# The reverse proxies in front of the server (comma-separated addresses, e.g. 127.0.0.1): only from a connection
+# with one of these is X-Forwarded-Proto, -For and -Host believed (so that behind a TLS proxy the session cookie is
+# Secure and Strict-Transport-Security is sent); from anyone else those headers are dropped.
+TRUSTED_PROXIES = tuple(address.strip() for address in os.environ.get("COLORIZER_TRUSTED_PROXY", "").split(",")
+                        if address.strip())
 
 # TensorFlow's C++ start-up chatter (oneDNN, CPU features) says nothing a user can act on.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -19,6 +19,7 @@ Conventions: lightness float32 (H, W) in [0, 100]; chroma a/b float32 (h, w, 2);
 from __future__ import annotations
 
 import io
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,11 +37,28 @@ DATA_WEIGHT = 3e-5
 OPAQUE = 128  # alpha at or above this marks a stroke pixel in a hints image
 # A working pixel is a stroke pixel when strokes cover at least this share of it (thin strokes survive a downscale).
 MIN_COVERAGE = 0.25
+# A hints image may have this many times the pixels the photo needs (its own, or WORKING_SIDE squared for a small
+# one), and no more: checked from its header, before its pixels are decoded (a small PNG can hold 40 MP).
+HINTS_PIXEL_FACTOR = 4
+# Points of the editor's strokes: a hand-drawn stroke has a few hundred, a whole touch-up a few thousand. More is
+# refused before anything is drawn (a million points took 10 s).
+MAX_STROKE_POINTS = 5_000
+MAX_POINTS = 20_000
 
 
 
 class HintsError(ColorizerError):
     """A hints image that cannot be used (unreadable, no transparency, wrong shape or aspect ratio)."""
+
+
+class NoStrokesError(HintsError):
+    """A by-hand model was asked to colour a photo without any brush stroke."""
+
+    def __init__(self, model_title: str = "Scribble") -> None:
+        super().__init__(
+            f"Paint at least one stroke: the {model_title} model colours a photo from its brush strokes alone "
+            "(a transparent PNG whose opaque pixels are the strokes' colours: the API's 'hints' field, the command "
+            "line's --hints).")
 
 
 @dataclass(frozen=True)
@@ -84,39 +102,81 @@ def hints_from_rgba(rgba: np.ndarray) -> Hints:
     return Hints(mask, chroma)
 
 
-def decode_hints(data: bytes, size: tuple[int, int], max_pixels: int | None = None) -> np.ndarray:
-    """A hints file (PNG or any image with transparency) as RGBA uint8, for a photo of size (height, width).
-
-    The hints may be at any scale of the photo (same aspect ratio, within 2%); raises HintsError otherwise, or when
-    the image cannot be read or has no transparency (then every pixel would be a stroke)."""
+def hints_pixel_limit(size: tuple[int, int], max_pixels: int | None = None) -> int:
+    """The most pixels a hints image for a photo of size (height, width) may have: HINTS_PIXEL_FACTOR times what
+    the photo needs (its own pixels, or WORKING_SIDE squared for a smaller photo), within `max_pixels`
+    (default settings.MAX_PIXELS)."""
     max_pixels = settings.MAX_PIXELS if max_pixels is None else max_pixels
+    return min(max_pixels, HINTS_PIXEL_FACTOR * max(size[0] * size[1], WORKING_SIDE**2))
+
+
+def decode_hints(data: bytes, size: tuple[int, int], max_pixels: int | None = None) -> np.ndarray:
+    """A hints file (PNG or any image with transparency) as RGBA uint8 for a photo of size (height, width): at the
+    hints' own size when that is at most the touch-up's working size, else scaled down to the working size
+    (`working_size(size)`): a working pixel is opaque when strokes cover at least MIN_COVERAGE of it, in their mean
+    colour, as `resize_hints` would make it, without the full-size float arrays.
+
+    The hints may be at any scale of the photo (same aspect ratio, within 2%) with at most `hints_pixel_limit`
+    pixels, both checked from the header before any pixel is decoded; raises HintsError otherwise, or when the
+    image cannot be read or has no transparency (then every pixel would be a stroke)."""
+    height, width = size
     try:
         image = Image.open(io.BytesIO(data))
-        if image.width * image.height > max_pixels:
-            raise HintsError(
-                f"The hints image is {image.width}x{image.height}; the limit is {max_pixels / 1e6:.0f} MP.")
+    except Exception:
+        raise HintsError("The hints file is not an image we can read; send a PNG with transparency.") from None
+    limit = hints_pixel_limit(size, max_pixels)
+    if image.width * image.height > limit:
+        raise HintsError(
+            f"The hints image is {image.width}x{image.height} ({image.width * image.height:,} pixels), more than a "
+            f"{width}x{height} photo needs: send it at the photo's size or smaller (at most {limit:,} pixels).")
+    if abs(image.width / image.height - width / height) > 0.02 * width / height:
+        raise HintsError(f"The hints image is {image.width}x{image.height} but the photo is {width}x{height}; "
+                         "it must be the photo's size or a scaled copy of it.")
+    try:
         image.load()
-    except HintsError:
-        raise
     except Exception:
         raise HintsError("The hints file is not an image we can read; send a PNG with transparency.") from None
     if "A" not in image.getbands() and "transparency" not in image.info:
         raise HintsError("The hints image has no transparency: paint the strokes on a transparent PNG.")
-    height, width = size
-    if abs(image.width / image.height - width / height) > 0.02 * width / height:
-        raise HintsError(f"The hints image is {image.width}x{image.height} but the photo is {width}x{height}; "
-                         "it must be the photo's size or a scaled copy of it.")
-    return np.asarray(image.convert("RGBA"))
+    rgba = image if image.mode == "RGBA" else image.convert("RGBA")
+    target_height, target_width = working_size(size)
+    if rgba.width * rgba.height <= target_width * target_height:
+        return np.asarray(rgba)
+    # Stroke pixels fully opaque, the rest fully transparent; Pillow's resize weights colour by alpha, so each
+    # working pixel gets the mean colour of the stroke pixels it covers and their share as its alpha.
+    rgba.putalpha(rgba.getchannel("A").point(lambda alpha: 255 if alpha >= OPAQUE else 0))
+    reduced = np.array(rgba.resize((target_width, target_height), Image.BOX))
+    del rgba, image
+    reduced[..., 3] = np.where(reduced[..., 3] >= round(MIN_COVERAGE * 255), 255, 0)
+    return reduced
+
+
+def check_stroke_points(strokes: list[Stroke] | tuple[Stroke, ...]) -> None:
+    """Raises HintsError when a stroke has more than MAX_STROKE_POINTS points or all of them more than MAX_POINTS."""
+    total = 0
+    for number, stroke in enumerate(strokes, 1):
+        count = len(stroke.points)
+        if count > MAX_STROKE_POINTS:
+            raise HintsError(f"Stroke {number} has {count:,} points; a stroke may have at most "
+                             f"{MAX_STROKE_POINTS:,}. Draw it as several shorter strokes.")
+        total += count
+    if total > MAX_POINTS:
+        raise HintsError(f"The strokes have {total:,} points in all; the limit is {MAX_POINTS:,}. Clear some "
+                         "strokes (or apply fewer at once) and try again.")
 
 
 def draw_strokes(strokes: list[Stroke] | tuple[Stroke, ...], size: tuple[int, int]) -> np.ndarray:
-    """The strokes painted on a transparent RGBA uint8 image of size (height, width), later strokes on top."""
+    """The strokes painted on a transparent RGBA uint8 image of size (height, width), later strokes on top.
+
+    Raises HintsError for more points than MAX_STROKE_POINTS in a stroke or MAX_POINTS in all."""
+    check_stroke_points(strokes)
     height, width = size
     canvas = Image.new("RGBA", (width, height), (0, 0, 0, 0))
     draw = ImageDraw.Draw(canvas)
     for stroke in strokes:
         colour = (*(int(channel) for channel in stroke.rgb), 255)
-        diameter = max(1, round(stroke.width))
+        # A brush wider than twice the photo paints no more than one that wide (and none is infinite).
+        diameter = max(1, round(min(stroke.width, 2 * max(size))) if math.isfinite(stroke.width) else 1)
         points = [(float(x), float(y)) for x, y in stroke.points]
         if len(points) > 1:
             draw.line(points, fill=colour, width=diameter, joint="curve")

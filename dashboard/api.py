@@ -14,8 +14,9 @@ X-Colorizer-References (all of them, comma-separated, when several or chosen by 
 "uploaded", or "uploaded 1", "uploaded 2"... when several); X-Colorizer-Fallback (`exemplar` only, when part of the
 photo took the CNN's colour because the references show nothing alike: a sentence saying how much).
 Errors are JSON {"error": message}: 400 bad image, strength or reference (not a colour photo, an unknown name, more
-than 5, "auto" with others); 404 unknown model; 413 too large; 503 model weights missing, or the server too busy to
-colour it soon (with Retry-After, in seconds).
+than 5, "auto" with others; `scribble` without strokes); 404 unknown model; 413 too large (saying what: a file,
+the whole request, too many parts, a long text field); 503 model weights missing, or the server too busy to colour
+it soon (with Retry-After, in seconds).
 """
 from __future__ import annotations
 
@@ -40,15 +41,17 @@ from colorizers import (
     open_image,
     settings,
 )
+from colorizers.decode import over_the_limit
 from colorizers.library import library
 from colorizers.reference_transfer import AUTO as AUTO_REFERENCE
 from colorizers.reference_transfer import MAX_REFERENCES
 from colorizers.references import gallery
-from colorizers.registry import MAX_STRENGTH
-from colorizers.touchup import decode_hints
+from colorizers.registry import BY_HAND, MAX_STRENGTH
+from colorizers.touchup import NoStrokesError, decode_hints
 
 from .imaging import png_bytes
 from .model_slots import SlotWaitTooLong, model_slots
+from .security import FormTooLarge
 from .settings import API_MAX_WAIT_SECONDS
 
 logger = logging.getLogger(__name__)
@@ -97,8 +100,10 @@ def _busy(error: SlotWaitTooLong) -> tuple[Response, int, dict]:
 
 
 @api.errorhandler(413)
-def _too_large(_error: Exception) -> tuple[Response, int]:
-    return jsonify(error=_too_large_message()), 413
+def _too_large(error: Exception) -> tuple[Response, int]:
+    if isinstance(error, FormTooLarge):  # too many parts or a long text field: not a matter of any photo's size
+        return jsonify(error=error.description), 413
+    return jsonify(error=_too_large_message(request.content_length)), 413
 
 
 _OTHER_METHODS = ["GET", "PUT", "PATCH", "DELETE"]
@@ -127,7 +132,7 @@ def list_models() -> Response:
 @api.post("/colorize")
 def colorize_image() -> Response:
     if request.content_length is not None and request.content_length > _request_limit():  # before reading the body
-        raise ApiError(_too_large_message(), 413)
+        raise ApiError(_too_large_message(request.content_length), 413)
     model_name = request.form.get("model", "").strip()
     if not model_name:
         raise ApiError("Say which model to use in the form field 'model' (see GET /api/models).", 400)
@@ -142,6 +147,8 @@ def colorize_image() -> Response:
     reference_fields = _reference_fields() if info.uses_reference else [AUTO_REFERENCE]  # names checked at once
     hints_upload = request.files.get("hints")
     hints_data = _read_limited(hints_upload.stream, "hints image") if hints_upload and hints_upload.filename else None
+    if hints_data is None and model_name in BY_HAND:
+        raise NoStrokesError(info.title)  # 400 at once: from gray, no stroke would give the photo back gray
     open_image(data)  # a file that is no image, or too large, is told so at once, without waiting for a slot
     slots = model_slots()
     slots.refuse_if_wait_over(API_MAX_WAIT_SECONDS)  # SlotWaitTooLong -> 503 with Retry-After
@@ -253,9 +260,13 @@ def _header_value(value: object) -> str:
     return text.encode("ascii", "replace").decode("ascii")
 
 
-def _too_large_message() -> str:
-    return (f"The request is too large: each photo may be at most {settings.MAX_UPLOAD_BYTES / 1e6:.0f} MB, "
-            f"the whole request at most {settings.MAX_REQUEST_BYTES / 1e6:.0f} MB.")
+def _too_large_message(size: int | None = None) -> str:
+    """For a whole request over the limit (`size` bytes when its Content-Length said so)."""
+    limit = _request_limit()
+    whole = (f"The request is too large: {over_the_limit(size, limit, 'MB', 1e6, 'bytes')} for a whole request"
+             if size is not None and size > limit else
+             f"The request is too large: a whole request may be at most {limit / 1e6:g} MB")
+    return f"{whole} (each photo at most {settings.MAX_UPLOAD_BYTES / 1e6:g} MB)."
 
 
 def register_api(server: Flask) -> None:

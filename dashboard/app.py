@@ -20,7 +20,13 @@ from .readiness import register_health_routes
 from .components.navbar import SITE_NAME, navbar
 from .results_store import default_store
 from .routes import register_routes
-from .security import InMemoryRequest, add_security_headers, refuse_unknown_dependencies
+from .security import (
+    InMemoryRequest,
+    TrustedProxyHeaders,
+    add_security_headers,
+    not_found_for_unknown_pages,
+    refuse_unknown_dependencies,
+)
 from .session import install_session_cookie
 from .studio import default_studio
 
@@ -40,6 +46,7 @@ app = Dash(
 )
 server = app.server
 server.request_class = InMemoryRequest
+server.wsgi_app = TrustedProxyHeaders(server.wsgi_app)  # X-Forwarded-* believed from COLORIZER_TRUSTED_PROXY only
 # Also enforced by Waitress before the app (dashboard.serve); this covers the development server.
 server.config["MAX_CONTENT_LENGTH"] = settings.MAX_REQUEST_BYTES
 register_routes(server, default_store(), default_studio())
@@ -48,6 +55,7 @@ register_health_routes(server)
 install_session_cookie(server)
 add_security_headers(app)
 refuse_unknown_dependencies(app)
+not_found_for_unknown_pages(app)
 
 
 def serve_layout() -> html.Div:

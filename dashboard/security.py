@@ -13,15 +13,43 @@ from __future__ import annotations
 import io
 from typing import IO
 
+import dash
 from dash import Dash
 from dash.exceptions import DependencyException
 from flask import Request, Response, request
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from colorizers import settings
 
 STATIC_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",  # for browsers that predate frame-ancestors
     "Referrer-Policy": "same-origin",
 }
+# Over HTTPS only (a browser ignores it over plain HTTP, and it must not pin a site that has no certificate).
+HSTS = "max-age=31536000"
+_FORWARDED_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST",
+                      "HTTP_X_FORWARDED_PORT", "HTTP_X_FORWARDED_PREFIX")
+
+
+class TrustedProxyHeaders:
+    """WSGI middleware: a request whose connecting peer (REMOTE_ADDR) is one of `colorizers.settings.
+    TRUSTED_PROXIES` takes its scheme, client address and host from that proxy's X-Forwarded-Proto, -For and -Host
+    (Werkzeug's ProxyFix, one proxy deep); from any other peer those headers are removed, so that nothing can
+    believe them. With the scheme https, `request.is_secure` is true: the session cookie is Secure and responses
+    carry Strict-Transport-Security."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.behind_proxy = ProxyFix(app, x_for=1, x_proto=1, x_host=1)
+
+    def __call__(self, environ: dict, start_response):
+        if environ.get("REMOTE_ADDR") in settings.TRUSTED_PROXIES:
+            return self.behind_proxy(environ, start_response)
+        for name in _FORWARDED_HEADERS:
+            environ.pop(name, None)
+        return self.app(environ, start_response)
 
 
 def content_security_policy(script_hashes: list[str]) -> str:
@@ -39,12 +67,44 @@ def content_security_policy(script_hashes: list[str]) -> str:
     ])
 
 
+class FormTooLarge(RequestEntityTooLarge):
+    """A 413 from Werkzeug's form limits (too many parts, a text field too long), its description saying which."""
+
+
 class InMemoryRequest(Request):
     """Uploads are parsed into memory, never spooled to a temporary file (Werkzeug's default does so above
-    500 KB): the site promises that photos are never stored on disk."""
+    500 KB): the site promises that photos are never stored on disk.
+
+    Werkzeug refuses a multipart form past its limits with a bare 413; this says which limit (FormTooLarge), so
+    that a client sending too many parts is not told about the size of a photo."""
 
     def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None) -> IO[bytes]:
         return io.BytesIO()
+
+    def _load_form_data(self) -> None:
+        try:
+            super()._load_form_data()
+        except RequestEntityTooLarge as error:
+            message = self._form_limit_message(error)
+            if message is None:
+                raise
+            raise FormTooLarge(description=message) from None
+
+    def _form_limit_message(self, error: RequestEntityTooLarge) -> str | None:
+        """Which of Werkzeug's form limits `error` came from, told by where it was raised (Werkzeug gives the
+        exception no words): its multipart decoder counts parts in `next_event` and measures text fields in
+        `receive_data` and the parser's `parse`. None for anything else (the body's own size)."""
+        traceback = error.__traceback__
+        while traceback is not None and traceback.tb_next is not None:
+            traceback = traceback.tb_next
+        raised_in = traceback.tb_frame.f_code.co_name if traceback is not None else ""
+        if raised_in == "next_event" and self.max_form_parts is not None:
+            return (f"The request has more than {self.max_form_parts:,} parts; send one photo, its references and "
+                    "hints, and a few short fields.")
+        if raised_in in ("receive_data", "parse") and self.max_form_memory_size is not None:
+            return (f"A text field of the form is larger than {self.max_form_memory_size / 1000:g} KB; fields such "
+                    "as 'model' and 'strength' are a few characters (send photos as files).")
+        return None
 
 
 def refuse_unknown_dependencies(app: Dash) -> None:
@@ -74,4 +134,22 @@ def add_security_headers(app: Dash) -> None:
         response.headers.setdefault("Content-Security-Policy", policy[0])
         for name, value in STATIC_HEADERS.items():
             response.headers.setdefault(name, value)
+        if request.is_secure:  # directly, or as a trusted proxy says (TrustedProxyHeaders)
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
+        return response
+
+
+def not_found_for_unknown_pages(app: Dash) -> None:
+    """Dash answers every path it has no route for with its page shell (and the browser then shows "404 - Page
+    not found"): such a response keeps its page but has status 404, unless the path is a registered page's (with
+    or without a trailing slash). The app's pages use plain paths, no path templates."""
+    catch_all = app.config.routes_pathname_prefix + "<path:path>"
+
+    @app.server.after_request
+    def not_found(response: Response) -> Response:
+        rule = request.url_rule
+        if rule is not None and rule.rule == catch_all and response.status_code == 200:
+            pages = {page["path"].strip("/") for page in dash.page_registry.values()}
+            if request.path.strip("/") not in pages:
+                response.status_code = 404
         return response

@@ -10,7 +10,8 @@ that run models. Its settings here keep that safe:
 - a connection silent for CHANNEL_TIMEOUT seconds is closed (a stalled upload frees its buffer);
 - a large response is handed to the I/O thread whole, so a slow reader does not hold an app thread either.
 
-Behind a proxy (nginx, Caddy), let the proxy buffer requests too and cap the body at the same size.
+Behind a proxy (nginx, Caddy), let the proxy buffer requests too and cap the body at the same size, and name its
+address in COLORIZER_TRUSTED_PROXY so that its X-Forwarded-Proto (https: a Secure cookie, HSTS) is believed.
 
 Several processes (COLORIZER_WEB_PROCESSES, only with COLORIZER_REDIS_URL: sessions and results must then live in
 Redis, where every process sees them): this process binds the port, forks that many Waitress processes that all
@@ -57,6 +58,9 @@ def server_options() -> dict:
         "outbuf_high_watermark": _LARGEST_RESPONSE_BYTES,
         "ident": "colorizer",
         "expose_tracebacks": False,
+        # Waitress drops every X-Forwarded-* header unless told otherwise; with COLORIZER_TRUSTED_PROXY the app
+        # decides (`dashboard.security.TrustedProxyHeaders`: believed from those addresses, dropped from others).
+        "clear_untrusted_proxy_headers": not settings.TRUSTED_PROXIES,
     }
 
 

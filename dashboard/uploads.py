@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from colorizers import ColorizerError, settings
+from colorizers.decode import over_the_limit
 
 
 class UploadError(ColorizerError):
@@ -46,7 +47,7 @@ def parse_data_url(contents: str, max_bytes: int | None = None) -> bytes:
     if not data:
         raise UploadError("The file is empty.")
     if len(data) > max_bytes:
-        raise UploadError(f"The file is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB.")
+        raise UploadError(f"The file is {over_the_limit(len(data), max_bytes, 'MB', 1e6, 'bytes')}.")
     return data
 
 

@@ -334,3 +334,24 @@ def test_exemplar_says_where_it_fell_back_to_the_cnn(base_url):
     fallback = response.headers["X-Colorizer-Fallback"]
     assert "CNN" in fallback and fallback.isascii()
     assert int(fallback.split("%")[0]) >= 50
+
+
+def test_too_many_parts_or_a_long_field_are_told_what_was_too_large(base_url, models):
+    """Issue 20: 1001 parts and a 600 KB text field were told "each photo may be at most 50 MB"."""
+    many_parts = [("model", "cnn"), *[("note", "x")] * 1000]
+    response = post(base_url, many_parts)
+    assert_error(response, 413, "more than 1,000 parts")
+    assert "photo may be" not in response.json()["error"] and "MB" not in response.json()["error"]
+    response = post(base_url, {"model": "cnn", "strength": "1" * 600_000})
+    assert_error(response, 413, "A text field of the form is larger than 500 KB")
+    assert "photo may be" not in response.json()["error"]
+
+
+def test_a_request_over_the_whole_limit_says_its_size_and_that_limit(base_url, models, monkeypatch):
+    from colorizers import settings
+
+    monkeypatch.setattr(settings, "MAX_REQUEST_BYTES", 50_000)
+    big = {"image": ("big.png", b"\0" * 60_000, "image/png")}
+    response = post(base_url, {"model": "cnn"}, big)
+    assert_error(response, 413, "The request is too large: 0.1 MB; the limit is 0.05 MB for a whole request (each "
+                                "photo at most 50 MB).")

@@ -255,28 +255,32 @@ def test_an_expired_original_asks_for_the_photo_again(store):
 
 def test_own_reference_must_be_a_colour_photo(store):
     from colorizers import ColorizerError
-    from dashboard.jobs import OWN_REFERENCE, keep_reference, resolve_reference
+    from dashboard.jobs import OWN_REFERENCE, keep_reference, reference_request
 
     [gray_file] = uploads_of(("gray.png", png_of(gray_photo())))
     with pytest.raises(ColorizerError, match="no colour"):
         keep_reference(gray_file, SESSION, store)
     with pytest.raises(ColorizerError, match="Upload your own reference"):
-        resolve_reference(OWN_REFERENCE, None, SESSION, store)
+        reference_request(OWN_REFERENCE, [], SESSION, store)
 
 
 def test_own_reference_is_used(store):
-    from dashboard.jobs import OWN_REFERENCE, colorize_uploads, keep_reference, keep_uploads, resolve_reference
+    from dashboard.jobs import OWN_REFERENCE, colorize_uploads, keep_reference, keep_uploads, reference_request
 
     colour = np.zeros((64, 64, 3), np.uint8)
     colour[..., 2] = np.linspace(60, 250, 64, dtype=np.uint8)[:, None]
     [reference_file] = uploads_of(("blue.png", png_of(colour)))
     reference_id = keep_reference(reference_file, SESSION, store)
-    reference = resolve_reference(OWN_REFERENCE, reference_id, SESSION, store)
+    reference = reference_request(OWN_REFERENCE, [{"filename": "blue.png", "image_id": reference_id}], SESSION, store)
     kept = keep_uploads(uploads_of(("old.png", png_of(gray_photo()))), SESSION, store)
     [result] = colorize_uploads(kept, SESSION, store, ["welsh"], reference)[0].results
-    assert result.reference_name == OWN_REFERENCE and result.reference_title == "your reference photo"
+    assert result.reference_name == OWN_REFERENCE and result.reference_title == "blue.png"
+    assert result.references == ("blue.png",) and not result.reference_suggested
     rgb = store.get(SESSION, result.image_id).rgb
     assert (rgb[..., 2].astype(int) - rgb[..., 0]).mean() > 5  # blue copied from the reference
+    # A photo array given as the reference (no page state) is named in words.
+    [result] = colorize_uploads(kept, SESSION, store, ["welsh"], colour)[0].results
+    assert result.reference_name == OWN_REFERENCE and result.reference_title == "your reference photo"
 
 
 # --- The comparison studio's routes -------------------------------------------------------------------------------
@@ -418,3 +422,84 @@ def test_readyz_is_503_until_every_model_has_loaded_and_run_once(client, monkeyp
     ready = client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json["models"] == [info.name for info in available_models()]
+
+
+# --- Issue 20: unknown paths, and behind a TLS proxy ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/", "/compare", "/welsh", "/legacy", "/models", "/compare/"])
+def test_every_page_answers_200(client, path):
+    response = client.get(path)
+    assert response.status_code == 200 and response.mimetype == "text/html"
+
+
+@pytest.mark.parametrize("path", ["/no-such-page", "/compare/extra", "/welsh.php", "/a/b/c"])
+def test_unknown_paths_answer_404_with_the_sites_page(client, path):
+    """Dash answered every unknown path with its page shell and 200; the shell (whose content says "404 - Page not
+    found") now comes with status 404."""
+    response = client.get(path)
+    assert response.status_code == 404 and response.mimetype == "text/html"
+    assert client.get("/api/no-such-endpoint").status_code == 404  # the API's own JSON 404 is unchanged
+
+
+def fresh_page(dashboard_app, remote_address: str, headers: dict[str, str] | None = None):
+    """GET / as a new visitor (no cookie) connecting from `remote_address`."""
+    return dashboard_app.server.test_client().get("/", headers=headers or {},
+                                                  environ_base={"REMOTE_ADDR": remote_address})
+
+
+def session_cookie_header(response) -> str:
+    return next(value for value in response.headers.getlist("Set-Cookie") if value.startswith(COOKIE_NAME + "="))
+
+
+def test_behind_a_trusted_tls_proxy_the_cookie_is_secure_and_hsts_is_sent(dashboard_app, monkeypatch):
+    from colorizers import settings
+
+    monkeypatch.setattr(settings, "TRUSTED_PROXIES", ("10.0.0.5", "127.0.0.1"))
+    https = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7", "X-Forwarded-Host": "colour.example"}
+    behind = fresh_page(dashboard_app, "127.0.0.1", https)
+    assert behind.status_code == 200
+    assert "; Secure" in session_cookie_header(behind)
+    assert behind.headers["Strict-Transport-Security"] == "max-age=31536000"
+    # The same headers from an address that is not a trusted proxy change nothing.
+    untrusted = fresh_page(dashboard_app, "198.51.100.9", https)
+    assert "Secure" not in session_cookie_header(untrusted)
+    assert "Strict-Transport-Security" not in untrusted.headers
+    # Nor does the trusted proxy over plain HTTP.
+    plain = fresh_page(dashboard_app, "127.0.0.1", {"X-Forwarded-Proto": "http"})
+    assert "Secure" not in session_cookie_header(plain) and "Strict-Transport-Security" not in plain.headers
+
+
+def test_without_trusted_proxies_forwarded_headers_are_not_believed(dashboard_app, monkeypatch):
+    from dashboard.security import TrustedProxyHeaders
+
+    from colorizers import settings
+
+    monkeypatch.setattr(settings, "TRUSTED_PROXIES", ())
+    response = fresh_page(dashboard_app, "127.0.0.1", {"X-Forwarded-Proto": "https"})
+    assert "Secure" not in session_cookie_header(response) and "Strict-Transport-Security" not in response.headers
+    # What the app sees: from an untrusted peer the headers are gone; from a trusted one they set the request's
+    # scheme, client address and host.
+    seen = {}
+
+    def app(environ, start_response):
+        seen.update({key: environ.get(key) for key in ("wsgi.url_scheme", "REMOTE_ADDR", "HTTP_HOST",
+                                                       "HTTP_X_FORWARDED_PROTO")})
+        return []
+
+    forwarded = {"REMOTE_ADDR": "198.51.100.9", "wsgi.url_scheme": "http", "HTTP_HOST": "site",
+                 "HTTP_X_FORWARDED_PROTO": "https", "HTTP_X_FORWARDED_FOR": "203.0.113.7",
+                 "HTTP_X_FORWARDED_HOST": "colour.example"}
+    TrustedProxyHeaders(app)(dict(forwarded), None)
+    assert seen == {"wsgi.url_scheme": "http", "REMOTE_ADDR": "198.51.100.9", "HTTP_HOST": "site",
+                    "HTTP_X_FORWARDED_PROTO": None}
+    monkeypatch.setattr(settings, "TRUSTED_PROXIES", ("198.51.100.9",))
+    TrustedProxyHeaders(app)(dict(forwarded), None)
+    assert seen == {"wsgi.url_scheme": "https", "REMOTE_ADDR": "203.0.113.7", "HTTP_HOST": "colour.example",
+                    "HTTP_X_FORWARDED_PROTO": "https"}
+
+
+def test_https_itself_gets_hsts(client):
+    response = client.get("/api/models", base_url="https://localhost")
+    assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
+    assert "Strict-Transport-Security" not in client.get("/api/models").headers

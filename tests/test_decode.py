@@ -343,3 +343,36 @@ def test_colour_is_judged_alike_on_uint8_and_float_pixels(spread, coloured):
 
     pixels = np.array([[[100, 100 + spread, 100]]], np.uint8)
     assert _colored_count(pixels) == int(coloured) == _colored_count(pixels.astype(np.float32) / 255.0)
+
+
+def header_only_png(width: int, height: int) -> bytes:
+    """A PNG's signature and header with a stub for its pixels: enough for the size checks, which read only the
+    header."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(data, zlib.crc32(kind)))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", b"stub") + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("width, height, words", [
+    (8000, 5001, "The image is 8000x5001: 40.01 MP; the limit is 40 MP."),
+    (4001, 9998, "The image is 4001x9998: 40.002 MP; the limit is 40 MP."),
+    (40_000_001, 1, "The image is 40000001x1: 40,000,001 pixels; the limit is 40,000,000 pixels (40 MP)."),
+])
+def test_a_photo_just_over_the_pixel_limit_does_not_read_as_the_limit(width, height, words):
+    """Issue 20: "(40.0 MP); the limit is 40 MP" for a photo just over the limit."""
+    from colorizers.decode import open_image
+
+    with pytest.raises(ImageTooLargeError) as raised:
+        open_image(header_only_png(width, height), max_pixels=40_000_000)
+    assert str(raised.value) == words
+
+
+def test_a_file_just_over_the_byte_limit_does_not_read_as_the_limit():
+    with pytest.raises(ImageTooLargeError) as raised:
+        decode_image(b"\0" * 1_000_001, max_bytes=1_000_000)
+    assert str(raised.value) == "The file is 1,000,001 bytes; the limit is 1,000,000 bytes (1 MB)."

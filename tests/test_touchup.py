@@ -3,9 +3,14 @@ and the registry's `touch_up`, `hints` option and by-hand "scribble" model."""
 from __future__ import annotations
 
 import io
+import json
+import os
+import struct
 import subprocess
 import sys
+import time
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -13,13 +18,20 @@ import pytest
 from PIL import Image
 
 from colorizers import registry
-from colorizers.color import gray_rgb, merge_chroma, resize_plane, rgb_to_lab
+from colorizers.color import gray_rgb, lab_to_rgb, merge_chroma, resize_plane, rgb_to_lab, rgb_to_lightness
 from colorizers.touchup import (
+    HINTS_PIXEL_FACTOR,
+    MAX_POINTS,
+    MAX_STROKE_POINTS,
+    WORKING_SIDE,
     Hints,
     HintsError,
+    NoStrokesError,
     Stroke,
+    decode_hints,
     draw_strokes,
     hints_from_rgba,
+    hints_pixel_limit,
     resize_hints,
     touch_up_chroma,
     working_size,
@@ -33,6 +45,12 @@ EDGE_COLUMN = 48
 
 def ab_of(rgb: tuple[int, int, int]) -> np.ndarray:
     return rgb_to_lab(np.array([[rgb]], np.uint8))[0, 0, 1:]
+
+
+def shown_ab(lightness: float, rgb: tuple[int, int, int]) -> np.ndarray:
+    """The a/b a result shows where a stroke of colour `rgb` covers a region of lightness `lightness`: the result
+    keeps the photo's lightness, so the stroke's hue with as much of its chroma as sRGB holds there."""
+    return rgb_to_lab(lab_to_rgb(np.array([lightness, *ab_of(rgb)], np.float32)))[1:]
 
 
 def two_regions(height: int = 64, width: int = 96) -> np.ndarray:
@@ -87,11 +105,14 @@ def test_without_strokes_the_starting_chroma_comes_back_unchanged():
     assert np.array_equal(touch_up_chroma(lightness, transparent, start), start)
 
 
+DISC_LIGHTNESS = 25.0
+
+
 def disc_and_square_photo(size: int = 160) -> np.ndarray:
     """A dark disc top left and a bright square bottom right on a mid-gray ground, with a gentle shading."""
     rows, columns = np.mgrid[0:size, 0:size]
     lightness = 50.0 + 3.0 * rows / size
-    lightness = np.where((rows - 40) ** 2 + (columns - 40) ** 2 < 25 ** 2, 25.0, lightness)
+    lightness = np.where((rows - 40) ** 2 + (columns - 40) ** 2 < 25 ** 2, DISC_LIGHTNESS, lightness)
     lightness = np.where((rows >= 110) & (columns >= 110) & (rows < 150) & (columns < 150), 80.0, lightness)
     return lightness.astype(np.float32)
 
@@ -185,8 +206,33 @@ def test_registry_touch_up_keeps_the_result_and_scribble_starts_from_gray():
     assert np.median(np.linalg.norm(scribble.chroma[30:50, 30:50] - ab_of(BLUE), axis=-1)) < 2.0
     assert "scribble" not in [info.name for info in registry.available_models()]
     assert registry.model_info("scribble").title == "Scribble"
-    gray = registry.colorize(lightness, "scribble")
-    assert not gray.chroma.any()
+    # Without strokes, by hand asks for them (issue 20: it answered a gray photo).
+    with pytest.raises(NoStrokesError, match="Paint at least one stroke"):
+        registry.colorize(lightness, "scribble")
+    with pytest.raises(NoStrokesError, match="Paint at least one stroke"):
+        registry.colorize(lightness, "scribble", hints=np.zeros((160, 160, 4), np.uint8))
+
+
+def test_scribble_strokes_too_vivid_for_their_region_keep_the_photos_lightness():
+    """Issue 19: a saturated red stroke on a dark region and a saturated blue one on a light region ask for colours
+    outside sRGB at those lightnesses. Clipping R, G, B left the lightness 8.2 L* off on average here; the result
+    now gives up chroma along the stroke's hue instead, so only 8-bit rounding is left (about 0.1 L*)."""
+    height, width = 96, 128
+    lightness = np.full((height, width), 25.0, np.float32)
+    lightness[:, width // 2:] = 80.0
+    rgba = np.zeros((height, width, 4), np.uint8)
+    rgba[40:56, 16:48] = (255, 0, 0, 255)  # red on the dark half
+    rgba[40:56, 80:112] = (0, 0, 255, 255)  # blue on the light half
+    result = registry.colorize(lightness, "scribble", hints=rgba)
+    drift = np.abs(rgb_to_lightness(result.rgb) - lightness)
+    assert drift.mean() <= 1.5  # the issue's bound
+    assert drift.mean() < 0.3 and drift.max() < 0.5
+    # Each half keeps its stroke's hue, with less chroma than asked where sRGB holds less at that lightness.
+    lab = rgb_to_lab(result.rgb)
+    for columns, colour in ((slice(8, 56), (255, 0, 0)), (slice(72, 120), (0, 0, 255))):
+        asked, shown = ab_of(colour), np.median(lab[:, columns, 1:].reshape(-1, 2), axis=0)
+        cosine = asked @ shown / (np.linalg.norm(asked) * np.linalg.norm(shown))
+        assert cosine > 0.999 and 20.0 < np.linalg.norm(shown) < np.linalg.norm(asked)
 
 # --- Through the command line and the API -------------------------------------------------------------------------
 
@@ -217,7 +263,7 @@ def test_the_command_line_touches_up_with_a_hints_png(tmp_path):
     )
     assert completed.returncode == 0, completed.stderr
     written = rgb_to_lab(np.asarray(Image.open(out / "photo_scribble.png")))
-    assert np.median(np.linalg.norm(written[30:50, 30:50, 1:] - ab_of(BLUE), axis=-1)) < 8.0
+    assert np.median(np.linalg.norm(written[30:50, 30:50, 1:] - shown_ab(DISC_LIGHTNESS, BLUE), axis=-1)) < 8.0
     assert np.abs(written[120:140, 120:140, 1:]).max() < 3.0  # the square, like the ground, stays gray
 
 
@@ -236,7 +282,7 @@ def test_the_api_takes_a_hints_png_and_refuses_a_bad_one(colour_gallery):
     response = post(hints)
     assert response.status_code == 200, response.get_json()
     lab = rgb_to_lab(np.asarray(Image.open(io.BytesIO(response.data)).convert("RGB")))
-    assert np.median(np.linalg.norm(lab[30:50, 30:50, 1:] - ab_of(BLUE), axis=-1)) < 8.0
+    assert np.median(np.linalg.norm(lab[30:50, 30:50, 1:] - shown_ab(DISC_LIGHTNESS, BLUE), axis=-1)) < 8.0
     opaque = png_bytes_of(np.full((160, 160, 3), 128, np.uint8))
     refused = post(opaque)
     assert refused.status_code == 400 and "transparency" in refused.get_json()["error"]
@@ -273,7 +319,7 @@ def test_the_studio_touches_up_a_result_keeps_its_strokes_and_clears_back(monkey
     after = rgb_to_lab(np.asarray(Image.open(io.BytesIO(after_png))))
     before = rgb_to_lab(np.asarray(Image.open(io.BytesIO(before_png))))
     assert filename == "disc-colorized-cnn.png"
-    assert np.median(np.linalg.norm(after[30:50, 30:50, 1:] - ab_of(BLUE), axis=-1)) < 8.0
+    assert np.median(np.linalg.norm(after[30:50, 30:50, 1:] - shown_ab(DISC_LIGHTNESS, BLUE), axis=-1)) < 8.0
     assert np.median(np.linalg.norm(before[30:50, 30:50, 1:] - ab_of(BLUE), axis=-1)) > 30.0
     assert studio.display_render(touched_id, 100) is not None and studio.display_render(cell.result_id, 100)
     zipped = studio.zip_png(session)
@@ -311,7 +357,8 @@ def welsh_result_in_store(session: str):
 
 
 def median_distance_to(rgb: np.ndarray, box: tuple[slice, slice], colour: tuple[int, int, int]) -> float:
-    return float(np.median(np.linalg.norm(rgb_to_lab(rgb)[box][..., 1:] - ab_of(colour), axis=-1)))
+    """How far the a/b of `rgb` in `box` (inside the disc) is from what a stroke of `colour` shows there."""
+    return float(np.median(np.linalg.norm(rgb_to_lab(rgb)[box][..., 1:] - shown_ab(DISC_LIGHTNESS, colour), axis=-1)))
 
 
 def test_a_welsh_result_is_touched_up_as_a_new_image_that_keeps_its_strokes_and_the_models_own(colour_gallery):
@@ -383,3 +430,129 @@ def test_the_store_discards_one_image_of_its_own_session_only():
     assert not store.discard("session-b", image_id) and store.get("session-a", image_id) is not None
     assert store.discard("session-a", image_id) and store.total_bytes == 0 and len(store) == 0
     assert not store.discard("session-a", image_id)
+
+
+# --- Bounds on what strokes and hints may cost (issue 20) -----------------------------------------------------------
+
+
+def opaque_png(width: int, height: int, pixel_rows: bool = True) -> bytes:
+    """An RGBA PNG of `width` x `height` opaque red pixels, written row by row (a 6320 x 6320 one is about 160 KB
+    and never exists decoded here). Without `pixel_rows` its image data is a stub: only its header is readable."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(data, zlib.crc32(kind)))
+
+    header = chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0))
+    if not pixel_rows:
+        return b"\x89PNG\r\n\x1a\n" + header + chunk(b"IDAT", b"not zlib") + chunk(b"IEND", b"")
+    compressor = zlib.compressobj(9)
+    row = b"\0" + bytes((200, 30, 30, 255)) * width
+    body = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    return b"\x89PNG\r\n\x1a\n" + header + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+
+
+def test_hints_larger_than_the_photo_needs_are_refused_from_the_header():
+    """Issue 20: hints were decoded at up to 40 MP whatever the photo's size. Refused now from the header alone: this
+    one's pixel data is not even readable, and the refusal says what is wrong, not that the file is unreadable."""
+    with pytest.raises(HintsError, match=r"6320x6320 \(39,942,400 pixels\), more than a 400x400 photo needs"):
+        decode_hints(opaque_png(6320, 6320, pixel_rows=False), (400, 400))
+    # At the photo's size, or a few times the touch-up's working size for a small photo, hints are still taken.
+    assert hints_pixel_limit((400, 400)) == HINTS_PIXEL_FACTOR * WORKING_SIDE**2
+    assert decode_hints(opaque_png(400, 400), (400, 400)).shape == (400, 400, 4)
+    assert decode_hints(opaque_png(1000, 1000), (400, 400)).shape == (400, 400, 4)
+    assert hints_pixel_limit((6000, 8000)) == 40_000_000  # a large photo's own size, within the pixel limit
+
+
+def test_large_hints_are_decoded_at_the_working_size_with_the_same_strokes():
+    """Full-size hints for a 1200 x 900 photo come back at the touch-up's working size (512 x 384), marking the
+    same working pixels in the same colours as scaling the full-size hints would (`resize_hints`)."""
+    size = (900, 1200)
+    strokes = [Stroke(((100, 100), (600, 300)), RED, 9), Stroke(((0, 500), (1199, 500)), BLUE, 1),
+               Stroke(((900, 700),), (30, 160, 60), 40)]
+    full = draw_strokes(strokes, size)
+    decoded = decode_hints(png_bytes_of(full), size)
+    assert decoded.shape == (*working_size(size), 4) == (384, 512, 4)
+    reduced, expected = hints_from_rgba(decoded), resize_hints(hints_from_rgba(full), working_size(size))
+    assert np.array_equal(reduced.mask, expected.mask)
+    assert np.abs(reduced.chroma - expected.chroma)[expected.mask].max() < 1.0  # one colour per stroke
+
+
+def test_a_small_40_mp_hints_file_with_a_small_photo_is_answered_at_once_in_little_memory(colour_gallery, tmp_path):
+    """Issue 20: a 170 KB PNG hints file of 6320 x 6320 opaque pixels with a 400 x 400 photo cost 20.9 s and +3.0 GB
+    through the API. Measured in a fresh process (its peak resident memory, before and after the request)."""
+    hints = opaque_png(6320, 6320)
+    assert len(hints) < 250_000
+    (tmp_path / "hints.png").write_bytes(hints)
+    (tmp_path / "photo.png").write_bytes(png_bytes_of(gray_rgb(disc_and_square_photo(400))[..., 0]))
+    script = """
+import io, json, resource, sys, time
+from dashboard.app import server
+client = server.test_client()
+folder = sys.argv[1]
+photo, hints = (open(f"{folder}/{name}.png", "rb").read() for name in ("photo", "hints"))
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+started = time.perf_counter()
+response = client.post("/api/colorize", data={"model": "scribble", "image": (io.BytesIO(photo), "photo.png"),
+                                              "hints": (io.BytesIO(hints), "hints.png")})
+print(json.dumps({"status": response.status_code, "error": (response.get_json(silent=True) or {}).get("error"),
+                  "seconds": time.perf_counter() - started,
+                  "peak_growth_mb": (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024}))
+"""
+    completed = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True,
+                               timeout=240, cwd=Path(__file__).resolve().parent.parent,
+                               env={**os.environ, "COLORIZER_GALLERY_DIR": str(colour_gallery)})
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    measured = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert measured["status"] == 400 and "more than a 400x400 photo needs" in measured["error"]
+    assert measured["seconds"] < 2.0
+    assert measured["peak_growth_mb"] < 200
+
+
+def test_strokes_have_a_bounded_number_of_points():
+    """Issue 20: a stroke of 1,000,000 points took 10.3 s. Refused now before anything is drawn."""
+    size = (400, 400)
+    endless = Stroke(tuple((float(index % 400), float(index // 400 % 400)) for index in range(1_000_000)), RED, 4)
+    started = time.perf_counter()
+    with pytest.raises(HintsError, match=r"Stroke 1 has 1,000,000 points; a stroke may have at most 5,000"):
+        draw_strokes([endless], size)
+    assert time.perf_counter() - started < 0.5
+    longest = Stroke(tuple((float(index % 400), 10.0) for index in range(MAX_STROKE_POINTS)), RED, 4)
+    assert draw_strokes([longest] * (MAX_POINTS // MAX_STROKE_POINTS), size)[10, 10, 3] == 255  # at the limits
+    with pytest.raises(HintsError, match=r"20,001 points in all; the limit is 20,000"):
+        draw_strokes([longest] * (MAX_POINTS // MAX_STROKE_POINTS) + [Stroke(((5.0, 5.0),), BLUE, 4)], size)
+    # A brush of any width paints at most the whole photo, quickly.
+    assert draw_strokes([Stroke(((5.0, 5.0),), BLUE, 1e12), Stroke(((5.0, 5.0),), RED, float("inf"))],
+                        size)[200, 200, 3] == 255
+
+
+def test_strokes_past_the_bound_on_a_kept_result_are_told_on_the_welsh_page_path(colour_gallery):
+    from dashboard.jobs import touch_up_result
+
+    session = "welsh-touchup-dddddddddddddddd"
+    store, model_id, _ = welsh_result_in_store(session)
+    endless = Stroke(tuple((float(index % 160), 40.0) for index in range(MAX_STROKE_POINTS + 1)), BLUE, 4)
+    with pytest.raises(HintsError, match="Draw it as several shorter strokes"):
+        touch_up_result(model_id, [endless], session, store)
+    assert len(store) == 2  # nothing new kept
+
+
+def test_scribble_without_strokes_asks_for_them_in_the_api_and_the_command_line(colour_gallery, tmp_path):
+    """Issue 20: `scribble` without strokes answered a gray 200 (and wrote a gray photo)."""
+    from dashboard.app import server
+
+    photo = png_bytes_of(gray_disc_photo())
+    client = server.test_client()
+    response = client.post("/api/colorize", data={"model": "scribble", "image": (io.BytesIO(photo), "photo.png")})
+    assert response.status_code == 400 and "Paint at least one stroke" in response.get_json()["error"]
+    transparent = png_bytes_of(np.zeros((160, 160, 4), np.uint8))
+    response = client.post("/api/colorize", data={"model": "scribble", "image": (io.BytesIO(photo), "photo.png"),
+                                                  "hints": (io.BytesIO(transparent), "hints.png")})
+    assert response.status_code == 400 and "Paint at least one stroke" in response.get_json()["error"]
+
+    (tmp_path / "photo.png").write_bytes(photo)
+    completed = subprocess.run(
+        [sys.executable, "-m", "colorizers", "colorize", "--model", "scribble", "--out", str(tmp_path / "out"),
+         str(tmp_path / "photo.png")],
+        cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=120,
+    )
+    assert completed.returncode == 2 and "Paint at least one stroke" in completed.stderr
+    assert not (tmp_path / "out").exists()
