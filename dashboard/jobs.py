@@ -6,6 +6,10 @@ its traceback and replaced by `GENERIC_ERROR`.
 
 Results are kept with the model's own `Colorization` (`TouchUpState`), so that `touch_up_result` can re-colour them
 from brush strokes (Levin et al. 2004) without running the model again.
+
+The Reference transfer page's choices live here too: its methods (`REFERENCE_METHODS`), the visitor's own reference
+photos (up to MAX_OWN_REFERENCES, `add_own_references`) and what the reference models are given for the picker's
+choice (`reference_request`).
 """
 from __future__ import annotations
 
@@ -16,9 +20,12 @@ import numpy as np
 
 from colorizers import ColorizerError, Colorization, Stroke, colorize, decode_image, draw_strokes, model_info, touch_up
 from colorizers.library import LibraryPhoto, library
+from colorizers.reference_transfer import MAX_REFERENCES
 from colorizers.references import gallery
+from colorizers.registry import MODELS
+from colorizers.suggestion import OwnReference
 
-from .imaging import download_name
+from .imaging import download_name, thumbnail
 from .model_slots import model_slots
 from .results_store import ImageTooLargeToKeepError, ResultsStore, StoredImage, TouchUpState, make_stored_image
 from .uploads import UploadedFile
@@ -30,6 +37,16 @@ OWN_REFERENCE = "uploaded"
 GENERIC_ERROR = "Something went wrong while working on this photo. The error was logged; please try again."
 RESULT_EXPIRED = "This result has expired from the server; please colour the photo again."
 _FRIENDLY_ERRORS = (ColorizerError, ImageTooLargeToKeepError)
+
+# The Reference transfer page's methods: registry model name -> the label the page shows, the default first.
+REFERENCE_METHODS = {"exemplar": "Match by content", "welsh": "Welsh 2002"}
+MAX_OWN_REFERENCES = MAX_REFERENCES  # the most reference photos a model takes at once
+OWN_REFERENCE_SIDE = 1024  # own references are kept at most this long side: plenty to take colour from
+NO_OWN_REFERENCE = "Upload your own reference photo first, or pick one from the gallery."
+NOT_A_COLOUR_REFERENCE = "This photo has no colour to copy; choose a colour photo as the reference."
+TOO_MANY_REFERENCES = (f"You can keep at most {MAX_OWN_REFERENCES} reference photos: remove one (its × button) "
+                       "before adding another.")
+_OWN_NAME_PREFIX = "own:"  # how "Suggest for me" names a visitor's own photo in a result's details
 
 
 class TouchUpError(ColorizerError):
@@ -86,7 +103,8 @@ def uploads_from_state(records: list[dict] | None, session_id: str, store: Resul
 class ModelResult:
     """One model's result for one photo (`image_id` in the store), or the error to show in its place.
 
-    reference_name: for reference-based models, the gallery name used, or OWN_REFERENCE for the user's photo.
+    reference_name: for reference-based models, the (first) reference's name as the model gave it: a gallery or
+    library name, or OWN_REFERENCE for the user's photo.
     reference_suggested: True when the reference was chosen automatically.
     """
 
@@ -98,7 +116,10 @@ class ModelResult:
     reference_name: str | None = None
     reference_title: str | None = None
     reference_suggested: bool = False
-    suggested: tuple[LibraryPhoto, ...] = ()  # the library photos "Suggest for me" averaged, best first
+    suggested: tuple[LibraryPhoto, ...] = ()  # the library photos "Suggest for me" used, best first
+    references: tuple[str, ...] = ()  # the titles of every reference used, in the model's order
+    own_suggested: tuple[str, ...] = ()  # the visitor's own photos (file names) among the suggested ones
+    fallback: str | None = None  # the model's words when part of the photo took another model's colour
     error: str | None = None
 
 
@@ -137,28 +158,158 @@ def _keep_upload(file: UploadedFile, session_id: str, store: ResultsStore) -> Ke
 
 
 def keep_reference(file: UploadedFile, session_id: str, store: ResultsStore) -> str:
-    """Keep the user's own colour reference photo; returns its id. Raises ColorizerError with a message."""
+    """Keep the user's own colour reference photo (at most OWN_REFERENCE_SIDE on its long side); returns its id.
+    Raises ColorizerError with a message."""
     if file.data is None:
         raise ColorizerError(file.error or "The reference file could not be read.")
-    decoded = decode_image(file.data)
+    with model_slots().slot(owner=session_id):  # a large photo's decoding costs memory like its colouring
+        decoded = decode_image(file.data)
     if not decoded.was_color:
-        raise ColorizerError("This photo has no colour to copy; choose a colour photo as the reference.")
-    return store.put(session_id, make_stored_image(decoded.rgb, download_name(file.filename, "reference")))
+        raise ColorizerError(NOT_A_COLOUR_REFERENCE)
+    rgb = np.asarray(thumbnail(decoded.rgb, OWN_REFERENCE_SIDE))
+    return store.put(session_id, make_stored_image(rgb, download_name(file.filename, "reference")))
 
 
-def resolve_reference(
-    choice: str | None, own_reference_id: str | None, session_id: str, store: ResultsStore
-) -> str | np.ndarray:
-    """What to pass as `reference` to `colorize` for the picker's `choice` (AUTO_REFERENCE, OWN_REFERENCE or a
-    gallery name). Raises ColorizerError when the user's own reference is missing or has expired."""
-    if not choice or choice == AUTO_REFERENCE:
-        return AUTO_REFERENCE
+# --- The Reference transfer page: its method, the visitor's own references, what the models are given -----------
+
+@dataclass(frozen=True)
+class ReferenceMethod:
+    """One of the page's methods: the registry model that runs it and its label."""
+
+    model_name: str
+    label: str
+    available: bool
+
+
+def reference_methods() -> list[ReferenceMethod]:
+    """The page's methods in REFERENCE_METHODS order (a model without its weights here is not available)."""
+    return [ReferenceMethod(name, label, name in MODELS and MODELS[name].is_available)
+            for name, label in REFERENCE_METHODS.items()]
+
+
+def checked_method(value: object) -> str:
+    """The model to run for the method the browser sent: `value` when it is one of the page's available methods,
+    else the first available one (the default; Welsh needs no weights, so there always is one)."""
+    methods = [method for method in reference_methods() if method.available]
+    if any(method.model_name == value for method in methods):
+        return str(value)
+    return methods[0].model_name if methods else "welsh"
+
+
+def method_label(model_name: str) -> str:
+    """The page's label for a method's model ("Match by content"), the model's title for any other."""
+    if model_name in REFERENCE_METHODS:
+        return REFERENCE_METHODS[model_name]
+    info = MODELS.get(model_name)
+    return info.title if info else model_name
+
+
+@dataclass(frozen=True)
+class OwnReferenceRecord:
+    """One of the visitor's own reference photos: its file name and its id in the results store (JSON-friendly,
+    so the page can remember them in a `dcc.Store`)."""
+
+    filename: str
+    image_id: str
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: object) -> OwnReferenceRecord | None:
+        if not isinstance(data, dict) or not isinstance(data.get("image_id"), str):
+            return None
+        return cls(filename=str(data.get("filename") or "reference"), image_id=data["image_id"])
+
+
+def own_references_from_state(records: list | None, session_id: str, store: ResultsStore
+                              ) -> list[OwnReferenceRecord]:
+    """The own references a page's state lists, trusting nothing in it: each photo once, only this session's
+    photos the server still keeps, at most MAX_OWN_REFERENCES."""
+    kept: list[OwnReferenceRecord] = []
+    for record in map(OwnReferenceRecord.from_json, records or []):
+        if record is None or any(other.image_id == record.image_id for other in kept):
+            continue
+        if store.get(session_id, record.image_id) is None:
+            continue
+        kept.append(record)
+    return kept[:MAX_OWN_REFERENCES]
+
+
+def add_own_references(files: list[UploadedFile], kept: list[OwnReferenceRecord], session_id: str,
+                       store: ResultsStore) -> tuple[list[OwnReferenceRecord], list[tuple[str, str]]]:
+    """Keep each colour photo of `files` after the `kept` ones, up to MAX_OWN_REFERENCES in all. Returns every
+    reference now kept and, for each file refused, (file name, message): not a colour photo, unreadable, or one
+    too many."""
+    records = list(kept)
+    refused = []
+    for file in files:
+        if len(records) >= MAX_OWN_REFERENCES:
+            refused.append((file.filename, TOO_MANY_REFERENCES))
+            continue
+        try:
+            image_id = keep_reference(file, session_id, store)
+        except Exception as error:  # per file: the others go on
+            refused.append((file.filename, friendly_message(error, f"keeping the reference {file.filename!r}")))
+            continue
+        records.append(OwnReferenceRecord(file.filename, image_id))
+    return records, refused
+
+
+def remove_own_reference(kept: list[OwnReferenceRecord], image_id: str, session_id: str,
+                         store: ResultsStore) -> list[OwnReferenceRecord]:
+    """`kept` without the reference `image_id`, which the server forgets (an id not in `kept` changes nothing)."""
+    if any(record.image_id == image_id for record in kept):
+        store.discard(session_id, image_id)
+    return [record for record in kept if record.image_id != image_id]
+
+
+@dataclass(frozen=True)
+class ReferenceRequest:
+    """What the reference-based models are given, and how to name what they report.
+
+    reference: AUTO_REFERENCE, a gallery or library name, or the visitor's own photos (sRGB uint8 (h, w, 3)
+    arrays, one to MAX_OWN_REFERENCES), all used at once.
+    own_references: the visitor's own photos that "Suggest for me" searches beside the library.
+    own_titles: the names the models give the visitor's photos in a result's details ("uploaded", "uploaded 2",
+    "own:<id>") -> the file names to show.
+    """
+
+    reference: str | np.ndarray | tuple[np.ndarray, ...] = AUTO_REFERENCE
+    own_references: tuple[OwnReference, ...] = ()
+    own_titles: dict[str, str] = field(default_factory=dict)
+
+    def options(self) -> dict:
+        """The keyword arguments for `colorize` (models without a reference ignore them)."""
+        reference = list(self.reference) if isinstance(self.reference, tuple) else self.reference
+        return {"reference": reference, "own_references": self.own_references}
+
+    def title(self, name: str) -> str:
+        """The title to show for a reference the model named `name`."""
+        return self.own_titles.get(name) or reference_title(name)
+
+
+def reference_request(choice: str | None, own_records: list | None, session_id: str,
+                      store: ResultsStore) -> ReferenceRequest:
+    """What to give the reference models for the picker's `choice`: AUTO_REFERENCE ("Suggest for me": the library
+    and the visitor's own photos searched together), OWN_REFERENCE (all the visitor's own photos at once) or a
+    gallery or library name. `own_records`: the page's state of own references (checked here). Raises
+    ColorizerError when OWN_REFERENCE is chosen and no own photo is kept."""
+    own = [(record, store.get(session_id, record.image_id))
+           for record in own_references_from_state(own_records, session_id, store)]
+    own = [(record, image) for record, image in own if image is not None]
     if choice == OWN_REFERENCE:
-        own = store.get(session_id, own_reference_id) if own_reference_id else None
-        if own is None:
-            raise ColorizerError("Upload your own reference photo first, or pick one from the gallery.")
-        return own.rgb
-    return choice
+        if not own:
+            raise ColorizerError(NO_OWN_REFERENCE)
+        # colorizers.reference_transfer names one uploaded photo "uploaded", several "uploaded 1", "uploaded 2"...
+        names = [OWN_REFERENCE] if len(own) == 1 else [f"{OWN_REFERENCE} {index}" for index in range(1, len(own) + 1)]
+        return ReferenceRequest(tuple(image.rgb for _, image in own), (),
+                                {name: record.filename for name, (record, _) in zip(names, own)})
+    if not choice or choice == AUTO_REFERENCE:
+        searched = tuple(OwnReference(f"{_OWN_NAME_PREFIX}{record.image_id}", image.rgb) for record, image in own)
+        titles = {photo.name: record.filename for photo, (record, _) in zip(searched, own)}
+        return ReferenceRequest(AUTO_REFERENCE, searched, titles)
+    return ReferenceRequest(choice)
 
 
 def colorize_uploads(
@@ -166,9 +317,11 @@ def colorize_uploads(
     session_id: str,
     store: ResultsStore,
     model_names: list[str],
-    reference: str | np.ndarray = AUTO_REFERENCE,
+    reference: str | np.ndarray | ReferenceRequest = AUTO_REFERENCE,
 ) -> list[PhotoResults]:
-    """Colour every kept upload with every model in `model_names` (models without a reference ignore it)."""
+    """Colour every kept upload with every model in `model_names` (models without a reference ignore it).
+    reference: AUTO_REFERENCE, a gallery or library name, a colour photo (sRGB uint8), or a `ReferenceRequest`."""
+    request = reference if isinstance(reference, ReferenceRequest) else ReferenceRequest(reference)
     photos = []
     for upload in uploads:
         if upload.error or not upload.image_id:
@@ -178,7 +331,7 @@ def colorize_uploads(
         if original is None:
             photos.append(PhotoResults(upload, error="This photo has expired from the server; please upload it again."))
             continue
-        results = [_colorize_one(upload, original.rgb, session_id, store, name, reference) for name in model_names]
+        results = [_colorize_one(upload, original.rgb, session_id, store, name, request) for name in model_names]
         photos.append(PhotoResults(upload, results))
     return photos
 
@@ -189,22 +342,24 @@ def _colorize_one(
     session_id: str,
     store: ResultsStore,
     model_name: str,
-    reference: str | np.ndarray,
+    request: ReferenceRequest,
 ) -> ModelResult:
     title = model_name
     try:
         info = model_info(model_name)
         title = info.title
         with model_slots().slot(owner=session_id):
-            colorization = colorize(rgb, model_name, reference=reference)
+            colorization = colorize(rgb, model_name, **request.options())
         filename = download_name(upload.filename, f"colorized-{model_name}")
         image_id = store.put(session_id, make_stored_image(colorization.rgb, filename,
                                                            touch_up_state=TouchUpState(_without_rgb(colorization))))
     except Exception as error:  # per model: the other models and photos go on
         message = friendly_message(error, f"colouring {upload.filename!r} with {model_name}")
         return ModelResult(model_name, title, error=message)
-    reference_name = colorization.details.get("reference") if info.uses_reference else None
-    suggested = info.uses_reference and isinstance(reference, str) and reference == AUTO_REFERENCE
+    details = colorization.details if info.uses_reference else {}
+    reference_name = details.get("reference")
+    suggested = info.uses_reference and isinstance(request.reference, str) and request.reference == AUTO_REFERENCE
+    used = suggested_names(details) or ((reference_name,) if reference_name else ())
     return ModelResult(
         model_name,
         title,
@@ -212,9 +367,12 @@ def _colorize_one(
         filename=filename,
         seconds=colorization.seconds,
         reference_name=reference_name,
-        reference_title=reference_title(reference_name) if reference_name else None,
+        reference_title=request.title(reference_name) if reference_name else None,
         reference_suggested=suggested,
-        suggested=tuple(filter(None, map(library_photo, suggested_names(colorization.details)))) if suggested else (),
+        suggested=tuple(filter(None, map(library_photo, used))) if suggested else (),
+        references=tuple(request.title(name) for name in used),
+        own_suggested=tuple(request.own_titles[name] for name in used if suggested and name in request.own_titles),
+        fallback=details.get("fallback") or None,
     )
 
 

@@ -1,8 +1,11 @@
 """What the Models page says about each model: how it works, its training data, its validation scores (read from
-`weights/evaluation/metrics.json`, written by `colorizers.training.evaluation`), the model card's sections and its weaknesses.
+`weights/evaluation/<split>/metrics.json`, written by `colorizers.training.evaluation`), the reference-based models'
+scores with a reference the user brings (`weights/evaluation/reference/metrics.json`), the model card's sections and
+its weaknesses.
 
 Everything read from disk is optional: a missing or unreadable file gives None, and the page says "not yet
-evaluated". The prose is written from the module docstrings of colorizers/welsh.py, cnn.py and cgan.py.
+evaluated". The prose is written from the module docstrings of colorizers/welsh.py, exemplar.py, cnn.py and
+cgan.py.
 """
 from __future__ import annotations
 
@@ -40,14 +43,29 @@ METRIC_COLUMNS = (
 )
 
 
+# The reference protocols' scores (the user brings the reference): their folder, the order they are shown in, and
+# the columns shown (key in metrics.json, heading, format).
+REFERENCE_EVALUATION = "reference"
+REFERENCE_PROTOCOLS = ("another-shot", "true-photo")
+REFERENCE_COLUMNS = (
+    ("psnr", "PSNR dB", "{:.2f}"),
+    ("ssim", "SSIM", "{:.4f}"),
+    ("colourfulness_gap", "ΔCF", "{:.1f}"),
+    ("seconds", "s/photo", "{:.3f}"),
+    ("photos", "photos", "{:.0f}"),
+)
+
+
 @dataclass(frozen=True)
 class ModelNotes:
-    """Hand-written text about one model. diagram: the stages of its block diagram, left to right."""
+    """Hand-written text about one model. diagram: the stages of its block diagram, left to right. figure: a drawn
+    diagram in assets/ (its path under assets/ and its alt text), shown instead of the block diagram."""
 
-    how_it_works: tuple[str, str]
+    how_it_works: tuple[str, ...]
     diagram: tuple[str, ...]
     training_data: str
     weaknesses: tuple[str, ...]
+    figure: tuple[str, str] | None = None
 
 
 NOTES: dict[str, ModelNotes] = {
@@ -73,6 +91,43 @@ NOTES: dict[str, ModelNotes] = {
             "Matches brightness and texture, not objects: a face and a wall of the same brightness get the "
             "same colour.",
             "Colours can be patchy where the texture changes quickly.",
+        ),
+    ),
+    "exemplar": ModelNotes(
+        how_it_works=(
+            "Match by content colours your photo from one to five colour photos you choose (or that the site "
+            "suggests), like Welsh transfer, but it matches what things are instead of how light they are. Your "
+            "photo and the references are described by the first layers of MobileNetV2 as trained on ImageNet, "
+            "which tell a face from a wall and leaves from sky even in gray: every small patch gets a list of "
+            "numbers that says what it looks like.",
+            "Matching goes from coarse to fine. On a coarse grid (1/16 of the working size) each part of your "
+            "photo is compared with every part of every reference and keeps its eight best matches; on finer grids "
+            "(1/8, then 1/4) each part looks only among the children of its parent's matches, so the search stays "
+            "fast and colour is placed more finely. At the finest step lightness joins in, so colour follows light "
+            "and dark within a matched region. Each part takes the weighted average colour of its best matches.",
+            "How well the best match scores is the part's confidence. Where the references show nothing alike (a "
+            "car in your photo, only trees in the references), the confidence is low and the Fusion CNN's colour "
+            "is used there instead; the result says how much of the photo that was. Finally the colour is brought "
+            "to full size by an edge-aware upsampling (a guided filter) steered by your photo's own lightness, so "
+            "colour stops at the edges your photo shows, and your photo keeps its own lightness and size.",
+        ),
+        diagram=("Your photo and 1-5 references", "ImageNet features (what things are)",
+                 "Match coarse to fine: 1/16 → 1/8 → 1/4", "Low confidence: the CNN's colour",
+                 "Upsample guided by your lightness"),
+        figure=("diagrams/exemplar.svg",
+                "Diagram of Match by content: your gray photo and one to five colour references are described by "
+                "ImageNet features; every part of your photo is matched to the references coarse to fine (1/16, "
+                "1/8, then 1/4 of the size) and takes their colour with a confidence; where the confidence is low "
+                "the Fusion CNN's colour is used; the colour is upsampled along the edges of your photo's "
+                "lightness and merged with it."),
+        training_data="No training of its own: the ImageNet layers of MobileNetV2 (up to block 13, the layers "
+                      "the CNN keeps frozen) describe the photos, and the Fusion CNN gives the colour where the "
+                      "references show nothing alike. It needs colour references: yours (up to five), one from "
+                      "the gallery, or the library photos most alike in content.",
+        weaknesses=(
+            "Only as good as the references: what they do not show takes the CNN's cautious colour.",
+            "Two things that look alike (a red and a blue car) can swap colours when both references show them.",
+            "Slower than Welsh transfer: about a third of a second per photo, each reference's features once.",
         ),
     ),
     "cnn": ModelNotes(
@@ -213,6 +268,65 @@ class TrainingSummary:
     foreign: int
     sources: tuple[tuple[str, int], ...]  # (package, photos) most first
     licences: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ProtocolScores:
+    """One reference protocol's scores: how the reference is given (title, description) and per model (a row of
+    metrics.json: "welsh", "exemplar", "gray"...) its mean scores."""
+
+    key: str
+    title: str
+    description: str
+    rows: dict[str, dict]
+
+
+@dataclass(frozen=True)
+class ReferenceScores:
+    """The reference protocols' scores, REFERENCE_PROTOCOLS first; on which split and at what size."""
+
+    protocols: tuple[ProtocolScores, ...]
+    split: str | None = None
+    max_side: int | None = None
+
+    def for_model(self, model_name: str) -> tuple[ProtocolScores, ...]:
+        """The protocols that scored `model_name`."""
+        return tuple(protocol for protocol in self.protocols if model_name in protocol.rows)
+
+
+def reference_scores_path() -> Path:
+    return evaluation_dir() / REFERENCE_EVALUATION / "metrics.json"
+
+
+def load_reference_scores(path: Path | None = None) -> ReferenceScores | None:
+    """The reference protocols' scores (weights/evaluation/reference/metrics.json), or None when the file is
+    missing, unreadable or holds no protocol (logged when unreadable). Protocols and rows that are not objects are
+    left out."""
+    path = path or reference_scores_path()
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        logger.warning("Could not read %s", path, exc_info=True)
+        return None
+    protocols = data.get("protocols") if isinstance(data, dict) else None
+    if not isinstance(protocols, dict):
+        return None
+    order = [key for key in REFERENCE_PROTOCOLS if key in protocols] + sorted(set(protocols) - set(REFERENCE_PROTOCOLS))
+    found = []
+    for key in order:
+        protocol = protocols[key]
+        rows = protocol.get("rows") if isinstance(protocol, dict) else None
+        if not isinstance(rows, dict):
+            continue
+        found.append(ProtocolScores(key, str(protocol.get("title") or key), str(protocol.get("description") or ""),
+                                    {name: row for name, row in rows.items() if isinstance(row, dict)}))
+    if not found:
+        return None
+    split, max_side = data.get("split"), data.get("max_side")
+    return ReferenceScores(tuple(found), split if isinstance(split, str) else None,
+                           max_side if isinstance(max_side, int) else None)
 
 
 def training_summary(path: Path = MANIFEST_PATH) -> TrainingSummary | None:

@@ -112,3 +112,61 @@ def test_metrics_are_read_per_split(tmp_path, monkeypatch):
             json.dumps({"split": split, "models": {"cnn": {"skipped": None, "mean": {"psnr": psnr}}}}))
     assert [model_docs.metrics_row(model_docs.load_metrics(split=split), "cnn")["mean"]["psnr"]
             for split in model_docs.SPLITS] == [21.0, 23.0]
+
+
+# --- The reference protocols' scores (weights/evaluation/reference/metrics.json) ----------------------------------
+
+def _reference_metrics(**rows_by_protocol) -> dict:
+    return {"split": "foreign", "max_side": 512,
+            "protocols": {key: {"title": key.title(), "description": f"About {key}.", "rows": rows}
+                          for key, rows in rows_by_protocol.items()}}
+
+
+def test_reference_scores_are_read_in_protocol_order(tmp_path):
+    path = tmp_path / "metrics.json"
+    exemplar = {"psnr": 28.6, "colourfulness_gap": 7.0, "photos": 65}
+    path.write_text(json.dumps(_reference_metrics(
+        **{"true-photo": {"welsh": {"psnr": 26.0}, "exemplar": {**exemplar, "psnr": 36.6}},
+           "another-shot": {"welsh": {"psnr": 23.9}, "exemplar": exemplar, "broken": "not a row"},
+           "other": {"welsh": {"psnr": 1.0}}})))
+    scores = model_docs.load_reference_scores(path)
+    assert [protocol.key for protocol in scores.protocols] == ["another-shot", "true-photo", "other"]
+    assert (scores.split, scores.max_side) == ("foreign", 512)
+    shot = scores.protocols[0]
+    assert (shot.title, shot.description) == ("Another-Shot", "About another-shot.")
+    assert shot.rows["exemplar"] == exemplar and "broken" not in shot.rows
+    assert [protocol.key for protocol in scores.for_model("exemplar")] == ["another-shot", "true-photo"]
+    assert model_docs.load_reference_scores(path).for_model("cnn") == ()
+
+
+def test_missing_or_broken_reference_scores_read_as_none(tmp_path, monkeypatch):
+    from colorizers import settings
+
+    path = tmp_path / "metrics.json"
+    assert model_docs.load_reference_scores(path) is None
+    path.write_text("{not json")
+    assert model_docs.load_reference_scores(path) is None
+    path.write_text(json.dumps({"protocols": "none"}))
+    assert model_docs.load_reference_scores(path) is None
+    path.write_text(json.dumps({"protocols": {"another-shot": {"rows": []}}}))
+    assert model_docs.load_reference_scores(path) is None
+    # By default from the weights folder's evaluation/reference/.
+    monkeypatch.setattr(settings, "WEIGHTS_DIR", tmp_path)
+    assert model_docs.load_reference_scores() is None
+    (tmp_path / "evaluation" / "reference").mkdir(parents=True)
+    (tmp_path / "evaluation" / "reference" / "metrics.json").write_text(json.dumps(_reference_metrics(
+        **{"another-shot": {"exemplar": {"psnr": 27.5}}})))
+    assert model_docs.load_reference_scores().protocols[0].rows == {"exemplar": {"psnr": 27.5}}
+
+
+def test_match_by_content_has_a_drawn_diagram_with_alt_text():
+    from colorizers import settings
+
+    notes = model_docs.notes_for("exemplar")
+    path, alt = notes.figure
+    svg = (settings.REPO_ROOT / "assets" / path).read_text()
+    assert svg.startswith("<svg") and "<title" in svg and "<desc" in svg
+    assert "coarse to fine" in alt and "CNN" in alt and "lightness" in alt
+    text = " ".join(notes.how_it_works)
+    for words in ("ImageNet", "coarse to fine", "confidence", "CNN's colour", "lightness", "edges"):
+        assert words in text

@@ -17,6 +17,12 @@ OTHER = "studio-session-bbbbbbbbbbbb"
 
 @pytest.fixture()
 def models(monkeypatch, colour_gallery):
+    """Welsh and the fake cnn and cgan (the exemplar, real and slower, has its own tests below)."""
+    return fake_models.register_fakes(monkeypatch, exemplar=False)
+
+
+@pytest.fixture()
+def models_with_exemplar(monkeypatch, colour_gallery):
     return fake_models.register_fakes(monkeypatch)
 
 
@@ -192,6 +198,44 @@ def test_reference_change_recolours_only_the_reference_models(studio, models):
 
 def cell_of(row, model):
     return next(cell for cell in row.cells if cell.model_name == model)
+
+
+def test_a_rows_reference_reaches_every_reference_model_the_exemplar_too(studio, models_with_exemplar):
+    """Nothing in the studio is Welsh's own: the row's reference choice (a gallery photo, then the user's own)
+    colours Welsh and the exemplar again, and only them."""
+    from colorizers.references import gallery
+    from dashboard.jobs import OWN_REFERENCE
+    from dashboard.studio import DONE, QUEUED
+
+    assert models_with_exemplar == ["welsh", "exemplar", "cnn", "cgan"]
+    studio.add_uploads(SESSION, files(("a.png", gray_png()),), models_with_exemplar)
+    studio.process_pending()
+    before = studio.view(SESSION).rows[0]
+    assert cell_of(before, "exemplar").status == DONE and cell_of(before, "exemplar").reference_suggested
+    chosen = gallery()[-1]
+    cnn_calls = fake_models.call_count("cnn")
+    studio.set_reference(SESSION, before.row_id, chosen.name)
+    assert [c.status for c in studio.view(SESSION).rows[0].cells] == [QUEUED, QUEUED, DONE, DONE]
+    studio.process_pending()
+    after = studio.view(SESSION).rows[0]
+    exemplar = cell_of(after, "exemplar")
+    assert (exemplar.reference_name, exemplar.reference_title, exemplar.reference_suggested) == (
+        chosen.name, chosen.title, False)
+    assert exemplar.result_id != cell_of(before, "exemplar").result_id
+    assert cell_of(after, "cnn").result_id == cell_of(before, "cnn").result_id
+    # The exemplar's CNN fallback may run the (fake) CNN's network; the CNN's own column is not coloured again.
+    assert fake_models.call_count("cnn") - cnn_calls <= 1
+
+    blue = np.zeros((64, 64, 3), np.uint8)
+    blue[..., 2] = np.linspace(60, 250, 64, dtype=np.uint8)[:, None]
+    studio.set_own_reference(SESSION, before.row_id, files(("blue.png", png_of(blue)))[0])
+    studio.process_pending()
+    row = studio.view(SESSION).rows[0]
+    for name in ("welsh", "exemplar"):
+        assert cell_of(row, name).reference_name == OWN_REFERENCE
+    png, _ = studio.download_png(cell_of(row, "exemplar").result_id, 100)
+    rgb = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+    assert (rgb[..., 2] - rgb[..., 0]).mean() > 5  # blue from the user's reference (the fake CNN's is orange)
 
 
 def test_own_reference_must_be_colour_and_is_then_used(studio, models):

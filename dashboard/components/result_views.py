@@ -1,4 +1,5 @@
-"""How photos and results look on the pages: per-file alerts, image panels, Welsh result cards, comparison rows.
+"""How photos and results look on the pages: per-file alerts, image panels, Reference transfer result cards,
+comparison rows.
 
 Images are `<img>`s pointing at the server's routes (see `dashboard.urls`); nothing large is sent as base64.
 """
@@ -9,14 +10,16 @@ from dash import dcc, html
 
 from colorizers.library import LibraryPhoto
 
-from ..jobs import KeptUpload, ModelResult, PhotoResults
+from ..jobs import KeptUpload, ModelResult, PhotoResults, method_label
 from ..urls import library_photo_url, result_download_url, result_thumbnail_url
 from .touchup_editor import edit_button
 
 COLOUR_UPLOAD_NOTE = (
     "This photo was already in colour: its colours were set aside and it was re-coloured from its luminance."
 )
-WELSH_TOUCHUP = "welsh-touchup"  # the id prefix of the Welsh page's touch-up editor
+WELSH_TOUCHUP = "welsh-touchup"  # the id prefix of the Reference transfer page's touch-up editor (path /welsh)
+# How each reference model uses the photos "Suggest for me" found (the blend's and others' words: "averaged").
+SUGGESTION_WORDS = {"exemplar": "matched part by part from"}
 
 
 def shown_result_ids(prefix: str, slot: str) -> dict[str, dict]:
@@ -36,7 +39,7 @@ def page_alert(message: str, color: str = "warning") -> dbc.Alert:
 
 
 def image_panel(
-    src: str, alt: str, heading: str, details: list | None = None, download: tuple[str, str] | None = None,
+    src: str, alt: str, heading: str | list, details: list | None = None, download: tuple[str, str] | None = None,
     ids: dict[str, dict] | None = None, extra: list | None = None,
 ) -> html.Figure:
     """An image with a heading above and optional detail lines, a download button and `extra` children below.
@@ -71,22 +74,51 @@ def original_panel(upload: KeptUpload) -> html.Figure:
                        "Original")
 
 
-def suggested_references(photos: tuple[LibraryPhoto, ...], id_type: str, key: str) -> html.Div:
-    """The library photos "Suggest for me" averaged, as thumbnail buttons (pattern ids {type, key, name}): a click
-    colours the photo from that reference alone."""
+def suggested_references(photos: tuple[LibraryPhoto, ...], id_type: str, key: str, model_name: str = "",
+                         own: tuple[str, ...] = ()) -> html.Div:
+    """The library photos "Suggest for me" used, as thumbnail buttons (pattern ids {type, key, name}): a click
+    colours the photo from that reference alone. `own`: the file names of the visitor's own photos among them."""
     buttons = [
         html.Button(html.Img(src=library_photo_url(photo), alt=photo.title, className="suggested-thumb rounded"),
                     id={"type": id_type, "key": key, "name": photo.name}, className="suggested-reference",
                     title=f"Use only “{photo.title}” ({photo.licence})", n_clicks=0)
         for photo in photos
     ]
-    return html.Div([html.Div(f"Suggested for you: colours averaged from {len(photos)} photos alike in content "
-                              "(click one to use it alone)", className="small text-body-secondary"),
-                     html.Div(buttons, className="suggested-references d-flex flex-wrap gap-1 mt-1")],
-                    className="suggested-block mt-1")
+    count = len(photos) + len(own)
+    how = SUGGESTION_WORDS.get(model_name, "averaged from")
+    words = f"Suggested for you: colours {how} {count} photo{'s' if count != 1 else ''} alike in content"
+    if photos:
+        words += " (click one to use it alone)"
+    children = [html.Div(words, className="small text-body-secondary")]
+    if own:
+        children.append(html.Div(["Your own among them: ", html.Strong(", ".join(own), className="own-suggested")],
+                                 className="small text-body-secondary"))
+    children.append(html.Div(buttons, className="suggested-references d-flex flex-wrap gap-1 mt-1"))
+    return html.Div(children, className="suggested-block mt-1")
 
 
-def model_result_panel(result: ModelResult, heading: str | None = None, key: str = "",
+def reference_lines(result: ModelResult, id_type: str, key: str) -> list:
+    """What a reference model's result says about its references: the suggested ones (as thumbnails), the ones
+    chosen, and the model's words when part of the photo took another model's colour (`fallback`)."""
+    lines: list = []
+    if result.suggested or result.own_suggested:
+        lines.append(suggested_references(result.suggested, id_type, key, result.model_name, result.own_suggested))
+    elif len(result.references) > 1:
+        how = "suggested for you" if result.reference_suggested else "chosen"
+        lines.append(html.Span([f"References ({len(result.references)}): ",
+                                html.Strong(", ".join(result.references), className="references-used"),
+                                f" ({how})"]))
+    elif result.reference_title:
+        how = "suggested for you" if result.reference_suggested else "chosen"
+        lines.append(
+            html.Span(["Reference: ", html.Strong(result.reference_title, className="reference-used"), f" ({how})"])
+        )
+    if result.fallback:
+        lines.append(html.Span(result.fallback, className="result-fallback"))
+    return lines
+
+
+def model_result_panel(result: ModelResult, heading: str | list | None = None, key: str = "",
                        touchup_prefix: str | None = None) -> html.Div | html.Figure:
     """One model's result with its time and, for reference models, the reference(s) used; or its error.
     `key` tells this photo's suggested-reference buttons apart from other photos'. With `touchup_prefix`, an
@@ -101,13 +133,7 @@ def model_result_panel(result: ModelResult, heading: str | None = None, key: str
     details = []
     if result.seconds is not None:
         details.append(f"Took {result.seconds:.2f} s")
-    if result.suggested:
-        details.append(suggested_references(result.suggested, "welsh-suggested-reference", key))
-    elif result.reference_title:
-        how = "suggested for you" if result.reference_suggested else "chosen"
-        details.append(
-            html.Span(["Reference: ", html.Strong(result.reference_title, className="reference-used"), f" ({how})"])
-        )
+    details += reference_lines(result, "welsh-suggested-reference", key)
     ids, extra = None, None
     if touchup_prefix:
         ids = shown_result_ids(touchup_prefix, result.image_id)
@@ -123,13 +149,16 @@ def model_result_panel(result: ModelResult, heading: str | None = None, key: str
     )
 
 
-def welsh_result_card(photo: PhotoResults) -> dbc.Card | dbc.Alert:
-    """A photo next to its Welsh result (or the photo's own error as an alert)."""
+def reference_result_card(photo: PhotoResults) -> dbc.Card | dbc.Alert:
+    """A photo next to its result on the Reference transfer page, headed by the method that made it (or the
+    photo's own error as an alert)."""
     if photo.error:
         return file_alert(photo.upload.filename, photo.error)
     panels = [dbc.Col(original_panel(photo.upload), xs=12, md=6)]
-    panels += [dbc.Col(model_result_panel(result, "Coloured", key=photo.upload.image_id or "",
-                                          touchup_prefix=WELSH_TOUCHUP), xs=12, md=6)
+    panels += [dbc.Col(model_result_panel(result, ["Coloured: ", html.Span(method_label(result.model_name),
+                                                                           className="result-method")],
+                                          key=photo.upload.image_id or "", touchup_prefix=WELSH_TOUCHUP),
+                       xs=12, md=6)
                for result in photo.results]
     return _photo_card(photo.upload, dbc.Row(panels, class_name="g-3"))
 

@@ -75,6 +75,9 @@ def row_card(row: RowView, strength: int, studio: Studio, photos: list[GalleryPh
         if row.was_color:
             body.append(dbc.Alert(COLOUR_UPLOAD_NOTE, color="info", class_name="colour-note py-2 small"))
         body.append(dbc.Row(columns, class_name="g-3 compare-row"))
+        reference_models = [cell.model_title for cell in row.cells if cell.uses_reference]
+        if reference_models:  # one choice for the row, whichever models take a reference
+            body.append(reference_controls(row, photos, reference_models))
     return html.Div(
         dbc.Card([header, dbc.CardBody(body)], class_name="photo-card mb-4 shadow-sm"),
         className=f"studio-row row-{row.status}", **{"data-row": row.row_id},
@@ -121,11 +124,14 @@ def _cell_panel(row: RowView, cell: CellView, strength: int, studio: Studio,
                                            "59 quite colourful"))
         children.append(html.Div(details, className="result-figures small text-body-secondary"))
         if cell.suggested:
-            children.append(suggested_references(cell.suggested, "row-suggested-reference", row.row_id))
+            children.append(suggested_references(cell.suggested, "row-suggested-reference", row.row_id,
+                                                 cell.model_name))
         elif cell.reference_title:
             how = "suggested for you" if cell.reference_suggested else "chosen"
             children.append(html.Div(["Reference: ", html.Strong(cell.reference_title, className="reference-used"),
                                       f" ({how})"], className="small text-body-secondary"))
+        if cell.fallback:
+            children.append(html.Div(cell.fallback, className="small text-body-secondary result-fallback"))
         children.append(html.Div([
             html.A("Download PNG", href=studio_download_url(cell.result_id, strength), download=cell.filename,
                    className="btn btn-sm btn-outline-primary mt-2 result-download", role="button"),
@@ -133,14 +139,12 @@ def _cell_panel(row: RowView, cell: CellView, strength: int, studio: Studio,
         ], className="result-actions"))
     else:
         children.append(_placeholder(cell.status))
-    if cell.uses_reference:
-        children.append(reference_controls(row, photos))
     return html.Div(children, className=f"image-panel studio-cell cell-{cell.model_name} mb-2")
 
 
-def reference_controls(row: RowView, photos: list[GalleryPhoto]) -> html.Div:
-    """This row's reference: suggested, a gallery photo, a library photo picked from a suggestion, or the user's
-    own (uploaded here)."""
+def reference_controls(row: RowView, photos: list[GalleryPhoto], model_titles: list[str]) -> html.Div:
+    """This row's reference, for every reference-based model of the row (`model_titles`): suggested, a gallery
+    photo, a library photo picked from a suggestion, or the user's own (uploaded here)."""
     options = [{"label": "Suggest for me", "value": AUTO_REFERENCE}]
     options += [{"label": photo.title, "value": photo.name} for photo in photos]
     picked = library_photo(row.reference_choice)
@@ -150,7 +154,8 @@ def reference_controls(row: RowView, photos: list[GalleryPhoto]) -> html.Div:
                     "value": OWN_REFERENCE, "disabled": not row.has_own_reference})
     return html.Div(
         [
-            dbc.Label("Reference", html_for=f"reference-{row.row_id}", class_name="small mb-1"),
+            dbc.Label(f"Reference for {' and '.join(model_titles)}", html_for=f"reference-{row.row_id}",
+                      class_name="small mb-1"),
             dbc.Select(id={"type": "row-reference", "row": row.row_id}, options=options, value=row.reference_choice,
                        size="sm", class_name="row-reference"),
             dcc.Upload(
@@ -162,7 +167,7 @@ def reference_controls(row: RowView, photos: list[GalleryPhoto]) -> html.Div:
                 children=html.Small(["Use my own reference: drop or ", html.Span("browse", className="link-primary")]),
             ),
         ],
-        className="reference-controls mt-2",
+        className="reference-controls row-reference-strip mt-2",
     )
 
 

@@ -1,5 +1,6 @@
-"""Models: one section per model in the registry: how it works, a block diagram, training data, validation
-scores and the contact sheet (from weights/evaluation, when the evaluation has run), known weaknesses."""
+"""Models: one section per model in the registry: how it works, a diagram, training data, validation scores and
+the contact sheet (from weights/evaluation, when the evaluation has run), for the reference-based models their
+scores with a reference the user brings (weights/evaluation/reference), known weaknesses."""
 from __future__ import annotations
 
 import dash
@@ -21,6 +22,8 @@ dash.register_page(
 
 NOT_EVALUATED = ("Not yet evaluated: the scores appear here once the evaluation (make evaluate) has written "
                  "weights/evaluation.")
+REFERENCE_SCORES_MISSING = ("Scores with a reference you bring are not available yet: they appear here once the "
+                            "evaluation (make evaluate) has written weights/evaluation/reference/metrics.json.")
 
 
 def diagram(stages: tuple[str, ...], name: str) -> html.Div:
@@ -32,6 +35,53 @@ def diagram(stages: tuple[str, ...], name: str) -> html.Div:
         items.append(html.Div(stage, className="diagram-block"))
     return html.Div(items, className="model-diagram", role="img",
                     **{"aria-label": f"Block diagram of {name}: " + ", then ".join(stages)})
+
+
+def drawn_diagram(figure: tuple[str, str]) -> html.Figure:
+    """A diagram drawn as an image in assets/ (`figure`: its path there and its alt text)."""
+    path, alt = figure
+    return html.Figure(html.Img(src=dash.get_asset_url(path), alt=alt, className="model-diagram-image"),
+                       className="model-diagram-figure my-2")
+
+
+def reference_scores(info: ModelInfo, scores: model_docs.ReferenceScores | None) -> list:
+    """The model's scores when the user brings the reference, one table per protocol, beside the other
+    reference-based models and the gray baseline; words instead when they are not available."""
+    protocols = scores.for_model(info.name) if scores else ()
+    if not protocols:
+        return [html.P(REFERENCE_SCORES_MISSING, className="text-body-secondary not-evaluated reference-scores")]
+    children: list = []
+    for protocol in protocols:
+        others = [name for name in protocol.rows if name not in (info.name, model_docs.BASELINE_ROW)]
+        names = [info.name, *others] + ([model_docs.BASELINE_ROW] if model_docs.BASELINE_ROW in protocol.rows else [])
+        header = html.Thead(html.Tr([html.Th("")] + [html.Th(label, className="text-end")
+                                                     for _, label, _ in model_docs.REFERENCE_COLUMNS]))
+        body = html.Tbody([
+            html.Tr([html.Th(_row_title(name), scope="row")] + [
+                html.Td(model_docs.format_metric(protocol.rows[name].get(key), pattern), className="text-end")
+                for key, _, pattern in model_docs.REFERENCE_COLUMNS],
+                className="fw-semibold" if name == info.name else None)
+            for name in names
+        ])
+        children += [
+            html.H4(protocol.title, className="h6 small fw-semibold mt-2"),
+            html.P(protocol.description, className="small text-body-secondary mb-1"),
+            dbc.Table([header, body], size="sm", bordered=False, striped=True, responsive=True,
+                      class_name="metrics-table reference-scores mb-1"),
+        ]
+    where = f"Photos of the {scores.split} split" if scores.split else "Held-out photos"
+    if scores.max_side:
+        where += f", long side at most {scores.max_side} px"
+    children.append(html.Small(where + ". PSNR and SSIM against the colour original (higher is closer); ΔCF = "
+                               "distance from the truth's colourfulness.", className="text-body-secondary"))
+    return children
+
+
+def _row_title(name: str) -> str:
+    if name == model_docs.BASELINE_ROW:
+        return "Gray (no colour) baseline"
+    info = MODELS.get(name)
+    return info.title if info else name
 
 
 def validation_tables(info: ModelInfo, metrics_by_split: dict[str, dict | None]) -> list:
@@ -92,7 +142,8 @@ def training_data(info: ModelInfo) -> html.P:
         "and licence are listed in datasets/manifest.csv.")
 
 
-def model_section(info: ModelInfo, metrics_by_split: dict[str, dict | None]) -> html.Section:
+def model_section(info: ModelInfo, metrics_by_split: dict[str, dict | None],
+                  scores: model_docs.ReferenceScores | None = None) -> html.Section:
     notes = model_docs.notes_for(info.name)
     available = info.is_available
     children = [
@@ -105,10 +156,14 @@ def model_section(info: ModelInfo, metrics_by_split: dict[str, dict | None]) -> 
         html.H3("How it works", className="h6"),
     ]
     children += [html.P(paragraph) for paragraph in notes.how_it_works if paragraph]
-    if notes.diagram:
+    if notes.figure:
+        children.append(drawn_diagram(notes.figure))
+    elif notes.diagram:
         children.append(diagram(notes.diagram, info.title))
     children += [html.H3("Training data", className="h6 mt-3"), training_data(info),
                  html.H3("Validation", className="h6"), *validation_tables(info, metrics_by_split)]
+    if info.uses_reference:
+        children += [html.H3("With a reference you bring", className="h6 mt-3"), *reference_scores(info, scores)]
     if notes.weaknesses:
         children += [html.H3("Known weaknesses", className="h6 mt-3"),
                      html.Ul([html.Li(text) for text in notes.weaknesses])]
@@ -138,6 +193,7 @@ def contact_sheet_section() -> html.Section:
 def layout(**_query: str) -> html.Div:
     """Read per visit, so a new evaluation shows without a restart."""
     metrics_by_split = {split: model_docs.load_metrics(split=split) for split in model_docs.SPLITS}
+    scores = model_docs.load_reference_scores()
     return html.Div(
         [
             html.H1("The models", className="h3"),
@@ -145,7 +201,7 @@ def layout(**_query: str) -> html.Div:
                    className="text-body-secondary"),
             html.Nav([dbc.Button(info.title, href=f"#model-{info.name}", color="link", size="sm")
                       for info in MODELS.values()], className="mb-3 model-nav"),
-            *[model_section(info, metrics_by_split) for info in MODELS.values()],
+            *[model_section(info, metrics_by_split, scores) for info in MODELS.values()],
             contact_sheet_section(),
         ]
     )

@@ -1,5 +1,7 @@
-"""Welsh transfer: colour many photos at once from a gallery reference, the user's own, or a suggested one; touch
-up any result with brush strokes ("Edit colours", the editor of `dashboard.components.touchup_editor`)."""
+"""Reference transfer (path /welsh): colour many photos at once from reference photos: one from our gallery, up to
+five of the user's own, or ones suggested by content; by one of two methods, "Match by content" (the `exemplar`
+model, the default) or "Welsh 2002" (`welsh`). Touch up any result with brush strokes ("Edit colours", the editor of
+`dashboard.components.touchup_editor`)."""
 from __future__ import annotations
 
 import dash
@@ -10,8 +12,14 @@ from dash.exceptions import PreventUpdate
 from colorizers import ColorizerError
 from colorizers.references import gallery
 from dashboard.callback_guard import friendly_errors
-from dashboard.components.reference_picker import reference_options, reference_picker
-from dashboard.components.result_views import WELSH_TOUCHUP, file_alert, page_alert, welsh_result_card
+from dashboard.components.reference_picker import (
+    OWN_REFERENCE_REMOVE,
+    method_picker,
+    own_reference_options,
+    own_reference_thumbnails,
+    reference_picker,
+)
+from dashboard.components.result_views import WELSH_TOUCHUP, file_alert, page_alert, reference_result_card
 from dashboard.components.touchup_editor import (
     DEFAULT_BRUSH,
     DEFAULT_COLOUR,
@@ -26,13 +34,19 @@ from dashboard.components.touchup_editor import (
 )
 from dashboard.components.upload_area import too_large_note, upload_area
 from dashboard.jobs import (
+    AUTO_REFERENCE,
+    MAX_OWN_REFERENCES,
     OWN_REFERENCE,
     TouchUpError,
+    add_own_references,
+    checked_method,
     colorize_uploads,
-    keep_reference,
     keep_uploads,
     library_photo,
-    resolve_reference,
+    own_references_from_state,
+    reference_methods,
+    reference_request,
+    remove_own_reference,
     result_touch_up_state,
     touch_up_result,
     uploads_from_state,
@@ -47,25 +61,25 @@ from dashboard.urls import result_download_url, result_thumbnail_url
 
 dash.register_page(
     __name__,
-    path="/welsh",
-    name="Welsh transfer",
+    path="/welsh",  # the page's first name; links and audits keep it
+    name="Reference transfer",
     order=2,
-    description="Colour your photos from a reference photo: one from our gallery, your own, or one we suggest.",
+    description="Colour your photos from reference photos, matched by content: from our gallery, up to five of "
+                "your own, or ones we suggest.",
 )
 
-WELSH_MODEL = "welsh"
 PLACEHOLDER = html.P("Your coloured photos will appear here.", className="text-body-secondary results-placeholder")
 
 
 def layout(**_query: str) -> html.Div:
-    """Built per visit, so the gallery's current photos are shown."""
+    """Built per visit, so the gallery's current photos (and the models installed) are shown."""
     photos = gallery()
     return html.Div(
         [
-            html.H1("Welsh colour transfer", className="h3"),
+            html.H1("Reference transfer", className="h3"),
             html.P(
-                "Colours are copied from a reference photo to the parts of your photo with similar brightness and "
-                "texture. A reference with similar content (a beach for a beach) works best.",
+                "Colours are taken from reference photos: the more alike in content (a beach for a beach, the same "
+                "people, the same house), the better.",
                 className="text-body-secondary",
             ),
             dbc.Row(
@@ -79,8 +93,8 @@ def layout(**_query: str) -> html.Div:
                                                 "PNG, JPEG, WebP, TIFF… several at once is fine."),
                                     html.Ul(
                                         [
-                                            html.Li("Pick another reference at any time: your photos are "
-                                                    "coloured again with it."),
+                                            html.Li("Pick another method or reference at any time: your photos "
+                                                    "are coloured again with it."),
                                             html.Li("Colour photos work too: they are re-coloured from their "
                                                     "luminance."),
                                             html.Li("Downloads are full-resolution PNGs."),
@@ -98,12 +112,15 @@ def layout(**_query: str) -> html.Div:
                             dbc.CardBody(
                                 [
                                     html.H2("2. Choose where the colours come from", className="h5"),
+                                    method_picker("welsh-method", reference_methods(), checked_method(None)),
                                     reference_picker("welsh-reference", photos),
                                     html.Div(
-                                        upload_area("welsh-reference-upload", "My own reference",
-                                                    "A colour photo to copy colours from.", multiple=False),
+                                        upload_area("welsh-reference-upload", "My own references",
+                                                    f"Up to {MAX_OWN_REFERENCES} colour photos to take colours "
+                                                    "from (of the same people or places is best)."),
                                         className="mt-3 own-reference-upload",
                                     ),
+                                    html.Div(id="welsh-own-references-list", className="mt-2"),
                                     html.Div(id="welsh-reference-feedback", className="mt-2"),
                                 ]
                             ),
@@ -125,7 +142,7 @@ def layout(**_query: str) -> html.Div:
             ),
             # Small records only (file names and ids): the images themselves stay on the server.
             dcc.Store(id="welsh-uploads", data=[]),
-            dcc.Store(id="welsh-own-reference"),
+            dcc.Store(id="welsh-own-references", data=[]),
             editor_modal(WELSH_TOUCHUP),
         ]
     )
@@ -137,19 +154,24 @@ def layout(**_query: str) -> html.Div:
     Output("welsh-upload", "contents"),
     Input("welsh-upload", "contents"),
     Input("welsh-reference", "value"),
-    Input("welsh-own-reference", "data"),
+    Input("welsh-own-references", "data"),
+    Input("welsh-method", "value"),
     State("welsh-upload", "filename"),
     State("welsh-uploads", "data"),
     running=[(Output("welsh-wait-poll", "disabled"), False, True), (Output("welsh-wait", "hidden"), False, True)],
     prevent_initial_call=True,
 )
 @friendly_errors(output_count=3)
-def colour_photos(contents, reference_choice, own_reference_id, filenames, kept):
-    """New uploads are kept and coloured; a new reference re-colours the photos already uploaded."""
+def colour_photos(contents, reference_choice, own_references, method, filenames, kept):
+    """New uploads are kept and coloured; a new method or reference re-colours the photos already uploaded (the
+    results shown are always the current method's: each card is headed by the method that made it)."""
     session_id = current_session_id()
-    new_upload = ctx.triggered_id == "welsh-upload"
+    triggers = {item["prop_id"].split(".")[0] for item in ctx.triggered}
+    new_upload = "welsh-upload" in triggers
     if new_upload and contents is None:
         raise PreventUpdate  # our own reset of the upload (so the same file can be dropped again)
+    if triggers == {"welsh-own-references"} and reference_choice not in (OWN_REFERENCE, AUTO_REFERENCE, None):
+        raise PreventUpdate  # own references changed, but a gallery photo is the reference: nothing changes
     store = default_store()
     if new_upload:
         files = uploaded_files(contents, filenames, max_files=settings.SESSION_MAX_ROWS)
@@ -161,61 +183,114 @@ def colour_photos(contents, reference_choice, own_reference_id, filenames, kept)
     records = [upload.to_json() for upload in uploads]
     reset = None if new_upload else no_update
     try:
-        reference = resolve_reference(reference_choice, own_reference_id, session_id, store)
+        reference = reference_request(reference_choice, own_references, session_id, store)
     except ColorizerError as error:
         return page_alert(str(error)), records, reset
-    photos = colorize_uploads(uploads, session_id, store, [WELSH_MODEL], reference)
-    return [welsh_result_card(photo) for photo in photos], records, reset
+    photos = colorize_uploads(uploads, session_id, store, [checked_method(method)], reference)
+    return [reference_result_card(photo) for photo in photos], records, reset
+
+
+def _picker_options(session_id: str, own_references: list | None, choice: str | None = None) -> list[dict]:
+    """The picker's options for this session's own references, keeping a library photo picked from the
+    suggestions (`choice`) as a tile of its own."""
+    own = own_references_from_state(own_references, session_id, default_store())
+    picked = library_photo(choice) if choice and choice not in (AUTO_REFERENCE, OWN_REFERENCE) else None
+    if picked is not None and choice in {photo.name for photo in gallery()}:
+        picked = None
+    return own_reference_options(gallery(), own, picked)
 
 
 @callback(
     Output("welsh-reference", "options", allow_duplicate=True),
     Output("welsh-reference", "value", allow_duplicate=True),
     Input({"type": "welsh-suggested-reference", "key": ALL, "name": ALL}, "n_clicks"),
-    State("welsh-own-reference", "data"),
+    State("welsh-own-references", "data"),
     prevent_initial_call=True,
 )
-def use_suggested_reference(clicks, own_reference_id):
+def use_suggested_reference(clicks, own_references):
     """A click on one of the suggested references makes it the reference: the photos are coloured from it alone."""
-    session_id = current_session_id()
     trigger = ctx.triggered_id
     if not isinstance(trigger, dict) or not any(clicks) or not ctx.triggered[0].get("value"):
         raise PreventUpdate  # the thumbnails were drawn, not clicked
     picked = library_photo(trigger["name"])
     if picked is None:
         raise PreventUpdate
-    own_src = _own_reference_thumbnail(session_id, own_reference_id) if own_reference_id else None
-    return reference_options(gallery(), own_src, picked), picked.name
+    return _picker_options(current_session_id(), own_references, picked.name), picked.name
 
 
 @callback(
-    Output("welsh-own-reference", "data"),
+    Output("welsh-own-references", "data"),
     Output("welsh-reference", "options"),
     Output("welsh-reference", "value"),
     Output("welsh-reference-feedback", "children"),
+    Output("welsh-reference-upload", "contents"),
     Input("welsh-reference-upload", "contents"),
     State("welsh-reference-upload", "filename"),
+    State("welsh-own-references", "data"),
+    State("welsh-reference", "value"),
+    prevent_initial_call=True,
+)
+@friendly_errors(output_count=5, alert_index=3)
+def add_references(contents, filenames, own_references, choice):
+    """Keep the user's colour photos (up to MAX_OWN_REFERENCES in all), show them and select "my own"."""
+    session_id = current_session_id()
+    files = uploaded_files(contents, filenames)  # bounded by the request's size; at most five are decoded
+    if not files:
+        raise PreventUpdate  # our own reset of the upload (so the same file can be dropped again)
+    kept = own_references_from_state(own_references, session_id, default_store())
+    records, refused = add_own_references(files, kept, session_id, default_store())
+    added = records[len(kept):]
+    feedback = [file_alert(filename, message) for filename, message in refused]
+    if added:
+        names = [html.Strong(record.filename) for record in added]
+        feedback.insert(0, html.Small(["Added ", *_joined(names), f" to your references ({len(records)} of "
+                                       f"{MAX_OWN_REFERENCES}); the photos are coloured from all of them."],
+                                      className="text-success d-block mb-2"))
+        data = [record.to_json() for record in records]
+        return data, _picker_options(session_id, data, choice), OWN_REFERENCE, feedback, None
+    return no_update, no_update, no_update, feedback, None
+
+
+def _joined(parts: list) -> list:
+    """[a, ", ", b, " and ", c] for [a, b, c]."""
+    joined: list = []
+    for index, part in enumerate(parts):
+        if index:
+            joined.append(" and " if index == len(parts) - 1 else ", ")
+        joined.append(part)
+    return joined
+
+
+@callback(
+    Output("welsh-own-references", "data", allow_duplicate=True),
+    Output("welsh-reference", "options", allow_duplicate=True),
+    Output("welsh-reference", "value", allow_duplicate=True),
+    Output("welsh-reference-feedback", "children", allow_duplicate=True),
+    Input({"type": OWN_REFERENCE_REMOVE, "image": ALL}, "n_clicks"),
+    State("welsh-own-references", "data"),
+    State("welsh-reference", "value"),
     prevent_initial_call=True,
 )
 @friendly_errors(output_count=4, alert_index=3)
-def use_own_reference(contents, filename):
-    """Keep the user's reference photo, show it in the picker and select it."""
+def remove_reference(clicks, own_references, choice):
+    """The × under one of the user's references forgets it; with none left, "Suggest for me" is chosen instead."""
+    trigger = ctx.triggered_id
+    if not isinstance(trigger, dict) or not any(clicks) or not ctx.triggered[0].get("value"):
+        raise PreventUpdate  # the buttons were drawn, not clicked
     session_id = current_session_id()
-    files = uploaded_files(contents, filename)
-    if not files:
+    kept = own_references_from_state(own_references, session_id, default_store())
+    records = remove_own_reference(kept, str(trigger["image"]), session_id, default_store())
+    if len(records) == len(kept):
         raise PreventUpdate
-    try:
-        image_id = keep_reference(files[0], session_id, default_store())
-    except ColorizerError as error:
-        return no_update, no_update, no_update, file_alert(files[0].filename, str(error))
-    options = reference_options(gallery(), result_thumbnail_url(image_id))
-    note = html.Small(["Using ", html.Strong(files[0].filename), " as the reference."], className="text-success")
-    return image_id, options, OWN_REFERENCE, note
+    data = [record.to_json() for record in records]
+    value = AUTO_REFERENCE if not records and choice == OWN_REFERENCE else no_update
+    return data, _picker_options(session_id, data, choice), value, None
 
 
-def _own_reference_thumbnail(session_id: str, image_id: str) -> str | None:
-    """The thumbnail URL of the session's own reference photo (None when the id is not this session's)."""
-    return result_thumbnail_url(image_id) if default_store().get(session_id, image_id) is not None else None
+@callback(Output("welsh-own-references-list", "children"), Input("welsh-own-references", "data"))
+def show_own_references(own_references):
+    """The user's own references as thumbnails, each with its remove button."""
+    return own_reference_thumbnails(own_references_from_state(own_references, current_session_id(), default_store()))
 
 
 too_large_note("welsh-upload")

@@ -211,6 +211,7 @@ class CellView:
     reference_title: str | None = None
     reference_suggested: bool = False
     suggested: tuple[LibraryPhoto, ...] = ()  # the library photos "Suggest for me" used, best first
+    fallback: str | None = None  # the model's words when part of the photo took another model's colour
     error: str | None = None
 
 

@@ -408,6 +408,7 @@ class Studio:
                 reference_title=reference_title(result.reference_name) if result and result.reference_name else None,
                 reference_suggested=result.reference_suggested if result else False,
                 suggested=tuple(filter(None, map(library_photo, result.suggested_names))) if result else (),
+                fallback=(result.colorization.details.get("fallback") or None) if result else None,
                 error=cell.error,
             ))
         return RowView(row.row_id, row.filename, row.status, row.error, row.was_color, row.size, row.reference_choice,

@@ -9,8 +9,11 @@ RESULT_TIMEOUT = 60
 
 
 def upload(dash_duo, upload_id: str, paths: list[Path]) -> None:
-    """Send files to the hidden <input type=file> inside a dcc.Upload (several paths: one multi-file upload)."""
+    """Send files to the hidden <input type=file> inside a dcc.Upload (several paths: one multi-file upload).
+    The input is emptied first (without an event), as a browser's file dialog does: chromedriver would add the new
+    files to those of an earlier upload to the same input."""
     file_input = dash_duo.find_element(f"#{upload_id} input[type=file]")
+    dash_duo.driver.execute_script("arguments[0].value = '';", file_input)
     file_input.send_keys("\n".join(str(path) for path in paths))
 
 

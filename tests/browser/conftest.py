@@ -102,4 +102,12 @@ def three_models(monkeypatch):
     """cnn and cgan as fast fakes next to the real Welsh transfer: the pages show three model columns."""
     from tests.browser.fake_models import register_fakes
 
+    return register_fakes(monkeypatch, exemplar=False)
+
+
+@pytest.fixture()
+def four_models(monkeypatch):
+    """The three columns of `three_models` and the real exemplar (its CNN fallback uses the fake CNN)."""
+    from tests.browser.fake_models import register_fakes
+
     return register_fakes(monkeypatch)

@@ -1,8 +1,9 @@
-"""Fake learned models for the dashboard tests: 'cnn' and 'cgan' stand-ins that need no weights and no TensorFlow,
-so pages are tested with the three model columns they will have once the real weights land.
+"""Fake learned models for the dashboard tests: 'cnn' and 'cgan' stand-ins that need no weights and no TensorFlow.
 
-`register_fakes(monkeypatch)` replaces the registry's cnn and cgan entries (same names and titles) for one test;
-`calls` counts predictions per model, so a test can show that changing the strength runs no model.
+`register_fakes(monkeypatch)` replaces the registry's cnn and cgan entries (same names and titles) for one test and
+leaves out the blend: Welsh, the real exemplar (whose CNN fallback and suggestions then use the fake CNN) and the two
+fakes. `register_fakes(monkeypatch, exemplar=False)` leaves out the exemplar too: the three columns most page tests
+use. `calls` counts predictions per model, so a test can show that changing the strength runs no model.
 """
 from __future__ import annotations
 
@@ -44,19 +45,27 @@ def load_cgan() -> FakeColorizer:
     return FakeColorizer("cgan", (-20.0, -30.0))  # cool
 
 
-def register_fakes(monkeypatch) -> list[str]:
-    """Make cnn and cgan available as fakes for one test (monkeypatch undoes it); returns the model names."""
+def register_fakes(monkeypatch, exemplar: bool = True) -> list[str]:
+    """Make cnn and cgan available as fakes for one test (monkeypatch undoes it), beside the real exemplar unless
+    `exemplar` is False; returns the model names."""
     from colorizers import registry
 
     # A private cache of loaded models for the test, so the fakes never outlive it.
     monkeypatch.setattr(registry, "_loaded", {key: value for key, value in registry._loaded.items()
                                               if key not in ("cnn", "cgan")})
+    fakes = {}
     for name, loader in (("cnn", "load_cnn"), ("cgan", "load_cgan")):
         real = registry.MODELS[name]
-        fake = registry.ModelInfo(name, real.title, real.summary, uses_reference=False,
-                                  loader=f"{MODULE}:{loader}", weights_file=None)
-        monkeypatch.setitem(registry.MODELS, name, fake)
-    monkeypatch.delitem(registry.MODELS, "blend")  # the pages are tested with the three model columns
+        fakes[name] = registry.ModelInfo(name, real.title, real.summary, uses_reference=False,
+                                         loader=f"{MODULE}:{loader}", weights_file=None)
+    left_out = {"blend"} if exemplar else {"blend", "exemplar"}  # without the exemplar: the three model columns
+    wanted = [(name, fakes.get(name, info)) for name, info in registry.MODELS.items() if name not in left_out]
+    # Emptied last key first and filled again in order, so that monkeypatch's undo (last change first) gives the
+    # registry back in its own order: the models' order is the pages' column order.
+    for name in reversed(list(registry.MODELS)):
+        monkeypatch.delitem(registry.MODELS, name)
+    for name, info in wanted:
+        monkeypatch.setitem(registry.MODELS, name, info)
     return [info.name for info in registry.available_models()]
 
 

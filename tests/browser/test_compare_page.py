@@ -224,3 +224,25 @@ def test_suggest_for_me_shows_its_references_and_one_click_uses_that_one_alone(
     gray = np.asarray(Image.open(photo).convert("RGB"))
     np.testing.assert_array_equal(result, registry.colorize(rgb_to_lightness(gray), "welsh", reference=picked.name).rgb)
     assert dash_duo.get_logs() == []
+
+
+def test_the_exemplar_is_a_column_and_the_rows_reference_reaches_it(dash_duo, studio_app, four_models, photo_files):
+    """Two reference models in a row share its one reference choice: a gallery photo colours both again."""
+    open_compare_page(dash_duo, studio_app)
+    upload(dash_duo, "compare-upload", photo_files((96, 128)))
+    [row] = wait_until_idle(dash_duo, 1)
+    titles = [title.text for title in row.find_elements("css selector", ".panel-title")]
+    assert titles == ["Original", "Welsh transfer", "Match by content", "Fusion CNN", "pix2pix cGAN"]
+    assert len(dash_duo.find_elements(".row-reference")) == 1
+    assert "Welsh transfer and Match by content" in dash_duo.find_element(".reference-controls label").text
+    before = {model: cell_src(dash_duo, model) for model in ("welsh", "exemplar", "cnn")}
+
+    chosen = gallery()[-1]
+    Select(dash_duo.find_element(".row-reference")).select_by_value(chosen.name)
+    for model in ("welsh", "exemplar"):
+        dash_duo.wait_for_text_to_equal(f".cell-{model} .reference-used", chosen.title, timeout=RESULT_TIMEOUT)
+    wait_until_idle(dash_duo, 1)
+    assert cell_src(dash_duo, "welsh") != before["welsh"] and cell_src(dash_duo, "exemplar") != before["exemplar"]
+    assert cell_src(dash_duo, "cnn") == before["cnn"]
+    wait_for_images_loaded(dash_duo, "#compare-results img")
+    assert dash_duo.get_logs() == []

@@ -63,7 +63,7 @@ def _screenshot_at_both_widths(dash_duo, directory, name: str, full_page: bool =
 
 
 def test_pages_fit_phone_and_desktop_widths(
-    dash_duo, studio_app, three_models, photo_files, grayscale_gallery_photo, artifacts_dir
+    dash_duo, studio_app, four_models, photo_files, grayscale_gallery_photo, artifacts_dir
 ):
     """Saves test-artifacts/<page>-<width>.png to look at, and checks nothing overflows sideways."""
     dash_duo.start_server(studio_app)

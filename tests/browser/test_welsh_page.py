@@ -1,4 +1,6 @@
-"""The Welsh page in a real browser: uploads, the reference picker, results, downloads and per-file errors."""
+"""The Reference transfer page (path /welsh) in a real browser: uploads, the method (Match by content or Welsh 2002),
+the reference picker, the user's own references, results, downloads and per-file errors. The models are the real
+ones (the exemplar, Welsh, and the CNN the exemplar falls back on)."""
 from __future__ import annotations
 
 import io
@@ -8,7 +10,9 @@ import requests
 from selenium.webdriver.support.ui import WebDriverWait
 from PIL import Image
 
-from browser_steps import click_when_uncovered, upload, wait_for_count, wait_for_images_loaded
+import numpy as np
+from browser_steps import RESULT_TIMEOUT, click_when_uncovered, upload, wait_for_count, wait_for_images_loaded
+from colorizers import exemplar
 from colorizers.library import library
 from colorizers.references import gallery
 
@@ -29,10 +33,10 @@ def test_suggested_reference_then_a_gallery_reference(dash_duo, studio_app, phot
     if found is None:  # no library here: one gallery photo alike in lightness statistics
         dash_duo.wait_for_contains_text(".photo-card", "suggested for you")
         assert dash_duo.find_element(".reference-used").text in {photo.title for photo in gallery()}
-    else:  # by content: the library photos averaged, as thumbnails; a click makes one the reference alone
+    else:  # by content: the library photos matched, as thumbnails; a click makes one the reference alone
         dash_duo.wait_for_contains_text(".photo-card", "Suggested for you")
         buttons = dash_duo.find_elements(".photo-card .suggested-reference")
-        assert len(buttons) == 5
+        assert len(buttons) == exemplar.SUGGESTED_COUNT
         picked = found.find(json.loads(buttons[1].get_attribute("id"))["name"])
         wait_for_images_loaded(dash_duo, "#welsh-results img")
         click_when_uncovered(dash_duo, buttons[1])
@@ -49,7 +53,7 @@ def test_suggested_reference_then_a_gallery_reference(dash_duo, studio_app, phot
 
     # The download is the full-resolution PNG.
     link = dash_duo.find_element(".photo-card a[download]")
-    assert link.get_attribute("download") == "old-photo-1-colorized-welsh.png"
+    assert link.get_attribute("download") == "old-photo-1-colorized-exemplar.png"  # Match by content: the default
     response = requests.get(link.get_attribute("href"), timeout=30)
     assert response.status_code == 200
     assert Image.open(io.BytesIO(response.content)).size == (160, 120)
@@ -99,10 +103,10 @@ def test_own_reference_upload(dash_duo, studio_app, photo_files, colour_referenc
     open_welsh_page(dash_duo, studio_app)
     upload(dash_duo, "welsh-reference-upload", [colour_reference_file])
     dash_duo.wait_for_contains_text("#welsh-reference-feedback", "my-reference.png", timeout=30)
-    wait_for_images_loaded(dash_duo, "#welsh-reference img[alt='Your reference photo']")
+    wait_for_images_loaded(dash_duo, "#welsh-reference img[alt='Your reference photos']")
     upload(dash_duo, "welsh-upload", photo_files((90, 120)))
     wait_for_count(dash_duo, ".photo-card", 1)
-    dash_duo.wait_for_text_to_equal(".reference-used", "your reference photo", timeout=60)
+    dash_duo.wait_for_text_to_equal(".reference-used", "my-reference.png", timeout=60)
     assert dash_duo.get_logs() == []
 
 
@@ -145,4 +149,120 @@ def test_a_photo_waiting_for_the_server_shows_its_place_in_line(dash_duo, studio
     wait_for_count(dash_duo, ".photo-card", 1)
     dash_duo.wait_for_element("#welsh-results img.result-image")
     WebDriverWait(dash_duo.driver, 30).until(lambda _: not dash_duo.find_element("#welsh-wait").is_displayed())
+    assert dash_duo.get_logs() == []
+
+
+# --- Several own references and the two methods -------------------------------------------------------------------
+
+def colour_file(tmp_path, name: str, top: tuple[int, int, int], bottom: tuple[int, int, int]):
+    """A colour photo (a vertical ramp from `top` to `bottom`) saved as `name`."""
+    rows = np.linspace(0.0, 1.0, 90)[:, None, None]
+    rgb = (np.array(top) * (1 - rows) + np.array(bottom) * rows) * np.ones((90, 120, 1))
+    path = tmp_path / name
+    Image.fromarray(rgb.astype(np.uint8)).save(path)
+    return path
+
+
+def choose_method(dash_duo, label: str) -> None:
+    """Click the method's button (its radio input is hidden behind the label)."""
+    [button] = [element for element in dash_duo.find_elements("#welsh-method label") if element.text == label]
+    click_when_uncovered(dash_duo, button)
+
+
+def checked_method(dash_duo) -> str:
+    return dash_duo.find_element("#welsh-method label.active").text
+
+
+def checked_reference(dash_duo) -> str:
+    """The caption of the reference tile chosen."""
+    return dash_duo.find_element("#welsh-reference .reference-picker-label-checked .reference-tile-caption").text
+
+
+def download_name(dash_duo) -> str:
+    return dash_duo.driver.execute_script(
+        "const link = document.querySelector('.photo-card a[download]'); return link ? link.download : '';")
+
+
+def test_two_own_references_colour_by_content_then_welsh_and_back(
+    dash_duo, studio_app, photo_files, colour_reference_file, tmp_path, artifacts_dir
+):
+    open_welsh_page(dash_duo, studio_app)
+    assert dash_duo.find_element("h1").text == "Reference transfer"
+    assert "Reference transfer" in [link.text for link in dash_duo.find_elements(".site-navbar .nav-link")]
+    assert checked_method(dash_duo) == "Match by content"  # the default
+
+    second = colour_file(tmp_path, "my-second-reference.png", (30, 160, 60), (250, 240, 200))
+    upload(dash_duo, "welsh-reference-upload", [colour_reference_file, second])
+    wait_for_count(dash_duo, "#welsh-own-references-list .own-reference", 2, timeout=30)
+    wait_for_images_loaded(dash_duo, "#welsh-own-references-list img, #welsh-reference img")
+    dash_duo.wait_for_contains_text("#welsh-reference-feedback", "my-second-reference.png", timeout=30)
+    assert checked_reference(dash_duo) == "My own photos (2)"
+
+    upload(dash_duo, "welsh-upload", photo_files((120, 160)))
+    wait_for_count(dash_duo, ".photo-card", 1)
+    both = "my-reference.png, my-second-reference.png"
+    dash_duo.wait_for_text_to_equal(".result-method", "Match by content", timeout=RESULT_TIMEOUT)
+    dash_duo.wait_for_text_to_equal(".references-used", both, timeout=RESULT_TIMEOUT)
+    assert download_name(dash_duo) == "old-photo-1-colorized-exemplar.png"
+    wait_for_images_loaded(dash_duo, "#welsh-results img")
+    by_content = dash_duo.find_element(".photo-card a[download]").get_attribute("href")
+    dash_duo.driver.set_window_size(1440, 1800)
+    dash_duo.driver.save_screenshot(str(artifacts_dir / "reference-transfer-own-references-1440.png"))
+
+    # The other method colours the same photo from the same references; the card says which method made it.
+    choose_method(dash_duo, "Welsh 2002")
+    dash_duo.wait_for_text_to_equal(".result-method", "Welsh 2002", timeout=RESULT_TIMEOUT)
+    assert checked_method(dash_duo) == "Welsh 2002"
+    dash_duo.wait_for_text_to_equal(".references-used", both, timeout=RESULT_TIMEOUT)
+    assert download_name(dash_duo) == "old-photo-1-colorized-welsh.png"
+    wait_for_images_loaded(dash_duo, "#welsh-results img")
+    response = requests.get(dash_duo.find_element(".photo-card a[download]").get_attribute("href"), timeout=30)
+    assert response.status_code == 200 and Image.open(io.BytesIO(response.content)).size == (160, 120)
+
+    choose_method(dash_duo, "Match by content")
+    dash_duo.wait_for_text_to_equal(".result-method", "Match by content", timeout=RESULT_TIMEOUT)
+    dash_duo.wait_for_text_to_equal(".references-used", both, timeout=RESULT_TIMEOUT)
+    assert download_name(dash_duo) == "old-photo-1-colorized-exemplar.png"
+    assert dash_duo.find_element(".photo-card a[download]").get_attribute("href") != by_content  # coloured again
+    wait_for_images_loaded(dash_duo, "#welsh-results img")
+    assert dash_duo.get_logs() == []
+
+
+def test_own_references_up_to_five_each_removable(dash_duo, studio_app, photo_files, colour_reference_file, tmp_path):
+    open_welsh_page(dash_duo, studio_app)
+    colours = [((200, 40, 40), (250, 220, 120)), ((30, 160, 60), (250, 240, 200)), ((90, 40, 160), (240, 200, 230)),
+               ((20, 120, 200), (200, 240, 250)), ((160, 100, 30), (250, 250, 210))]
+    files = [colour_file(tmp_path, f"ref-{index}.png", *pair) for index, pair in enumerate(colours, 1)]
+    [gray] = photo_files((60, 80), prefix="gray-reference")
+    upload(dash_duo, "welsh-reference-upload", [*files[:4], gray])
+    wait_for_count(dash_duo, "#welsh-own-references-list .own-reference", 4, timeout=30)
+    [alert] = wait_for_count(dash_duo, "#welsh-reference-feedback .file-alert", 1)
+    assert alert.text.startswith("gray-reference-1.png:") and "no colour to copy" in alert.text
+
+    # A sixth is refused with the reason; the five kept stay.
+    upload(dash_duo, "welsh-reference-upload", [files[4], colour_reference_file])
+    wait_for_count(dash_duo, "#welsh-own-references-list .own-reference", 5, timeout=30)
+    [alert] = wait_for_count(dash_duo, "#welsh-reference-feedback .file-alert", 1)
+    assert alert.text.startswith("ref-5.png:") and "at most 5 reference photos" in alert.text
+    dash_duo.wait_for_contains_text(".own-references-note", "remove one to add another")
+
+    upload(dash_duo, "welsh-upload", photo_files((90, 120)))
+    dash_duo.wait_for_text_to_equal(".references-used", "ref-1.png, ref-2.png, ref-3.png, ref-4.png, "
+                                    "my-reference.png", timeout=RESULT_TIMEOUT)  # in the order they were added
+
+    # Removing all but one: the photo is coloured again from the one left.
+    for name in ("my-reference.png", "ref-1.png", "ref-2.png", "ref-3.png"):
+        count = len(dash_duo.find_elements("#welsh-own-references-list .own-reference"))
+        click_when_uncovered(dash_duo, dash_duo.find_element(f".own-reference-remove[title='Remove {name}']"))
+        wait_for_count(dash_duo, "#welsh-own-references-list .own-reference", count - 1, timeout=30)
+    dash_duo.wait_for_text_to_equal(".reference-used", "ref-4.png", timeout=RESULT_TIMEOUT)
+    assert checked_reference(dash_duo) == "My own photo"
+
+    # The last one removed: "Suggest for me" colours it instead.
+    click_when_uncovered(dash_duo, dash_duo.find_element(".own-reference-remove[title='Remove ref-4.png']"))
+    wait_for_count(dash_duo, "#welsh-own-references-list .own-reference", 0, timeout=30)
+    WebDriverWait(dash_duo.driver, RESULT_TIMEOUT).until(
+        lambda driver: "suggested for you" in dash_duo.find_element(".photo-card").text.lower())
+    assert checked_reference(dash_duo) == "Suggest for me"
+    wait_for_images_loaded(dash_duo, "#welsh-results img")
     assert dash_duo.get_logs() == []

@@ -14,7 +14,7 @@ import numpy as np
 import requests
 from PIL import Image
 
-from tests.server.conftest import REPO_ROOT, PeakSampler
+from tests.server.conftest import REPO_ROOT, PeakSampler, get_from
 
 SLOW_CLIENTS = 16  # twice the server's 8 app threads
 
@@ -52,10 +52,10 @@ def test_sixteen_slow_clients_do_not_delay_other_requests(live_server):
     try:
         time.sleep(2.0)  # every slow client is connected and trickling
         waits = []
-        for _ in range(3):
-            started = time.monotonic()
-            assert requests.get(f"{live_server.url}/api/models", timeout=30).ok
-            waits.append(time.monotonic() - started)
+        for _ in range(3):  # from another address: one address may hold 16 connections (dashboard.connections)
+            status, seconds, _ = get_from("127.0.0.2", live_server, "/api/models", timeout=30)
+            assert status == 200
+            waits.append(seconds)
         assert max(waits) < 1.0, waits
     finally:
         stop.set()
@@ -145,7 +145,7 @@ def test_the_session_is_an_httponly_cookie_the_server_made(live_server):
 
 
 def _welsh_callback(inputs: list[dict], states: list[dict], changed: str) -> dict:
-    """The request Dash's renderer sends for the Welsh page's colouring callback."""
+    """The request Dash's renderer sends for the Reference transfer page's (path /welsh) colouring callback."""
     outputs = [("welsh-results", "children"), ("welsh-uploads", "data"), ("welsh-upload", "contents")]
     return {
         "output": ".." + "...".join(f"{id_}.{prop}" for id_, prop in outputs) + "..",
@@ -163,7 +163,8 @@ def test_a_hand_made_welsh_callback_colours_each_photo_once(live_server):
     forty = _welsh_callback(
         inputs=[{"id": "welsh-upload", "property": "contents", "value": [data_url] * 40},
                 {"id": "welsh-reference", "property": "value", "value": "auto"},
-                {"id": "welsh-own-reference", "property": "data", "value": None}],
+                {"id": "welsh-own-references", "property": "data", "value": None},
+                {"id": "welsh-method", "property": "value", "value": "welsh"}],
         states=[{"id": "welsh-upload", "property": "filename", "value": ["a.png"] * 40},
                 {"id": "welsh-uploads", "property": "data", "value": []}],
         changed="welsh-upload.contents",
@@ -175,7 +176,8 @@ def test_a_hand_made_welsh_callback_colours_each_photo_once(live_server):
     repeated = _welsh_callback(
         inputs=[{"id": "welsh-upload", "property": "contents", "value": None},
                 {"id": "welsh-reference", "property": "value", "value": "auto"},
-                {"id": "welsh-own-reference", "property": "data", "value": None}],
+                {"id": "welsh-own-references", "property": "data", "value": None},
+                {"id": "welsh-method", "property": "value", "value": "welsh"}],
         states=[{"id": "welsh-upload", "property": "filename", "value": None},
                 {"id": "welsh-uploads", "property": "data", "value": kept * 40}],
         changed="welsh-reference.value",
