@@ -248,7 +248,6 @@ class _Positions:
 
 def correspond(target: Pyramid, references: Sequence[Pyramid]) -> tuple[np.ndarray, np.ndarray]:
     """a/b (h4, w4, 2) on the target's 1/4 grid from the references, and the confidence (h4, w4) of each position."""
-    scale, offset = _lightness_remap([reference.lightness for reference in references], target.lightness)
     coarse = _Positions.of([reference.levels[0] for reference in references])
     target_coarse = target.levels[0].descriptors.reshape(-1, coarse.descriptors.shape[-1])
     similarity = target_coarse @ coarse.descriptors.T
@@ -260,39 +259,49 @@ def correspond(target: Pyramid, references: Sequence[Pyramid]) -> tuple[np.ndarr
     parent = coarse
     for depth in (1, 2):
         finer = _Positions.of([reference.levels[depth] for reference in references])
-        target_level = target.levels[depth].descriptors
-        # Each target position inherits its parent's matches; its candidates are their children.
-        inherited = _children_of_grid(matches.reshape(*target.levels[depth - 1].shape, -1))
-        inherited_scores = _children_of_grid(scores.reshape(*target.levels[depth - 1].shape, -1))
-        candidates = parent.children(inherited, finer).reshape(inherited.shape[0], -1)
-        candidate_parent_scores = np.repeat(inherited_scores, 4, axis=-1)
-        descriptors = target_level.reshape(-1, target_level.shape[-1])
-        scores = np.empty(candidates.shape, np.float32)
-        for part in range(0, len(candidates), _CHUNK):
-            rows = slice(part, part + _CHUNK)
-            cosine = np.einsum("pd,pcd->pc", descriptors[rows], finer.descriptors[candidates[rows]], optimize=True)
-            scores[rows] = LEVEL_WEIGHT * cosine + (1.0 - LEVEL_WEIGHT) * candidate_parent_scores[rows]
+        shape = target.levels[depth].shape
+        # The four children of a target position share its candidates: the children of its best matches.
+        candidates = parent.children(matches, finer).reshape(len(matches), -1)  # (parents, 4K)
+        parent_scores = np.repeat(scores, 4, axis=-1)[:, None, :]
+        descriptors = _by_parent(target.levels[depth].descriptors)  # (parents, 4, D)
+        scores = np.empty((len(candidates), 4, candidates.shape[1]), np.float32)
+        for part in range(0, len(candidates), _CHUNK // 4):
+            rows = slice(part, part + _CHUNK // 4)
+            cosine = np.matmul(descriptors[rows], finer.descriptors[candidates[rows]].transpose(0, 2, 1))
+            scores[rows] = LEVEL_WEIGHT * cosine + (1.0 - LEVEL_WEIGHT) * parent_scores[rows]
         if depth == 2:
             break
-        count = min(FINE_MATCHES, scores.shape[1])
-        best = np.argpartition(-scores, count - 1, axis=1)[:, :count]
-        matches, scores = np.take_along_axis(candidates, best, axis=1), np.take_along_axis(scores, best, axis=1)
+        count = min(FINE_MATCHES, scores.shape[-1])
+        best = np.argpartition(-scores, count - 1, axis=-1)[..., :count]
+        matches = _from_parent(np.take_along_axis(np.broadcast_to(candidates[:, None], scores.shape), best, axis=-1),
+                               shape).reshape(-1, count)
+        scores = _from_parent(np.take_along_axis(scores, best, axis=-1), shape).reshape(-1, count)
         parent = finer
+    scale, offset = _lightness_remap([reference.lightness for reference in references], target.lightness)
     reference_lightness = np.concatenate([reference.lightness.ravel() * s + o
                                           for reference, s, o in zip(references, scale, offset)])
     reference_chroma = np.concatenate([reference.chroma.reshape(-1, 2) for reference in references])
-    lightness_gap = np.abs(target.lightness.reshape(-1, 1) - reference_lightness[candidates])
+    lightness_gap = np.abs(_by_parent(target.lightness)[..., None] - reference_lightness[candidates][:, None, :])
     total = scores - lightness_gap / LIGHTNESS_SCALE
-    weights = np.exp((total - total.max(axis=1, keepdims=True)) / TEMPERATURE)
-    weights /= weights.sum(axis=1, keepdims=True)
-    chroma = np.einsum("pc,pcj->pj", weights, reference_chroma[candidates])
-    return chroma.reshape(*target.lightness.shape, 2).astype(np.float32), confidence.astype(np.float32)
+    weights = np.exp((total - total.max(axis=-1, keepdims=True)) / TEMPERATURE)
+    weights /= weights.sum(axis=-1, keepdims=True)
+    chroma = np.matmul(weights, reference_chroma[candidates])  # (parents, 4, 2)
+    return _from_parent(chroma, target.lightness.shape).astype(np.float32), confidence.astype(np.float32)
 
 
-def _children_of_grid(values: np.ndarray) -> np.ndarray:
-    """Per-position values (h, w, K) repeated over the 2x2 children of each position -> (2h * 2w, K)."""
-    doubled = np.repeat(np.repeat(values, 2, axis=0), 2, axis=1)
-    return doubled.reshape(-1, values.shape[-1])
+def _by_parent(values: np.ndarray) -> np.ndarray:
+    """A grid (h, w, ...) as (h/2 * w/2, 4, ...): each position of the coarser grid, row-major, and its 2x2 children."""
+    height, width = values.shape[:2]
+    rest = values.shape[2:]
+    grouped = values.reshape(height // 2, 2, width // 2, 2, *rest).swapaxes(1, 2)
+    return grouped.reshape(height // 2 * (width // 2), 4, *rest)
+
+
+def _from_parent(values: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """The inverse of `_by_parent`: (h/2 * w/2, 4, ...) back to the grid (h, w, ...)."""
+    height, width = shape
+    rest = values.shape[2:]
+    return values.reshape(height // 2, width // 2, 2, 2, *rest).swapaxes(1, 2).reshape(height, width, *rest)
 
 
 def _lightness_remap(references: Sequence[np.ndarray], target: np.ndarray) -> tuple[list[float], list[float]]:
