@@ -208,15 +208,19 @@ def evaluation_dir() -> Path:
 
 def load_metrics(path: Path | None = None, split: str = FOREIGN_SPLIT) -> dict | None:
     """A split's metrics.json (weights/evaluation/<split>/) as a dict, or None when missing or unreadable (logged)."""
-    path = path or evaluation_dir() / split / "metrics.json"
-    if not path.exists():
+    data = _read_json(path or evaluation_dir() / split / "metrics.json")
+    return data if isinstance(data, dict) and isinstance(data.get("models"), dict) else None
+
+
+def _read_json(path: Path) -> object | None:
+    """The JSON in `path`, or None when the file is missing or unreadable (logged)."""
+    if not path.is_file():
         return None
     try:
-        data = json.loads(path.read_text())
+        return json.loads(path.read_text())
     except (OSError, ValueError):
         logger.warning("Could not read %s", path, exc_info=True)
         return None
-    return data if isinstance(data, dict) and isinstance(data.get("models"), dict) else None
 
 
 def metrics_row(metrics: dict | None, model_name: str) -> dict | None:
@@ -302,14 +306,7 @@ def load_reference_scores(path: Path | None = None) -> ReferenceScores | None:
     """The reference protocols' scores (weights/evaluation/reference/metrics.json), or None when the file is
     missing, unreadable or holds no protocol (logged when unreadable). Protocols and rows that are not objects are
     left out."""
-    path = path or reference_scores_path()
-    if not path.is_file():
-        return None
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        logger.warning("Could not read %s", path, exc_info=True)
-        return None
+    data = _read_json(path or reference_scores_path())
     protocols = data.get("protocols") if isinstance(data, dict) else None
     if not isinstance(protocols, dict):
         return None
