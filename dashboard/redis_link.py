@@ -1,15 +1,80 @@
 """The process's connection to Redis, when `COLORIZER_REDIS_URL` says there is one (None otherwise).
 
-Values are pickled: Redis here is private to the site's own processes (bind it to localhost or a private network,
-with a password), like the Celery broker it also is; nothing a visitor sends is unpickled without passing through
-the site's own code first.
+Nothing read from Redis is unpickled: the stores write records of `dashboard.record_format` (JSON and raw array
+buffers), which cannot run code when read. Still bind Redis to localhost or a private network, with a password: it
+holds visitors' photos.
+
+While Redis cannot be reached (stopped, restarting), every command raises `StoreUnavailableError`: a
+`ColorizerError`, so pages show its message like any other written for users, and the routes and the API answer
+503 (`dashboard.outage`); it is also redis-py's own `ConnectionError`, so the client drops the dead connection and
+makes a new one on the next command, with no restart, once Redis is back.
 """
 from __future__ import annotations
 
-import pickle
+import redis
+from redis.exceptions import ConnectionError as _ConnectionError
+from redis.exceptions import TimeoutError as _TimeoutError
+
+from colorizers import ColorizerError
 
 from . import settings
 from .process_wide import process_wide
+
+STORE_UNAVAILABLE_MESSAGE = "The server's store is unavailable for a moment; please try again."
+RETRY_AFTER_SECONDS = 5
+# A connection that cannot be made or a reply that does not come within these fails the request with a 503, rather
+# than hold its thread (the largest reply, a 40 MP photo's record, takes well under a second on a local network).
+CONNECT_TIMEOUT_SECONDS = 2.0
+REPLY_TIMEOUT_SECONDS = 20.0
+
+
+class StoreUnavailableError(ColorizerError, _ConnectionError):
+    """Redis cannot be reached at the moment; the message is written for the user."""
+
+    def __init__(self, message: str = STORE_UNAVAILABLE_MESSAGE) -> None:
+        super().__init__(message)
+
+
+# What redis-py raises while Redis cannot be reached (stopped, restarting, failing over, still loading).
+RedisUnavailable = (_ConnectionError, _TimeoutError)
+
+
+class _Connection(redis.Connection):
+    """redis-py's connection, its failures to reach Redis raised as `StoreUnavailableError` (the cause logged by
+    nobody: an outage is expected, and says so to the user)."""
+
+    def connect(self, *args, **kwargs):
+        try:
+            return super().connect(*args, **kwargs)
+        except StoreUnavailableError:
+            raise
+        except RedisUnavailable as error:
+            raise StoreUnavailableError() from error
+
+    def send_packed_command(self, *args, **kwargs):
+        try:
+            return super().send_packed_command(*args, **kwargs)
+        except StoreUnavailableError:
+            raise
+        except RedisUnavailable as error:
+            raise StoreUnavailableError() from error
+
+    def read_response(self, *args, **kwargs):
+        try:
+            return super().read_response(*args, **kwargs)
+        except StoreUnavailableError:
+            raise
+        except RedisUnavailable as error:
+            raise StoreUnavailableError() from error
+
+
+def connect(url: str) -> redis.Redis:
+    """A pooled, thread-safe client for `url` whose outages raise `StoreUnavailableError`."""
+    options = {"socket_connect_timeout": CONNECT_TIMEOUT_SECONDS, "socket_timeout": REPLY_TIMEOUT_SECONDS,
+               "health_check_interval": 30}
+    if url.startswith("redis://"):  # rediss:// (TLS) and unix sockets keep redis-py's own connection class
+        options["connection_class"] = _Connection
+    return redis.Redis.from_url(url, **options)
 
 
 @process_wide
@@ -17,14 +82,4 @@ def redis_client():
     """A client for settings.REDIS_URL (thread-safe, pooled), or None when it is unset."""
     if not settings.REDIS_URL:
         return None
-    import redis
-
-    return redis.Redis.from_url(settings.REDIS_URL)
-
-
-def dumps(value: object) -> bytes:
-    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def loads(data: bytes | None) -> object:
-    return None if data is None else pickle.loads(data)
+    return connect(settings.REDIS_URL)

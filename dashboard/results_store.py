@@ -28,6 +28,7 @@ import numpy as np
 from colorizers import Colorization, Stroke
 
 from . import redis_link, settings
+from .record_format import RecordFormat
 from .imaging import jpeg_bytes, thumbnail
 from .process_wide import process_wide
 
@@ -214,6 +215,7 @@ class ResultsStore:
             self._total_bytes -= entry.image.nbytes
 
 
+IMAGE_FORMAT = RecordFormat([StoredImage, TouchUpState, Colorization, Stroke])  # what an image's record may hold
 _KEY_PREFIX = "colorizer:store:"  # other users of the same Redis (Celery, the studio) keep out of it
 _LAST_USED = _KEY_PREFIX + "last_used"
 _SIZES = _KEY_PREFIX + "sizes"
@@ -229,10 +231,10 @@ class RedisResultsStore:
     """`ResultsStore` with the images in Redis: shared by every web process and machine that uses the same Redis, and
     kept across their restarts. Same budgets, eviction order and sliding expiry.
 
-    Keys (under `colorizer:store:`): `image:<id>` holds the pickled image with a TTL of ttl_seconds that every use
-    renews, so Redis itself forgets unused images. The budgets are counted on the bookkeeping: `last_used` (sorted
-    set of ids by last use), `sizes` and `owners` (hashes of ids to bytes and to sessions). Each use renews their TTL
-    as well, so they expire with the last image (never before one). Changes to them happen under `lock` (a redis-py
+    Keys (under `colorizer:store:`): `image:<id>` holds the image as a record (`IMAGE_FORMAT`: never pickle) with a
+    TTL of ttl_seconds that every use renews, so Redis itself forgets unused images. The budgets are counted on the
+    bookkeeping: `last_used` (sorted set of ids by last use), `sizes` and `owners` (hashes of ids to bytes and to
+    sessions). Each use renews their TTL as well, so they expire with the last image (never before one). Changes to them happen under `lock` (a redis-py
     lock); entries of expired images are dropped lazily (put, total_bytes, len).
     """
 
@@ -248,7 +250,7 @@ class RedisResultsStore:
         """Keep `image` for `session_id`; returns its new id (URL-safe). Evicts older images to make room."""
         _refuse_if_too_large(image.nbytes, self.session_max_bytes)
         image_id = secrets.token_urlsafe(16)
-        blob = redis_link.dumps(image)  # before taking the lock that other processes wait on
+        blob = IMAGE_FORMAT.dumps(image)  # before taking the lock that other processes wait on
         with self._lock():
             order, sizes, owners = self._live()
             own = [key for key in order if owners[key] == session_id]
@@ -292,7 +294,8 @@ class RedisResultsStore:
         pipe.pexpire(_image_key(image_id), self._ttl_ms)
         pipe.zadd(_LAST_USED, {image_id: _now_us()}, xx=True)  # xx: never brings back an evicted image's entry
         self._renew_bookkeeping(pipe)
-        return redis_link.loads(pipe.execute()[0])
+        image = IMAGE_FORMAT.loads_or_none(pipe.execute()[0], "image")
+        return image if isinstance(image, StoredImage) else None
 
     def discard(self, session_id: str, image_id: str) -> bool:
         """Forget one image of `session_id` (another session's is left alone); returns whether there was one."""

@@ -2,8 +2,9 @@
 a session's results, gallery and legacy thumbnails, the home example and the evaluation's contact sheet.
 
 Pages show images through these URLs (see `dashboard.urls`) instead of sending base64 through callbacks.
-Anything unknown, expired or malformed answers 404. Display images are JPEG; downloads are PNG at full resolution.
-An image's URL carries that image's own unguessable id and opens that image alone; the zip of a session's results
+Anything unknown, expired or malformed answers 404 (an image that is not there, with a message saying it expired:
+the photo has to be uploaded again); while the store cannot be reached, 503 (`dashboard.outage`). Display images
+are JPEG; downloads are PNG at full resolution. An image's URL carries that image's own unguessable id and opens that image alone; the zip of a session's results
 is the one thing that needs the session itself (its cookie).
 """
 from __future__ import annotations
@@ -21,10 +22,16 @@ from .imaging import jpeg_bytes, png_bytes, thumbnail
 from .results_store import ResultsStore, StoredImage
 from .session import current_session_id
 from .studio import MAX_STRENGTH, Studio, StudioError, checked_strength
+from .studio.model import EXPIRED_MESSAGE
 
 _RESULT_CACHE = "private, max-age=3600"
 _GALLERY_CACHE = "public, max-age=86400"
 _NO_CACHE = "no-store"
+
+
+def _gone() -> None:
+    """Answer 404 for an image that is not (or no longer) here, saying what to do."""
+    abort(Response(EXPIRED_MESSAGE, status=404, mimetype="text/plain"))
 
 
 def register_routes(server: Flask, store: ResultsStore, studio: Studio | None = None) -> None:
@@ -33,7 +40,7 @@ def register_routes(server: Flask, store: ResultsStore, studio: Studio | None = 
     def stored_image(image_id: str) -> StoredImage:
         image = store.get_shared(image_id)
         if image is None:
-            abort(404)
+            _gone()
         return image
 
     @server.get("/results/<image_id>.png")
@@ -81,21 +88,21 @@ def register_routes(server: Flask, store: ResultsStore, studio: Studio | None = 
     def studio_original(row_id: str) -> Response:
         data = studio.original_jpeg(row_id)
         if data is None:
-            abort(404)
+            _gone()
         return _image_response(data, "image/jpeg", _RESULT_CACHE)
 
     @server.get("/results/studio/<result_id>/s<int:percent>.jpg")
     def studio_result_display(result_id: str, percent: int) -> Response:
         render = studio.display_render(result_id, strength_of(percent))
         if render is None:
-            abort(404)
+            _gone()
         return _image_response(render.jpeg, "image/jpeg", _RESULT_CACHE)
 
     @server.get("/results/studio/<result_id>/s<int:percent>.png")
     def studio_result_download(result_id: str, percent: int) -> Response:
         found = studio.download_png(result_id, strength_of(percent))
         if found is None:
-            abort(404)
+            _gone()
         data, filename = found
         return _download(data, filename, "image/png")
 

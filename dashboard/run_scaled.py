@@ -2,18 +2,21 @@
 
 Starts Debian's `redis-server` (on REDIS_PORT, default 6380; no persistence: photos never reach the disk), WORKERS
 Celery workers (default 2) and the web server with WEB_PROCESSES processes (default 2) on HOST:PORT, all pointed at
-that Redis; stops them all on Ctrl-C or when one of them stops. The same functions start the scaled set-up for the
-tests and the load measurement, so what they prove is what this runs.
+that Redis; starts again any that stops (Redis too: the site never stays down because Redis went away) and stops
+them all on Ctrl-C. The same functions start the scaled set-up for the tests and the load measurement, so what
+they prove is what this runs.
 """
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -104,8 +107,36 @@ def stop(*processes: subprocess.Popen) -> None:
             process.wait()
 
 
+def scaled_env(redis_url: str) -> dict[str, str]:
+    """The settings every process of the set-up gets: the Redis URL and, unless the environment names one, one
+    cookie-signing key made now, so that every web process signs with it whatever restarts (Redis included)."""
+    env = {"COLORIZER_REDIS_URL": redis_url}
+    if not os.environ.get("COLORIZER_SECRET_KEY"):
+        env["COLORIZER_SECRET_KEY"] = secrets.token_urlsafe(32)
+    return env
+
+
 def _interrupt(_signum: int, _frame) -> None:
     raise KeyboardInterrupt
+
+
+def keep_running(services: dict[str, tuple[Callable[[], subprocess.Popen], subprocess.Popen]],
+                 interval: float = 1.0, rounds: int | None = None) -> None:
+    """Start again any of `services` (name -> (how to start it, its process)) that stopped, Redis included, until
+    interrupted (or for `rounds` checks): a process going away, Redis above all, never takes the site down; one that
+    cannot start is tried again on the next check."""
+    done = 0
+    while rounds is None or done < rounds:
+        time.sleep(interval)
+        done += 1
+        for name, (start, process) in list(services.items()):
+            if process.poll() is None:
+                continue
+            print(f"{name} stopped (status {process.returncode}); starting it again.", file=sys.stderr, flush=True)
+            try:
+                services[name] = (start, start())
+            except StartError as error:
+                print(f"{name} could not start again; retrying: {error}", file=sys.stderr, flush=True)
 
 
 def main() -> None:
@@ -116,23 +147,26 @@ def main() -> None:
     workers = int(os.environ.get("WORKERS", "2"))
     web_processes = int(os.environ.get("WEB_PROCESSES", "2"))
     folder = Path(tempfile.mkdtemp(prefix="colorizer-scaled-"))
-    started: list[subprocess.Popen] = []
+    services: dict[str, tuple[Callable[[], subprocess.Popen], subprocess.Popen]] = {}
+
+    def add(name: str, start: Callable[[], subprocess.Popen]) -> None:
+        services[name] = (start, start())
+
     try:
-        redis_process, url = start_redis(folder, redis_port)
-        started.append(redis_process)
-        env = {"COLORIZER_REDIS_URL": url}
+        add("redis-server", lambda: start_redis(folder, redis_port)[0])
+        url = f"redis://127.0.0.1:{redis_port}/0"
+        env = scaled_env(url)
         for index in range(workers):
-            started.append(start_worker(f"worker{index + 1}", env, folder / f"worker{index + 1}.log"))
-        started.append(start_web(port, env, folder / "web.log", web_processes, host))
+            name = f"worker{index + 1}"
+            add(f"Celery {name}", lambda name=name: start_worker(name, env, folder / f"{name}.log"))
+        add("The web server", lambda: start_web(port, env, folder / "web.log", web_processes, host))
         print(f"Serving on http://{host}:{port} with {web_processes} web processes, "
               f"{workers} Celery workers and Redis at {url}; logs in {folder}. Ctrl-C stops everything.", flush=True)
-        while all(process.poll() is None for process in started):
-            time.sleep(1)
-        print("A process stopped; stopping the others. Logs in", folder, file=sys.stderr)
+        keep_running(services)
     except KeyboardInterrupt:
         pass
     finally:
-        stop(*reversed(started))
+        stop(*reversed([process for _start, process in services.values()]))
 
 
 if __name__ == "__main__":

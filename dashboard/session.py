@@ -14,25 +14,52 @@ import secrets
 
 from flask import Flask, Response, g, request
 
-from .process_wide import process_wide
-from .redis_link import redis_client
+from .outage import unavailable_response
+from .redis_link import RedisUnavailable, redis_client
 
 COOKIE_NAME = "colorizer_session"
 _SIGNATURE_CHARS = 32
-_SHARED_KEY_NAME = "colorizer:session-key"
+SHARED_KEY_NAME = "colorizer:session-key"
 
 
-@process_wide
-def _key() -> bytes:
-    """The signing key: from the environment (so that several processes and machines agree); else, with Redis, one
-    the first process made and left there for the others; else one made at start (sessions then live in this
-    process's memory, so a restart losing them loses nothing more)."""
-    configured = os.environ.get("COLORIZER_SECRET_KEY", "").encode()
-    client = redis_client()
-    if configured or client is None:
-        return configured or secrets.token_bytes(32)
-    client.set(_SHARED_KEY_NAME, secrets.token_bytes(32), nx=True)
-    return client.get(_SHARED_KEY_NAME)
+class _SigningKey:
+    """The key cookies are signed with, the same in every process at every moment.
+
+    From COLORIZER_SECRET_KEY when set (`make run-scaled` and `python -m dashboard.serve` with several processes
+    make one and hand it to every process they start, so no restart can split it). Else, with Redis, the one kept
+    there: read again on every use, never kept apart per process, so that after Redis lost it (a restart) every
+    process moves to the one key the first of them leaves there; while Redis cannot be reached the last one read
+    serves. Else (one process, sessions in its memory) one made at start: a restart losing it loses nothing more.
+    """
+
+    def __init__(self) -> None:
+        self._last_read: bytes | None = None
+        self._own = secrets.token_bytes(32)
+
+    def __call__(self) -> bytes:
+        configured = os.environ.get("COLORIZER_SECRET_KEY", "").encode()
+        if configured:
+            return configured
+        client = redis_client()
+        if client is None:
+            return self._own
+        try:
+            return self._read(client)
+        except RedisUnavailable:
+            if self._last_read is None:
+                raise
+            return self._last_read
+
+    def _read(self, client) -> bytes:
+        key = client.get(SHARED_KEY_NAME)
+        if key is None:  # a fresh Redis: the first process to get here leaves the key every process then reads
+            client.set(SHARED_KEY_NAME, secrets.token_bytes(32), nx=True)
+            key = client.get(SHARED_KEY_NAME)
+        self._last_read = key
+        return key
+
+
+_key = _SigningKey()
 
 
 def new_session_id() -> str:
@@ -70,9 +97,13 @@ def install_session_cookie(server: Flask) -> None:
 
     @server.after_request
     def set_cookie(response: Response) -> Response:
-        if request.method == "GET" and response.mimetype == "text/html":
-            current_session_id()  # a page: the browser will need a session for what it does next
-        if g.get("new_session"):
-            response.set_cookie(COOKIE_NAME, cookie_value(g.session_id), httponly=True, samesite="Lax",
+        try:
+            if request.method == "GET" and response.mimetype == "text/html":
+                current_session_id()  # a page: the browser will need a session for what it does next
+            value = cookie_value(g.session_id) if g.get("new_session") else None
+        except RedisUnavailable:  # the key lives in Redis, and this process has not read it yet
+            return unavailable_response()
+        if value is not None:
+            response.set_cookie(COOKIE_NAME, value, httponly=True, samesite="Lax",
                                 secure=request.is_secure, path="/")
         return response

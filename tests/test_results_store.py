@@ -290,7 +290,7 @@ def test_byte_budgets_hold_measured_in_redis(redis_client):
         for session in set(owners.values()):
             assert sum(size for key, size in sizes.items() if owners[key] == session) <= 40_000
         used = {key: redis_client.memory_usage(key) for key in image_keys}
-        assert sum(used.values()) <= 1.15 * sum(sizes.values()) + 512 * len(used)  # pickle and allocator overhead
+        assert sum(used.values()) <= 1.15 * sum(sizes.values()) + 512 * len(used)  # the record's header and allocator overhead
     assert store.total_bytes == sum(recorded_sizes(redis_client).values()) > 80_000
 
 

@@ -4,8 +4,9 @@
 Both give the same few operations: a session, locked, for reading and changing it (`session`), a session read
 without the lock (`peek`, for images looked up by their URL's id), who owns a row or result id (`owner_of`), and
 the other sessions' sizes for the studio's memory budget (`others`). Sessions expire `ttl_seconds` after their last
-use. In Redis a session is a small pickled record; its `Blob`s (photos, planes, JPEGs) are keys of their own,
-written once, with the same expiry, so that polling a page never moves megabytes.
+use. In Redis a session is a small record (`dashboard.record_format`: JSON, never pickle); its `Blob`s (photos,
+planes, JPEGs) are keys of their own, written once, with the same expiry, so that polling a page never moves
+megabytes.
 """
 from __future__ import annotations
 
@@ -16,8 +17,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from ..redis_link import dumps, loads
-from .model import Session, StudioError
+import numpy as np
+
+from colorizers import Colorization, Stroke
+
+from ..record_format import Custom, RecordFormat, dataclasses_of
+from . import model
+from .model import Blob, Session, StudioError
 
 BUSY_MESSAGE = "The server is busy with your photos; please try again in a moment."
 
@@ -82,6 +88,24 @@ class MemoryStudioStore:
         expired = [key for key, session in self._sessions.items() if now - session.last_used >= self.ttl_seconds]
         for key in expired:
             del self._sessions[key]
+
+
+def _blob_state(blob: Blob) -> dict:
+    return blob.__getstate__()  # its key and size: the value travels apart, once
+
+
+def _blob_from_state(state: dict) -> Blob:
+    if not isinstance(state.get("key"), str) or not isinstance(state.get("nbytes"), int):
+        raise ValueError("A blob needs a key and a size")
+    blob = Blob.__new__(Blob)
+    blob.__setstate__({"key": state["key"], "nbytes": state["nbytes"]})
+    return blob
+
+
+# What a session record may hold: the studio's dataclasses, the colorizers' results and strokes, blobs (by key).
+SESSION_FORMAT = RecordFormat([*dataclasses_of(model), Colorization, Stroke],
+                              custom=[Custom(Blob, _blob_state, _blob_from_state)])
+BLOB_FORMAT = RecordFormat()  # a blob's value: an array or bytes
 
 
 class RedisStudioStore:
@@ -165,14 +189,16 @@ class RedisStudioStore:
         return sum(1 for _ in self._client.scan_iter(self._key("session", "*")))
 
     def _load(self, session_id: str) -> Session | None:
-        session = loads(self._client.get(self._key("session", session_id)))
-        if session is not None:
-            for blob in session.blobs():
-                blob.attach(self._fetch_blob)
+        session = SESSION_FORMAT.loads_or_none(self._client.get(self._key("session", session_id)), "session")
+        if not isinstance(session, Session):  # none, expired, or not a record this site wrote
+            return None
+        for blob in session.blobs():
+            blob.attach(self._fetch_blob)
         return session
 
     def _fetch_blob(self, key: str) -> object:
-        return loads(self._client.get(self._key("blob", key)))
+        value = BLOB_FORMAT.loads_or_none(self._client.get(self._key("blob", key)), "photo")
+        return value if isinstance(value, (np.ndarray, bytes)) else None
 
     @staticmethod
     def _contents(session: Session) -> tuple[set[str], set[str]]:
@@ -186,7 +212,7 @@ class RedisStudioStore:
         pipe = self._client.pipeline(transaction=False)
         for blob in session.blobs():
             if not blob.stored:
-                pipe.set(self._key("blob", blob.key), dumps(blob.get()), px=self._ttl_ms)
+                pipe.set(self._key("blob", blob.key), BLOB_FORMAT.dumps(blob.get()), px=self._ttl_ms)
                 blob.stored = True
             elif refresh:
                 pipe.pexpire(self._key("blob", blob.key), self._ttl_ms)
@@ -199,7 +225,7 @@ class RedisStudioStore:
             pipe.delete(*removed)
         if refresh:
             session.refreshed_at = now
-        pipe.set(self._key("session", session_id), dumps(session), px=self._ttl_ms)
+        pipe.set(self._key("session", session_id), SESSION_FORMAT.dumps(session), px=self._ttl_ms)
         pipe.hset(self._key("sizes"), session_id, f"{session.nbytes} {int(session.pending)}")
         pipe.zadd(self._key("lru"), {session_id: session.last_used})
         for bookkeeping in ("sizes", "lru"):  # gone once every session has expired
