@@ -167,3 +167,18 @@ def test_welsh_does_not_import_tensorflow():
     )
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("name", [info.name for info in registry.available_models()])
+@pytest.mark.parametrize("strength", [1.0, 1.5])
+def test_every_model_keeps_the_photos_lightness(name, strength):
+    """Issue 19: mean |L*(result) - L*(photo)| at most 0.2 for every model, vivid results at 150% included (a colour
+    that cannot be shown at a pixel's lightness gives up chroma, not lightness)."""
+    rows, columns = np.mgrid[0:96, 0:128]
+    lightness = (8.0 + 84.0 * (0.5 + 0.5 * np.sin(rows / 9.0) * np.cos(columns / 13.0))).astype(np.float32)
+    photo = lab_to_rgb(np.stack([lightness, 60.0 * np.cos(columns / 20.0), 60.0 * np.sin(rows / 15.0)], axis=-1))
+    reference = photo[:, ::-1].copy()
+    lightness = rgb_to_lightness(photo)
+    result = registry.colorize(lightness, name, strength=strength, reference=reference)
+    drift = float(np.abs(rgb_to_lightness(result.rgb) - lightness).mean())
+    assert drift <= 0.2, f"{name} at {strength:.0%}: lightness drift {drift:.3f} L*"
