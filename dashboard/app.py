@@ -18,6 +18,8 @@ from . import showcase
 from .api import register_api
 from .readiness import register_health_routes
 from .components.navbar import SITE_NAME, navbar
+from .fair_share import install_fair_share
+from .outage import OUTAGE_BANNER_ID, callback_error, install_outage_answers
 from .results_store import default_store
 from .routes import register_routes
 from .security import (
@@ -43,6 +45,7 @@ app = Dash(
     title=SITE_NAME,
     update_title=None,
     meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+    on_error=callback_error,  # while Redis cannot be reached: the shell's banner says so (dashboard.outage)
 )
 server = app.server
 server.request_class = InMemoryRequest
@@ -53,6 +56,8 @@ register_routes(server, default_store(), default_studio())
 register_api(server)
 register_health_routes(server)
 install_session_cookie(server)
+install_fair_share(server)  # heavy requests: a bounded number at once per visitor and per address
+install_outage_answers(server)
 add_security_headers(app)
 refuse_unknown_dependencies(app)
 not_found_for_unknown_pages(app)
@@ -63,6 +68,8 @@ def serve_layout() -> html.Div:
     return html.Div(
         [
             navbar(dash.page_registry.values()),
+            dbc.Container(dbc.Alert(id=OUTAGE_BANNER_ID, color="warning", is_open=False, dismissable=True,
+                                    class_name="mt-3"), fluid="lg"),
             dbc.Container(dash.page_container, fluid="lg", class_name="pb-5"),
             html.Footer(
                 dbc.Container(

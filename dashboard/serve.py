@@ -8,7 +8,9 @@ that run models. Its settings here keep that safe:
 - bodies and responses are buffered in memory, never spooled to temporary files (the site promises photos are
   never stored on disk): the overflow thresholds are set above the largest body and response;
 - a connection silent for CHANNEL_TIMEOUT seconds is closed (a stalled upload frees its buffer);
-- a large response is handed to the I/O thread whole, so a slow reader does not hold an app thread either.
+- a large response is handed to the I/O thread whole, so a slow reader does not hold an app thread either;
+- a request sent slower than a minimum rate is closed, and one client address holds at most a bounded number of
+  connections (`dashboard.connections`): 400 trickling connections from one address leave the others served.
 
 Behind a proxy (nginx, Caddy), let the proxy buffer requests too and cap the body at the same size, and name its
 address in COLORIZER_TRUSTED_PROXY so that its X-Forwarded-Proto (https: a Secure cookie, HSTS) is believed.
@@ -78,9 +80,8 @@ def main() -> None:
 
 def _serve(listener: socket.socket | None = None) -> None:
     """Run the app in this process (on `listener` when given, else on HOST and PORT) until stopped."""
-    from waitress import serve
-
     from .app import server  # after logging is set up, so the app's start-up messages are shown
+    from .connections import serve  # Waitress, with a minimum rate and a bounded share of connections per client
     from .readiness import start_warming
 
     options = server_options()

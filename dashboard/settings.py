@@ -30,6 +30,42 @@ DISPLAY_LONG_SIDE = int(_number_env("COLORIZER_DISPLAY_LONG_SIDE", 768))
 GALLERY_THUMB_SIDE = int(_number_env("COLORIZER_GALLERY_THUMB_SIDE", 256))
 # The gallery photo the home page greys and colours again as its example (default: the gallery's first photo).
 SHOWCASE_PHOTO = os.environ.get("COLORIZER_SHOWCASE_PHOTO", "")
+
+
+def _sentinels(value: str) -> tuple[tuple[str, int], ...]:
+    """`host:port,host:port` as ((host, port), ...)."""
+    sentinels = []
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        host, _, port = item.rpartition(":")
+        if not host or not port.isdigit():
+            raise ValueError(f"COLORIZER_REDIS_SENTINELS: {item!r} is not host:port (e.g. 10.0.0.5:26379).")
+        sentinels.append((host, int(port)))
+    return tuple(sentinels)
+
+
 # Where results, uploads and the studio's queue live when the site runs as several processes (e.g.
 # redis://127.0.0.1:6379/0): unset, everything stays in this process's memory and its threads colour the queue.
 REDIS_URL = os.environ.get("COLORIZER_REDIS_URL", "")
+# Or Redis behind Redis Sentinel, which survives the loss of the primary: the sentinels (comma-separated host:port)
+# and the name they monitor the primary under. The site and Celery then ask the sentinels for the primary, and
+# REDIS_URL becomes Celery's broker URL for them (sentinel://host:port;sentinel://host:port/0, database 0).
+REDIS_SENTINELS = _sentinels(os.environ.get("COLORIZER_REDIS_SENTINELS", ""))
+REDIS_MASTER = os.environ.get("COLORIZER_REDIS_MASTER", "")
+if REDIS_SENTINELS:
+    if REDIS_URL:
+        raise ValueError("Set COLORIZER_REDIS_URL or COLORIZER_REDIS_SENTINELS, not both.")
+    if not REDIS_MASTER:
+        raise ValueError("COLORIZER_REDIS_SENTINELS needs COLORIZER_REDIS_MASTER (the name the sentinels monitor "
+                         "the primary under).")
+    REDIS_URL = ";".join(f"sentinel://{host}:{port}" for host, port in REDIS_SENTINELS) + "/0"
+# Connections (`dashboard.connections`): how many one client address may hold at once (a proxy named in
+# COLORIZER_TRUSTED_PROXY is exempt), and how slowly a request may arrive: its headers within so many seconds, and
+# after the grace period at least so many bytes per second on average; a slower one is closed.
+CONNECTIONS_PER_CLIENT = int(_number_env("COLORIZER_CONNECTIONS_PER_CLIENT", 16))
+REQUEST_HEADER_SECONDS = _number_env("COLORIZER_REQUEST_HEADER_SECONDS", 10.0)
+REQUEST_MIN_RATE = _number_env("COLORIZER_REQUEST_MIN_RATE", 1024.0)
+REQUEST_RATE_GRACE_SECONDS = _number_env("COLORIZER_REQUEST_RATE_GRACE_SECONDS", 10.0)
+# Heavy requests (zips, API colourings, uploads, touch-ups: `dashboard.fair_share`) one visitor (session) and one
+# client address may run at once; a further one is answered 429 with Retry-After.
+HEAVY_PER_VISITOR = int(_number_env("COLORIZER_HEAVY_PER_VISITOR", 2))
+HEAVY_PER_ADDRESS = int(_number_env("COLORIZER_HEAVY_PER_ADDRESS", 4))

@@ -3,6 +3,7 @@ tests that prove what it does with slow, huge or hostile requests."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -107,3 +108,24 @@ def live_server(tmp_path_factory):
     """The real server with its default settings, but a short idle timeout so that tests need not wait long."""
     with running_server(tmp_path_factory.mktemp("server"), COLORIZER_CHANNEL_TIMEOUT="3") as server:
         yield server
+
+
+def get_from(source: str, server: LiveServer, path: str, timeout: float = 5.0) -> tuple[int, float, bytes]:
+    """GET `path` over a connection from the local address `source` (e.g. 127.0.0.2: another client than the
+    tests' usual 127.0.0.1): the status (0 when no answer came), the seconds it took, and the body."""
+    started = time.monotonic()
+    answer = b""
+    try:
+        with socket.socket() as connection:
+            connection.settimeout(timeout)
+            connection.bind((source, 0))
+            connection.connect((server.host, server.port))
+            connection.sendall(f"GET {path} HTTP/1.1\r\nHost: {server.host}\r\nConnection: close\r\n\r\n".encode())
+            while chunk := connection.recv(65536):
+                answer += chunk
+    except OSError:
+        pass
+    seconds = time.monotonic() - started
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status = int(head.split()[1]) if head.startswith(b"HTTP/1.1 ") else 0
+    return status, seconds, body
