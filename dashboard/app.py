@@ -16,6 +16,7 @@ from colorizers import settings
 
 from . import showcase
 from .api import register_api
+from .callback_guard import install_callback_request_checks
 from .readiness import register_health_routes
 from .components.navbar import SITE_NAME, navbar
 from .fair_share import install_fair_share
@@ -23,10 +24,12 @@ from .outage import OUTAGE_BANNER_ID, callback_error, install_outage_answers
 from .results_store import default_store
 from .routes import register_routes
 from .security import (
+    BoundedJSONProvider,
     InMemoryRequest,
     TrustedProxyHeaders,
     add_security_headers,
     not_found_for_unknown_pages,
+    page_meta_without_host,
     refuse_unknown_dependencies,
 )
 from .session import install_session_cookie
@@ -49,6 +52,7 @@ app = Dash(
 )
 server = app.server
 server.request_class = InMemoryRequest
+server.json = BoundedJSONProvider(server)  # a body nested too deeply to parse is a 400, not a RecursionError
 server.wsgi_app = TrustedProxyHeaders(server.wsgi_app)  # X-Forwarded-* believed from COLORIZER_TRUSTED_PROXY only
 # Also enforced by Waitress before the app (dashboard.serve); this covers the development server.
 server.config["MAX_CONTENT_LENGTH"] = settings.MAX_REQUEST_BYTES
@@ -60,7 +64,9 @@ install_fair_share(server)  # heavy requests: a bounded number at once per visit
 install_outage_answers(server)
 add_security_headers(app)
 refuse_unknown_dependencies(app)
+install_callback_request_checks(app)  # a hand-made callback request that is not what a page sends: 400
 not_found_for_unknown_pages(app)
+page_meta_without_host(app)  # no URL made from the Host header in a page
 
 
 def serve_layout() -> html.Div:

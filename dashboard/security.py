@@ -15,8 +15,10 @@ from typing import IO
 
 import dash
 from dash import Dash
+from dash._pages import _page_meta_tags
 from dash.exceptions import DependencyException
 from flask import Request, Response, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -69,6 +71,18 @@ def content_security_policy(script_hashes: list[str]) -> str:
 
 class FormTooLarge(RequestEntityTooLarge):
     """A 413 from Werkzeug's form limits (too many parts, a text field too long), its description saying which."""
+
+
+class BoundedJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, where a request body nested too deeply to parse (e.g. 100,000 nested lists, which make
+    Python's parser raise RecursionError) is invalid JSON like any other: `request.get_json` answers 400 (or, with
+    silent=True, None) instead of a 500. Set as the server's `json` (Flask hands it to every request)."""
+
+    def loads(self, s: str | bytes, **kwargs) -> object:
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("The JSON body is nested too deeply.") from None
 
 
 class InMemoryRequest(Request):
@@ -153,3 +167,23 @@ def not_found_for_unknown_pages(app: Dash) -> None:
             if request.path.strip("/") not in pages:
                 response.status_code = 404
         return response
+
+
+def page_meta_without_host(app: Dash) -> None:
+    """Dash's meta tags for a page (description, titles, `twitter:url`, image URLs) write absolute URLs made from the
+    request's Host header, which a client chooses (a forged Host would appear in the page, and in any cache in
+    front of it): the same tags are written here with those URLs relative to the site instead."""
+    app.config.include_pages_meta = False  # Dash's own, with the Host in them
+    generate_meta = app._generate_meta
+
+    def metas_with_relative_urls() -> list[dict]:
+        metas = generate_meta()
+        if not request:
+            return metas
+        host_url = request.host_url  # "scheme://host/", as Dash joins it
+        page_metas = [{**tag, "content": "/" + tag["content"][len(host_url):]}
+                      if str(tag.get("content", "")).startswith(host_url) else tag
+                      for tag in _page_meta_tags(app, app.backend.request_adapter())]
+        return page_metas + metas
+
+    app._generate_meta = metas_with_relative_urls

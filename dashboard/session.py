@@ -92,6 +92,14 @@ def current_session_id() -> str:
     return g.session_id
 
 
+def existing_session_id() -> str | None:
+    """The request's session if it has one (a valid cookie, or one made earlier in this request), else None and
+    nothing is made: for what only reads, such as a page's polls."""
+    if "session_id" in g:
+        return g.session_id
+    return session_id_from_cookie(request.cookies.get(COOKIE_NAME))
+
+
 def install_session_cookie(server: Flask) -> None:
     """Give every page a session cookie, and set the cookie of a session made during a request."""
 

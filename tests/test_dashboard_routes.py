@@ -503,3 +503,13 @@ def test_https_itself_gets_hsts(client):
     response = client.get("/api/models", base_url="https://localhost")
     assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
     assert "Strict-Transport-Security" not in client.get("/api/models").headers
+
+
+@pytest.mark.parametrize("path", ["/", "/welsh", "/compare", "/no-such-page"])
+def test_a_forged_host_header_never_appears_in_a_page(client, path):
+    """Issue 20: Dash's page meta tags wrote `twitter:url` from the Host header; they are relative now."""
+    response = client.get(path, headers={"Host": "evil.example"})
+    body = response.get_data(as_text=True)
+    assert "evil.example" not in body
+    assert f'<meta property="twitter:url" content="{path}">' in body
+    assert '<meta name="description"' in body and '<meta property="og:title"' in body  # the page's tags are kept

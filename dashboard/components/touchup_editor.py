@@ -157,6 +157,10 @@ def editor_modal(prefix: str) -> dbc.Modal:
         ],
         className="touchup-tools",
     )
+    from ..callback_guard import expect_value  # here: the guard imports the components
+
+    expect_value(f"{prefix}-target", "data", "an object", lambda value: value is None or isinstance(value, dict))
+    expect_value(f"{prefix}-shapes", "data", "a list", lambda value: value is None or isinstance(value, list))
     canvas = dcc.Graph(id=f"{prefix}-canvas", figure=editor_figure("", (3, 4), []), className="touchup-canvas",
                        config={"displayModeBar": False, "scrollZoom": False, "doubleClick": False,
                                "showAxisDragHandles": False, "responsive": False})

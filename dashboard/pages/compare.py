@@ -27,9 +27,10 @@ from dashboard.components.touchup_editor import (
 )
 from dashboard.components.upload_area import too_large_note, upload_area
 from dashboard.legacy import find_legacy_photo
-from dashboard.session import current_session_id
+from dashboard.session import current_session_id, existing_session_id
 from dashboard import settings
 from dashboard.studio import DEFAULT_STRENGTH, MAX_STRENGTH, StudioError, default_studio
+from dashboard.studio.model import checked_strength
 from dashboard.uploads import uploaded_files
 from dashboard.urls import studio_display_url, studio_original_url, studio_zip_url
 
@@ -137,10 +138,12 @@ def queue_uploads(contents, filenames):
 )
 @friendly_errors(output_count=6, alert_index=1)
 def show_rows(_ticks, strength, legacy_name, rendered):
-    """Redraw the queue and rows when the session changed (or the strength did); stop polling when idle."""
-    session_id = current_session_id()
+    """Redraw the queue and rows when the session changed (or the strength did); stop polling when idle. A poll
+    without a session (no cookie) makes none: it has nothing to show."""
+    session_id = existing_session_id() or (current_session_id() if legacy_name else None)
     studio = default_studio()
-    strength = studio.set_strength(session_id, DEFAULT_STRENGTH if strength is None else strength)
+    strength = DEFAULT_STRENGTH if strength is None else strength
+    strength = studio.set_strength(session_id, strength) if session_id else checked_strength(strength)
     if legacy_name:
         _open_legacy_photo(session_id, legacy_name)
     view = studio.view(session_id)

@@ -11,7 +11,7 @@ from dash.exceptions import PreventUpdate
 
 from colorizers import ColorizerError
 from colorizers.references import gallery
-from dashboard.callback_guard import friendly_errors
+from dashboard.callback_guard import friendly_errors, unchanged_outputs
 from dashboard.components.reference_picker import (
     OWN_REFERENCE_REMOVE,
     method_picker,
@@ -374,8 +374,10 @@ def apply_strokes(_apply, _undo, _clear, shapes, target, colour, brush):
     try:
         new_id = touch_up_result(str(target["result"]), strokes, session_id, default_store())
         _, original_id, size = result_touch_up_state(new_id, session_id, default_store())
-    except (ColorizerError, ImageTooLargeToKeepError) as error:
-        return no_update, no_update, no_update, no_update, str(error), no_update, no_update, no_update
+    except (ColorizerError, ImageTooLargeToKeepError) as error:  # e.g. the result expired: the editor says so
+        outputs = unchanged_outputs(8)  # the result panels (pattern outputs) as they were
+        outputs[4] = str(error)
+        return outputs
     target = {**target, "result": new_id, "original": original_id}
     shapes = shapes_from_strokes(strokes, size)
     in_panel = [_only_in_slot(target["slot"], value, ctx.outputs_list[index]) for index, value in

@@ -37,7 +37,8 @@ class SessionSize:
 
 class MemoryStudioStore:
     """Sessions as live objects in this process's memory, under one lock (re-entrant: the studio may open another
-    session while it holds one)."""
+    session while it holds one), kept in least-recently-used order: a session's last use only ever moves it to
+    the end, so the expired ones are always the first."""
 
     def __init__(self, ttl_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.ttl_seconds = ttl_seconds
@@ -85,8 +86,12 @@ class MemoryStudioStore:
             return len(self._sessions)
 
     def _drop_expired(self, now: float) -> None:
-        expired = [key for key, session in self._sessions.items() if now - session.last_used >= self.ttl_seconds]
-        for key in expired:
+        """Drop the sessions unused for `ttl_seconds`: the first ones in least-recently-used order, so that a poll
+        looks at the expired ones and one more, never at every session (its cost does not grow with visitors)."""
+        while self._sessions:
+            key, session = next(iter(self._sessions.items()))
+            if now - session.last_used < self.ttl_seconds:
+                return
             del self._sessions[key]
 
 

@@ -144,10 +144,12 @@ class Studio:
             self.queue.submit(task)
 
     def set_strength(self, session_id: str, percent: object) -> int:
-        """Remember the session's strength (what the zip uses by default); returns it as whole percent."""
+        """Remember the session's strength (what the zip uses by default); returns it as whole percent. A session
+        is made for it only when it is not the default (a page polling at the default strength makes none)."""
         strength = checked_strength(percent)
-        with self.store.session(session_id, create=True) as session:
-            session.strength = strength
+        with self.store.session(session_id, create=strength != DEFAULT_STRENGTH) as session:
+            if session is not None:
+                session.strength = strength
         return strength
 
     @staticmethod
@@ -368,8 +370,11 @@ class Studio:
 
     # --- Reading ------------------------------------------------------------------------------------------------
 
-    def view(self, session_id: str) -> SessionView:
-        """An immutable snapshot of the session's rows, for rendering (an empty view for an unknown session)."""
+    def view(self, session_id: str | None) -> SessionView:
+        """An immutable snapshot of the session's rows, for rendering (an empty view for an unknown session, or
+        None: a visitor without a session)."""
+        if session_id is None:
+            return SessionView(0, DEFAULT_STRENGTH, ())
         with self.store.session(session_id) as session:
             if session is None:
                 return SessionView(0, DEFAULT_STRENGTH, ())
