@@ -259,6 +259,22 @@ def test_own_reference_must_be_colour_and_is_then_used(studio, models):
         studio.set_reference(SESSION, row_id, "no-such-photo")
 
 
+def test_suggest_for_me_searches_the_own_references_given_in_any_row(studio, models_with_exemplar):
+    rows, columns = np.mgrid[0:90, 0:120]
+    garden = np.stack([120 + 100 * np.sin(columns / 9.0), 90 + 60 * np.cos(rows / 7.0),
+                       60 + 40 * np.sin((rows + columns) / 11.0)], axis=-1).astype(np.uint8)
+    studio.add_uploads(SESSION, files(("first.png", gray_png()), ("garden-gray.png", png_of(garden.mean(axis=-1).astype(np.uint8)))),
+                       models_with_exemplar)
+    studio.process_pending()
+    first, garden_row = studio.view(SESSION).rows
+    studio.set_own_reference(SESSION, first.row_id, files(("garden.png", png_of(garden)))[0])
+    studio.set_reference(SESSION, garden_row.row_id, "auto")  # any change of reference colours the row again
+    studio.process_pending()
+    garden_row = studio.view(SESSION).rows[1]
+    for name in ("welsh", "exemplar"):  # the other row's own reference is the nearest in content
+        assert cell_of(garden_row, name).reference_name == "your reference for first.png"
+
+
 def test_legacy_row_never_suggests_its_own_colour_original(studio, models):
     from colorizers.references import gallery, load_gallery_photo
 

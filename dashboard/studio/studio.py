@@ -36,6 +36,7 @@ import numpy as np
 from colorizers import Stroke, colorize, decode_image, draw_strokes, model_info, touch_up
 from colorizers.color import resize_plane
 from colorizers.references import gallery, suggest_references
+from colorizers.suggestion import OwnReference
 
 from .. import settings
 from ..archive import zip_bytes
@@ -249,8 +250,9 @@ class Studio:
                     return
                 row.cells.setdefault(name, Cell(name)).status = WORKING
                 reference = self._reference_for(row, name)
+                own_references = self._own_references(session) if _is_suggestion(name, reference) else []
                 session.version += 1
-            outcome = self._colorize(row, name, reference)
+            outcome = self._colorize(row, name, reference, own_references)
             with self.store.session(task.session_id) as session:
                 row = self._find_row(session, task.row_id)
                 if row is None:
@@ -300,15 +302,23 @@ class Studio:
             return row.own_reference.get()
         return row.reference_choice
 
-    def _colorize(self, row: Row, model_name: str, reference: str | np.ndarray) -> KeptResult | str:
+    @staticmethod
+    def _own_references(session: Session) -> list[OwnReference]:
+        """The colour photos this visitor gave as their own references (in any row): "Suggest for me" searches
+        them beside the library (an old album's colour photos of the same people and places)."""
+        return [OwnReference(f"your reference for {row.filename}", row.own_reference.get())
+                for row in session.rows.values() if row.own_reference is not None]
+
+    def _colorize(self, row: Row, model_name: str, reference: str | np.ndarray,
+                  own_references: list[OwnReference] = ()) -> KeptResult | str:
         """The model's result for the row, or the message to show in its cell."""
         try:
             info = model_info(model_name)
             lightness = row.lightness.get()
-            suggested = info.uses_reference and isinstance(reference, str) and reference == AUTO_REFERENCE
+            suggested = _is_suggestion(model_name, reference)
             if suggested and row.exclude_reference:
                 reference = self._suggestion_excluding(lightness, row.exclude_reference)
-            colorization = colorize(lightness, model_name, reference=reference)
+            colorization = colorize(lightness, model_name, reference=reference, own_references=own_references)
             render, render_colourfulness = first_render(row.display_lightness.get(), colorization)
         except Exception as error:  # per model: the other models and rows go on
             return friendly_message(error, f"colouring {row.filename!r} with {model_name}")
@@ -551,3 +561,8 @@ def default_studio() -> Studio:
     if client is not None:
         return studio_in_redis(client, settings.REDIS_URL, settings.RESULTS_TTL_SECONDS, **limits)
     return Studio(ttl_seconds=settings.RESULTS_TTL_SECONDS, workers=settings.MODEL_SLOTS, **limits)
+
+
+def _is_suggestion(model_name: str, reference: str | np.ndarray) -> bool:
+    """Whether the model chooses its own references ("Suggest for me")."""
+    return model_info(model_name).uses_reference and isinstance(reference, str) and reference == AUTO_REFERENCE
