@@ -17,11 +17,14 @@ Errors are JSON {"error": message}: 400 bad image, strength or reference (not a 
 than 5, "auto" with others; `scribble` without strokes); 404 unknown model; 413 too large (saying what: a file,
 the whole request, too many parts, a long text field); 503 model weights missing, or the server too busy to colour
 it soon (with Retry-After, in seconds).
+The wait allowed (API_MAX_WAIT_SECONDS) runs from when the server had read the request whole: time spent queued for
+an app thread while all were busy counts, and a request that has already waited that long is answered 503 at once.
 """
 from __future__ import annotations
 
 import io
 import logging
+import time
 
 import numpy as np
 from flask import Blueprint, Flask, Response, jsonify, request, send_file
@@ -49,6 +52,7 @@ from colorizers.references import gallery
 from colorizers.registry import BY_HAND, MAX_STRENGTH
 from colorizers.touchup import NoStrokesError, decode_hints
 
+from .connections import seconds_since_received
 from .imaging import png_bytes
 from .model_slots import SlotWaitTooLong, model_slots
 from .security import FormTooLarge
@@ -133,6 +137,11 @@ def list_models() -> Response:
 def colorize_image() -> Response:
     if request.content_length is not None and request.content_length > _request_limit():  # before reading the body
         raise ApiError(_too_large_message(request.content_length), 413)
+    slots = model_slots()
+    # The client's wait began when its request was read whole, before it queued for an app thread.
+    deadline = time.monotonic() + API_MAX_WAIT_SECONDS - seconds_since_received(request.environ)
+    if deadline <= time.monotonic():
+        raise slots.too_long()  # waited the whole allowance before reaching the app: 503 with Retry-After at once
     model_name = request.form.get("model", "").strip()
     if not model_name:
         raise ApiError("Say which model to use in the form field 'model' (see GET /api/models).", 400)
@@ -150,9 +159,8 @@ def colorize_image() -> Response:
     if hints_data is None and model_name in BY_HAND:
         raise NoStrokesError(info.title)  # 400 at once: from gray, no stroke would give the photo back gray
     open_image(data)  # a file that is no image, or too large, is told so at once, without waiting for a slot
-    slots = model_slots()
-    slots.refuse_if_wait_over(API_MAX_WAIT_SECONDS)  # SlotWaitTooLong -> 503 with Retry-After
-    with slots.slot(timeout=API_MAX_WAIT_SECONDS):  # decoding a large photo costs memory too
+    slots.refuse_if_wait_over(deadline - time.monotonic())  # SlotWaitTooLong -> 503 with Retry-After
+    with slots.slot(timeout=max(0.0, deadline - time.monotonic())):  # decoding a large photo costs memory too
         reference = _decoded_references(reference_fields)
         image = decode_image(data)  # InvalidImageError -> 400, too large -> 413
         del data

@@ -12,6 +12,9 @@ sending a byte every 2 s would hold every slot for as long as they trickle. So h
 - one client address holds at most CONNECTIONS_PER_CLIENT connections; a further one is closed as soon as it is
   accepted (reset, not queued), so it never takes a slot. The addresses in COLORIZER_TRUSTED_PROXY are exempt: a
   proxy in front speaks for many clients and limits each itself.
+- each request is stamped with the moment it was read whole (`RECEIVED_AT` in its WSGI environ): a request may wait
+  in Waitress's queue while every app thread is busy, and `seconds_since_received` lets the app count that wait
+  (the API's COLORIZER_API_MAX_WAIT_SECONDS runs from that moment, not from when a thread took the request).
 
 `serve` is `waitress.serve` with these connections.
 """
@@ -25,7 +28,9 @@ import time
 from collections import Counter
 
 from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser
 from waitress.server import BaseWSGIServer, create_server
+from waitress.task import WSGITask
 
 from colorizers import settings
 
@@ -35,6 +40,39 @@ from .waitress_errors import SiteErrorTask
 logger = logging.getLogger(__name__)
 
 _REPORT_EVERY_SECONDS = 60.0
+
+# The WSGI environ key holding time.monotonic() when Waitress had read the whole request (this process's clock).
+RECEIVED_AT = "colorizer.received_at"
+
+
+def seconds_since_received(environ: dict) -> float:
+    """Seconds since Waitress read the request whole, its wait for an app thread included (0 when the request did
+    not come through these channels, e.g. from a test client)."""
+    stamp = environ.get(RECEIVED_AT)
+    return max(0.0, time.monotonic() - stamp) if isinstance(stamp, float) else 0.0
+
+
+class StampedRequestParser(HTTPRequestParser):
+    """Waitress's request parser, noting when the request (headers and body) was complete."""
+
+    received_at: float | None = None
+
+    def received(self, data: bytes) -> int:
+        consumed = super().received(data)
+        if self.completed and self.received_at is None:
+            self.received_at = time.monotonic()
+        return consumed
+
+
+class StampedTask(WSGITask):
+    """Waitress's WSGI task, with the parser's stamp in the environ as RECEIVED_AT."""
+
+    def get_environment(self) -> dict:
+        environ = super().get_environment()
+        stamp = getattr(self.request, "received_at", None)
+        if stamp is not None:
+            environ[RECEIVED_AT] = stamp
+        return environ
 
 
 class ConnectionGuard:
@@ -96,8 +134,11 @@ class ConnectionGuard:
 
 class FairChannel(HTTPChannel):
     """Waitress's channel, closed when its client sends a request too slowly (see the module's docstring); its own
-    error answers (413 and others) are made like the app's."""
+    error answers (413 and others) are made like the app's; each request carries the moment it was read whole
+    (RECEIVED_AT)."""
 
+    parser_class = StampedRequestParser
+    task_class = StampedTask
     error_task_class = SiteErrorTask
 
     def __init__(self, server, sock, addr, adj, map=None, *, guard: ConnectionGuard, address: str) -> None:

@@ -3,7 +3,8 @@
 Colouring a large photo needs memory in proportion to its pixels (see `scripts/bench_memory.py`), so the number
 of photos worked on at once is what bounds the process's memory: `settings.MODEL_SLOTS` slots, taken first come,
 first served; the others wait in order. The API asks for an estimate of the wait first and answers 503 with
-Retry-After rather than hold a client longer than it allows.
+Retry-After rather than hold a client longer than it allows (counting the time its request already waited for an
+app thread: `dashboard.connections.seconds_since_received`).
 """
 from __future__ import annotations
 
@@ -87,10 +88,15 @@ class ModelSlots:
         return max(1, math.ceil(ahead * self._typical_seconds / self.count))
 
     def refuse_if_wait_over(self, seconds: float) -> None:
-        """SlotWaitTooLong now when the expected wait is longer than `seconds` (no point queueing)."""
+        """SlotWaitTooLong now when the expected wait is longer than `seconds` (no point queueing; always when
+        `seconds` is below 0)."""
         if self.expected_wait() > seconds:
-            with self._condition:
-                raise SlotWaitTooLong(self._retry_after())
+            raise self.too_long()
+
+    def too_long(self) -> SlotWaitTooLong:
+        """The refusal for a newcomer that cannot wait (raise it), with a Retry-After for the work here now."""
+        with self._condition:
+            return SlotWaitTooLong(self._retry_after())
 
 
 @process_wide

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -355,3 +356,21 @@ def test_a_request_over_the_whole_limit_says_its_size_and_that_limit(base_url, m
     response = post(base_url, {"model": "cnn"}, big)
     assert_error(response, 413, "The request is too large: 0.1 MB; the limit is 0.05 MB for a whole request (each "
                                 "photo at most 50 MB).")
+
+
+def test_a_request_that_waited_the_whole_allowance_for_a_thread_is_503_at_once(models):
+    """Waitress stamps when it read a request whole (`dashboard.connections.RECEIVED_AT`); one that then waited past
+    COLORIZER_API_MAX_WAIT_SECONDS for an app thread is told 503 with Retry-After before any work is done."""
+    from dashboard.app import server as flask_server
+    from dashboard.connections import RECEIVED_AT
+    from dashboard.settings import API_MAX_WAIT_SECONDS
+
+    client = flask_server.test_client()
+    form = {"model": "cnn", "image": (io.BytesIO(gray_photo()), "photo.png", "image/png")}
+    waited = client.post("/api/colorize", data=form,
+                         environ_base={RECEIVED_AT: time.monotonic() - API_MAX_WAIT_SECONDS - 1})
+    assert waited.status_code == 503 and int(waited.headers["Retry-After"]) >= 1
+    assert "busy" in waited.get_json()["error"]
+    form = {"model": "cnn", "image": (io.BytesIO(gray_photo()), "photo.png", "image/png")}
+    fresh = client.post("/api/colorize", data=form, environ_base={RECEIVED_AT: time.monotonic()})
+    assert fresh.status_code == 200 and fresh.mimetype == "image/png"
