@@ -46,7 +46,8 @@ redis:
 run: install-serve
 	HOST=$(HOST) PORT=$(PORT) $(SERVE_VENV)/bin/python -m dashboard.serve
 
-# The scaled set-up on this machine: redis-server (port 6380, no persistence), 2 Celery workers, 2 web processes.
+# The scaled set-up on this machine: Redis behind Sentinel (primary 6380, replica 6381, sentinels 26380-26382; no
+# persistence), 2 Celery workers, 2 web processes.
 run-scaled: install-serve redis
 	HOST=$(HOST) PORT=$(PORT) $(SERVE_VENV)/bin/python -m dashboard.run_scaled
 

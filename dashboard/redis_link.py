@@ -1,4 +1,6 @@
-"""The process's connection to Redis, when `COLORIZER_REDIS_URL` says there is one (None otherwise).
+"""The process's connection to Redis, when `COLORIZER_REDIS_URL` says there is one, or to the primary the sentinels
+name when `COLORIZER_REDIS_SENTINELS` and `COLORIZER_REDIS_MASTER` are set (None otherwise); and Celery's options
+for the same Redis.
 
 Nothing read from Redis is unpickled: the stores write records of `dashboard.record_format` (JSON and raw array
 buffers), which cannot run code when read. Still bind Redis to localhost or a private network, with a password: it
@@ -7,13 +9,19 @@ holds visitors' photos.
 While Redis cannot be reached (stopped, restarting), every command raises `StoreUnavailableError`: a
 `ColorizerError`, so pages show its message like any other written for users, and the routes and the API answer
 503 (`dashboard.outage`); it is also redis-py's own `ConnectionError`, so the client drops the dead connection and
-makes a new one on the next command, with no restart, once Redis is back.
+makes a new one on the next command, with no restart, once Redis is back. With Sentinel, the loss of the primary
+is such an outage until the sentinels have promoted its replica (a few seconds): no primary to be found, or one that
+no longer answers or has become a replica, raises `StoreUnavailableError`, and the next command asks the sentinels
+again and reaches the new primary.
 """
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import redis
 from redis.exceptions import ConnectionError as _ConnectionError
 from redis.exceptions import TimeoutError as _TimeoutError
+from redis.sentinel import Sentinel, SentinelManagedConnection
 
 from colorizers import ColorizerError
 
@@ -39,9 +47,9 @@ class StoreUnavailableError(ColorizerError, _ConnectionError):
 RedisUnavailable = (_ConnectionError, _TimeoutError)
 
 
-class _Connection(redis.Connection):
-    """redis-py's connection, its failures to reach Redis raised as `StoreUnavailableError` (the cause logged by
-    nobody: an outage is expected, and says so to the user)."""
+class _OutagesAsStoreUnavailable:
+    """Mixed into redis-py's connections: their failures to reach Redis raised as `StoreUnavailableError` (the cause
+    logged by nobody: an outage is expected, and says so to the user)."""
 
     def connect(self, *args, **kwargs):
         try:
@@ -68,6 +76,15 @@ class _Connection(redis.Connection):
             raise StoreUnavailableError() from error
 
 
+class _Connection(_OutagesAsStoreUnavailable, redis.Connection):
+    """A connection to the Redis of a URL."""
+
+
+class _SentinelConnection(_OutagesAsStoreUnavailable, SentinelManagedConnection):
+    """A connection to the primary the sentinels name (asked again on every new connection); no primary known
+    (`MasterNotFoundError`) and a primary demoted to replica are connection errors, so outages too."""
+
+
 def connect(url: str) -> redis.Redis:
     """A pooled, thread-safe client for `url` whose outages raise `StoreUnavailableError`."""
     options = {"socket_connect_timeout": CONNECT_TIMEOUT_SECONDS, "socket_timeout": REPLY_TIMEOUT_SECONDS,
@@ -77,9 +94,35 @@ def connect(url: str) -> redis.Redis:
     return redis.Redis.from_url(url, **options)
 
 
+def connect_sentinel(sentinels: Sequence[tuple[str, int]], master_name: str) -> redis.Redis:
+    """A pooled, thread-safe client for the primary that `sentinels` ((host, port), ...) monitor as `master_name`,
+    whose outages (the failover included) raise `StoreUnavailableError`. The sentinels are asked with the connect
+    timeout (a sentinel that does not answer is skipped); the primary gets the site's usual timeouts."""
+    sentinel = Sentinel(list(sentinels), sentinel_kwargs={"socket_connect_timeout": CONNECT_TIMEOUT_SECONDS,
+                                                          "socket_timeout": CONNECT_TIMEOUT_SECONDS},
+                        socket_connect_timeout=CONNECT_TIMEOUT_SECONDS, socket_timeout=REPLY_TIMEOUT_SECONDS,
+                        health_check_interval=30)
+    return sentinel.master_for(master_name, connection_class=_SentinelConnection)
+
+
+def celery_transport_options(broker_url: str) -> dict[str, object]:
+    """kombu's transport options for Celery on `broker_url`: for Sentinel (`sentinel://...`, settings.REDIS_URL
+    when COLORIZER_REDIS_SENTINELS is set), the name of the primary (settings.REDIS_MASTER) and the sentinels asked
+    with the connect timeout; nothing for plain Redis."""
+    if not broker_url.startswith("sentinel://"):
+        return {}
+    return {"master_name": settings.REDIS_MASTER,
+            "sentinel_kwargs": {"socket_connect_timeout": CONNECT_TIMEOUT_SECONDS,
+                                "socket_timeout": CONNECT_TIMEOUT_SECONDS},
+            "socket_connect_timeout": CONNECT_TIMEOUT_SECONDS}
+
+
 @process_wide
 def redis_client():
-    """A client for settings.REDIS_URL (thread-safe, pooled), or None when it is unset."""
+    """A client for the sentinels' primary (settings.REDIS_SENTINELS) or settings.REDIS_URL (thread-safe, pooled),
+    or None when neither is set."""
+    if settings.REDIS_SENTINELS:
+        return connect_sentinel(settings.REDIS_SENTINELS, settings.REDIS_MASTER)
     if not settings.REDIS_URL:
         return None
     return connect(settings.REDIS_URL)

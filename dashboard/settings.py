@@ -43,6 +43,11 @@ def _sentinels(value: str) -> tuple[tuple[str, int], ...]:
     return tuple(sentinels)
 
 
+def sentinel_broker_url(sentinels: tuple[tuple[str, int], ...]) -> str:
+    """Celery's broker URL for the primary behind `sentinels`, database 0 (kombu asks each sentinel in turn)."""
+    return ";".join(f"sentinel://{host}:{port}" for host, port in sentinels) + "/0"
+
+
 # Where results, uploads and the studio's queue live when the site runs as several processes (e.g.
 # redis://127.0.0.1:6379/0): unset, everything stays in this process's memory and its threads colour the queue.
 REDIS_URL = os.environ.get("COLORIZER_REDIS_URL", "")
@@ -57,7 +62,7 @@ if REDIS_SENTINELS:
     if not REDIS_MASTER:
         raise ValueError("COLORIZER_REDIS_SENTINELS needs COLORIZER_REDIS_MASTER (the name the sentinels monitor "
                          "the primary under).")
-    REDIS_URL = ";".join(f"sentinel://{host}:{port}" for host, port in REDIS_SENTINELS) + "/0"
+    REDIS_URL = sentinel_broker_url(REDIS_SENTINELS)
 # Connections (`dashboard.connections`): how many one client address may hold at once (a proxy named in
 # COLORIZER_TRUSTED_PROXY is exempt), and how slowly a request may arrive: its headers within so many seconds, and
 # after the grace period at least so many bytes per second on average; a slower one is closed.

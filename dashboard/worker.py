@@ -1,5 +1,6 @@
 """`celery -A dashboard.worker worker`: colours the studio's queued photos when the site runs as several processes
-(COLORIZER_REDIS_URL set: Redis is both the Celery broker and the studio's store).
+(COLORIZER_REDIS_URL set, or COLORIZER_REDIS_SENTINELS and COLORIZER_REDIS_MASTER: Redis, found through the
+sentinels, is both the Celery broker and the studio's store).
 
 A job carries ids only (session, row, models): the worker reads the photo from the studio's store in Redis and
 writes each result back there, where every web process sees it.
@@ -11,12 +12,17 @@ is noticed by its parent, and the job goes back to the queue for another child o
 `reject_on_worker_lost`); a whole worker that dies leaves its job unacknowledged, and Redis hands it out again after
 `visibility_timeout`. Meanwhile the row's lease (`dashboard.studio.queue.CeleryQueue`) lapses and the page marks
 it failed with a message instead of showing it as working for ever.
+
+With Sentinel the broker is `sentinel://...` (settings.REDIS_URL), the primary's name in the transport options:
+when the primary is lost the worker's connection breaks, and Celery reconnects to the replica the sentinels promote,
+which holds the queue (and the unacknowledged jobs) as it held everything else.
 """
 from __future__ import annotations
 
 from celery import Celery
 
 from . import settings
+from .redis_link import celery_transport_options
 from .studio.model import Task
 from .studio.queue import TASK_NAME
 
@@ -24,7 +30,8 @@ from .studio.queue import TASK_NAME
 VISIBILITY_TIMEOUT_SECONDS = 300
 
 if not settings.REDIS_URL:
-    raise RuntimeError("Set COLORIZER_REDIS_URL (e.g. redis://127.0.0.1:6379/0): the workers read their jobs there.")
+    raise RuntimeError("Set COLORIZER_REDIS_URL (e.g. redis://127.0.0.1:6379/0), or COLORIZER_REDIS_SENTINELS and "
+                       "COLORIZER_REDIS_MASTER: the workers read their jobs there.")
 
 app = Celery("colorizer", broker=settings.REDIS_URL, set_as_current=True)
 app.conf.update(
@@ -38,7 +45,8 @@ app.conf.update(
     worker_concurrency=1,
     worker_hijack_root_logger=False,
     broker_connection_retry_on_startup=True,
-    broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_SECONDS},
+    broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_SECONDS,
+                              **celery_transport_options(settings.REDIS_URL)},
 )
 
 

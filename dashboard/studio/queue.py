@@ -1,5 +1,6 @@
 """Who colours the studio's queued photos: threads of this process (`ThreadQueue`, the default) or Celery workers
-fed through Redis (`CeleryQueue`, when `COLORIZER_REDIS_URL` is set; see `dashboard.worker`).
+fed through Redis (`CeleryQueue`, when `COLORIZER_REDIS_URL` or `COLORIZER_REDIS_SENTINELS` is set; see
+`dashboard.worker`).
 
 Both take `Task`s (ids only: the photo waits in the studio's store) and say each waiting photo's place in line.
 """
@@ -171,7 +172,10 @@ def celery_sender(broker_url: str) -> Callable[[Task], None]:
     """Sends tasks to the workers on `broker_url` by the task's name (the web processes need not import the worker)."""
     from celery import Celery
 
+    from ..redis_link import celery_transport_options
+
     sender = Celery("colorizer-web", broker=broker_url, set_as_current=False)
+    sender.conf.broker_transport_options = celery_transport_options(broker_url)  # Sentinel: the primary's name
 
     def send(task: Task) -> None:
         sender.send_task(TASK_NAME, args=[task.session_id, task.row_id, list(task.model_names)], serializer="json")
