@@ -33,6 +33,7 @@ from .security import (
     refuse_unknown_dependencies,
 )
 from .session import install_session_cookie
+from .uploads import register_upload_route
 from .studio import default_studio
 
 DASHBOARD_DIR = Path(__file__).resolve().parent
@@ -47,7 +48,10 @@ app = Dash(
     external_stylesheets=[],
     title=SITE_NAME,
     update_title=None,
-    meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+    meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"},
+               # What assets/uploads.js checks before it sends a drop of files to POST /uploads.
+               {"name": "colorizer-max-file-bytes", "content": str(settings.MAX_UPLOAD_BYTES)},
+               {"name": "colorizer-max-request-bytes", "content": str(settings.MAX_REQUEST_BYTES)}],
     on_error=callback_error,  # while Redis cannot be reached: the shell's banner says so (dashboard.outage)
 )
 server = app.server
@@ -58,6 +62,7 @@ server.wsgi_app = TrustedProxyHeaders(server.wsgi_app)  # X-Forwarded-* believed
 server.config["MAX_CONTENT_LENGTH"] = settings.MAX_REQUEST_BYTES
 register_routes(server, default_store(), default_studio())
 register_api(server)
+register_upload_route(server)  # files from the pages' drop zones (assets/uploads.js), never inside a callback
 register_health_routes(server)
 install_session_cookie(server)
 install_fair_share(server)  # heavy requests: a bounded number at once per visitor and per address

@@ -12,6 +12,8 @@ sending a byte every 2 s would hold every slot for as long as they trickle. So h
 - one client address holds at most CONNECTIONS_PER_CLIENT connections; a further one is closed as soon as it is
   accepted (reset, not queued), so it never takes a slot. The addresses in COLORIZER_TRUSTED_PROXY are exempt: a
   proxy in front speaks for many clients and limits each itself.
+- a callback request's body is capped at CALLBACK_MAX_BYTES (2 MB; files go to POST /uploads): a larger one is
+  answered 413 at once, its body never read.
 - each request is stamped with the moment it was read whole (`RECEIVED_AT` in its WSGI environ): a request may wait
   in Waitress's queue while every app thread is busy, and `seconds_since_received` lets the app count that wait
   (the API's COLORIZER_API_MAX_WAIT_SECONDS runs from that moment, not from when a thread took the request).
@@ -52,10 +54,29 @@ def seconds_since_received(environ: dict) -> float:
     return max(0.0, time.monotonic() - stamp) if isinstance(stamp, float) else 0.0
 
 
+class _SmallerBody:
+    """Waitress's adjustments, but with a smaller `max_request_body_size` (the rest read through)."""
+
+    def __init__(self, adj, max_request_body_size: int) -> None:
+        self._adj = adj
+        self.max_request_body_size = max_request_body_size
+
+    def __getattr__(self, name: str):
+        return getattr(self._adj, name)
+
+
 class StampedRequestParser(HTTPRequestParser):
-    """Waitress's request parser, noting when the request (headers and body) was complete."""
+    """Waitress's request parser, noting when the request (headers and body) was complete; a callback request
+    (`.../_dash-update-component`) may have a body of at most `dashboard.settings.CALLBACK_MAX_BYTES`: a larger
+    Content-Length is a 413 before any of the body is read, a chunked body one as soon as it passes the limit."""
 
     received_at: float | None = None
+
+    def parse_header(self, header_plus: bytes) -> None:
+        super().parse_header(header_plus)
+        limit = dashboard_settings.CALLBACK_MAX_BYTES
+        if self.path.endswith("/_dash-update-component") and limit < self.adj.max_request_body_size:
+            self.adj = _SmallerBody(self.adj, limit)
 
     def received(self, data: bytes) -> int:
         consumed = super().received(data)

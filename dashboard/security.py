@@ -24,6 +24,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from colorizers import settings
 
+from .settings import CALLBACK_MAX_BYTES
+
+CALLBACK_PATH_END = "/_dash-update-component"
+
 STATIC_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",  # for browsers that predate frame-ancestors
@@ -91,6 +95,20 @@ class InMemoryRequest(Request):
 
     Werkzeug refuses a multipart form past its limits with a bare 413; this says which limit (FormTooLarge), so
     that a client sending too many parts is not told about the size of a photo."""
+
+    @property
+    def max_content_length(self) -> int | None:
+        """The app's limit (COLORIZER_MAX_REQUEST_BYTES), or for a callback request the much smaller
+        `dashboard.settings.CALLBACK_MAX_BYTES`: callbacks carry upload tokens, never files. Checked against the
+        Content-Length before anything is read, and while a chunked body streams in."""
+        limit = super().max_content_length
+        if self.path.endswith(CALLBACK_PATH_END):
+            return CALLBACK_MAX_BYTES if limit is None else min(limit, CALLBACK_MAX_BYTES)
+        return limit
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
 
     def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None) -> IO[bytes]:
         return io.BytesIO()

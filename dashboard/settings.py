@@ -74,3 +74,7 @@ REQUEST_RATE_GRACE_SECONDS = _number_env("COLORIZER_REQUEST_RATE_GRACE_SECONDS",
 # client address may run at once; a further one is answered 429 with Retry-After.
 HEAVY_PER_VISITOR = int(_number_env("COLORIZER_HEAVY_PER_VISITOR", 2))
 HEAVY_PER_ADDRESS = int(_number_env("COLORIZER_HEAVY_PER_ADDRESS", 4))
+# The largest callback request (`/_dash-update-component`) the server reads: callbacks carry upload tokens, ids and
+# touch-up strokes (at most 20,000 points), never a file (files go to POST /uploads); a larger body is refused
+# with 413 before it is read.
+CALLBACK_MAX_BYTES = int(_number_env("COLORIZER_CALLBACK_MAX_BYTES", 2 * 1024**2))

@@ -10,14 +10,18 @@ from waitress.task import ErrorTask
 
 from colorizers import settings
 
+from . import settings as dashboard_settings
 from .security import STATIC_HEADERS
 
 # Nothing in these answers is a page: nothing may run or be framed.
 CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'"
 
 
-def error_message(code: int, reason: str) -> str:
+def error_message(code: int, reason: str, path: str = "") -> str:
     """What the client is told, in the words the app uses."""
+    if code == 413 and path.endswith("/_dash-update-component"):
+        return (f"The request is too large: a page's callback request may be at most "
+                f"{dashboard_settings.CALLBACK_MAX_BYTES / 1e6:g} MB (files are sent to /uploads, not in it).")
     if code == 413:
         return (f"The request is too large: a whole request may be at most {settings.MAX_REQUEST_BYTES / 1e6:g} MB "
                 f"(each photo at most {settings.MAX_UPLOAD_BYTES / 1e6:g} MB).")
@@ -33,8 +37,8 @@ class SiteErrorTask(ErrorTask):
 
     def execute(self) -> None:
         error = self.request.error
-        message = error_message(error.code, error.reason)
         path = getattr(self.request, "path", "") or ""
+        message = error_message(error.code, error.reason, path)
         if path == "/api" or path.startswith("/api/"):
             body, content_type = json.dumps({"error": message}).encode(), "application/json"
         else:

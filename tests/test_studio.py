@@ -427,11 +427,14 @@ def test_a_session_may_keep_only_so_many_rows(models, make_studio):
 
 
 def test_uploading_the_same_file_forty_times_reads_it_once_and_caps_the_count():
+    from dashboard.upload_inbox import UploadInbox
     from dashboard.uploads import uploaded_files
 
-    data_url = "data:image/png;base64," + __import__("base64").b64encode(gray_png()).decode()
-    assert len(uploaded_files([data_url] * 40, ["a.png"] * 40)) == 1
-    capped = uploaded_files([data_url] * 5, [f"{i}.png" for i in range(5)], max_files=3)
+    inbox = UploadInbox(10**8, 60)
+    token = "upload:" + inbox.put(SESSION, gray_png())
+    assert len(uploaded_files([token] * 40, ["a.png"] * 40, session_id=SESSION, inbox=inbox)) == 1
+    tokens = ["upload:" + inbox.put(SESSION, gray_png()) for _ in range(5)]
+    capped = uploaded_files(tokens, [f"{i}.png" for i in range(5)], max_files=3, session_id=SESSION, inbox=inbox)
     assert [file.data is not None for file in capped] == [True, True, True, False, False]
     assert "Only 3 photos" in capped[4].error
 

@@ -13,7 +13,7 @@ from ..studio import DONE, ERROR, QUEUED, WORKING, CellView, RowView, Studio
 from ..urls import studio_display_url, studio_download_url, studio_original_url
 from .result_views import COLOUR_UPLOAD_NOTE, suggested_references
 from .touchup_editor import edit_button
-from .upload_area import ACCEPTED_TYPES
+from .upload_area import ACCEPTED_TYPES, upload_status
 
 COMPARE_TOUCHUP = "compare-touchup"  # the id prefix of the Compare page's touch-up editor
 STATUS_WORDS = {QUEUED: "queued", WORKING: "working", DONE: "done", ERROR: "error"}
@@ -166,6 +166,7 @@ def reference_controls(row: RowView, photos: list[GalleryPhoto], model_titles: l
                 className_active="upload-zone upload-zone-small upload-zone-active",
                 children=html.Small(["Use my own reference: drop or ", html.Span("browse", className="link-primary")]),
             ),
+            upload_status(),
         ],
         className="reference-controls row-reference-strip mt-2",
     )

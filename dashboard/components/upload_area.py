@@ -1,43 +1,26 @@
-"""The drag-and-drop zone used for photos and references, with a check in the browser of what one drop sends."""
+"""The drag-and-drop zone used for photos and references.
+
+What is dropped or chosen there is sent to POST /uploads by `assets/uploads.js` (never read by dcc.Upload itself,
+which would send the files as base64 inside a callback): the script checks the files' sizes first, shows
+"Uploading…" and any error in the zone's status line (`.upload-status`, the element after the zone), then sets
+the dcc.Upload's `contents` to the files' tokens and `filename` to their names.
+"""
 from __future__ import annotations
 
-from dash import Input, Output, clientside_callback, dcc, html
-
-from colorizers import settings
+from dash import dcc, html
 
 ACCEPTED_TYPES = "image/*,.png,.jpg,.jpeg,.webp,.gif,.tif,.tiff,.bmp"
 
 
 def upload_area(component_id: str, title: str, hint: str, multiple: bool = True) -> html.Div:
-    """A `dcc.Upload` drop zone; with `multiple` every dropped file arrives (as lists) in one callback.
-    Pages call `too_large_note(component_id)` once at import for the note under it."""
-    return html.Div([_drop_zone(component_id, title, hint, multiple),
-                     html.Div(id=f"{component_id}-too-large", className="text-danger small mt-1", role="alert")])
+    """A `dcc.Upload` drop zone; with `multiple` every dropped file arrives (as lists) in one callback."""
+    return html.Div([_drop_zone(component_id, title, hint, multiple), upload_status(f"{component_id}-too-large")])
 
 
-def too_large_note(component_id: str) -> None:
-    """Say in the browser when one drop is more than the server takes in one request (it refuses such a request
-    before the app sees it, so the page would otherwise hear nothing back)."""
-    clientside_callback(
-        f"""
-        function (contents) {{
-            const files = Array.isArray(contents) ? contents : (contents ? [contents] : []);
-            const total = files.reduce((sum, file) => sum + (file ? file.length : 0), 0);
-            if (total <= {_DROP_LIMIT_CHARACTERS}) {{ return ""; }}
-            const megabytes = Math.round(total * 3 / 4 / 1e6);
-            return `These files add up to about ${{megabytes}} MB, more than the {_DROP_LIMIT_MB} MB this site takes in `
-                + "one go. Please add them a few at a time.";
-        }}
-        """,
-        Output(f"{component_id}-too-large", "children"),
-        Input(component_id, "contents"),
-        prevent_initial_call=True,
-    )
-
-
-# The browser sends files as base64 (4 characters per 3 bytes) inside JSON; leave room for the rest of the request.
-_DROP_LIMIT_CHARACTERS = settings.MAX_REQUEST_BYTES - 256 * 1024
-_DROP_LIMIT_MB = int(_DROP_LIMIT_CHARACTERS * 3 / 4 / 1e6)
+def upload_status(status_id: str | dict | None = None) -> html.Div:
+    """The line under a drop zone where assets/uploads.js says "Uploading…" or what went wrong."""
+    extra = {} if status_id is None else {"id": status_id}
+    return html.Div(className="upload-status text-danger small mt-1", role="alert", **extra)
 
 
 def _drop_zone(component_id: str, title: str, hint: str, multiple: bool) -> dcc.Upload:

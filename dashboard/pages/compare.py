@@ -25,7 +25,7 @@ from dashboard.components.touchup_editor import (
     shapes_from_strokes,
     strokes_from_shapes,
 )
-from dashboard.components.upload_area import too_large_note, upload_area
+from dashboard.components.upload_area import upload_area
 from dashboard.legacy import find_legacy_photo
 from dashboard.session import current_session_id, existing_session_id
 from dashboard import settings
@@ -285,7 +285,6 @@ clientside_callback(
 )
 
 
-too_large_note("compare-upload")
 
 
 # --- Touch-up: the "Edit colours" editor (dashboard.components.touchup_editor) ----------------------------------------

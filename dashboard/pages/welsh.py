@@ -32,7 +32,7 @@ from dashboard.components.touchup_editor import (
     shapes_from_strokes,
     strokes_from_shapes,
 )
-from dashboard.components.upload_area import too_large_note, upload_area
+from dashboard.components.upload_area import upload_area
 from dashboard.jobs import (
     AUTO_REFERENCE,
     MAX_OWN_REFERENCES,
@@ -293,8 +293,6 @@ def show_own_references(own_references):
     return own_reference_thumbnails(own_references_from_state(own_references, current_session_id(), default_store()))
 
 
-too_large_note("welsh-upload")
-too_large_note("welsh-reference-upload")
 
 
 # --- Touch-up: the "Edit colours" editor on each result ------------------------------------------------------------

@@ -9,7 +9,8 @@ RESULT_TIMEOUT = 60
 
 
 def upload(dash_duo, upload_id: str, paths: list[Path]) -> None:
-    """Send files to the hidden <input type=file> inside a dcc.Upload (several paths: one multi-file upload).
+    """Send files to the hidden <input type=file> inside a dcc.Upload (several paths: one multi-file upload); the
+    site's assets/uploads.js takes them from there to POST /uploads, as it does a user's.
     The input is emptied first (without an event), as a browser's file dialog does: chromedriver would add the new
     files to those of an earlier upload to the same input."""
     file_input = dash_duo.find_element(f"#{upload_id} input[type=file]")

@@ -11,7 +11,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 from PIL import Image
 
 import numpy as np
-from browser_steps import RESULT_TIMEOUT, click_when_uncovered, upload, wait_for_count, wait_for_images_loaded
+from browser_steps import (RESULT_TIMEOUT, click_when_uncovered, resource_urls, upload, wait_for_count,
+                           wait_for_images_loaded)
 from colorizers import exemplar
 from colorizers.library import library
 from colorizers.references import gallery
@@ -81,6 +82,24 @@ def test_two_files_at_once_both_get_results(dash_duo, studio_app, photo_files):
         "old-photo-1.png", "old-photo-2.png"]
     assert len(dash_duo.find_elements(".photo-card a[download]")) == 2
     wait_for_images_loaded(dash_duo, "#welsh-results img")
+    assert dash_duo.get_logs() == []
+
+
+def test_files_go_to_the_upload_route_not_into_the_callback_and_too_large_ones_are_told(
+    dash_duo, studio_app, photo_files
+):
+    """Issue 20: assets/uploads.js posts the files to /uploads and the callback gets tokens; a file over the limit
+    is told about in the zone's status line before anything is sent."""
+    open_welsh_page(dash_duo, studio_app)
+    upload(dash_duo, "welsh-upload", photo_files((100, 140)))
+    wait_for_count(dash_duo, ".photo-card", 1)
+    assert any(url.endswith("/uploads") for url in resource_urls(dash_duo))
+    assert dash_duo.find_element("#welsh-upload-too-large").text == ""  # "Uploading…" is gone
+    dash_duo.driver.execute_script(
+        "document.querySelector('meta[name=colorizer-max-file-bytes]').setAttribute('content', '10');")
+    upload(dash_duo, "welsh-upload", photo_files((90, 120)))
+    dash_duo.wait_for_contains_text("#welsh-upload-too-large", "larger than the limit")
+    assert len(dash_duo.find_elements(".photo-card")) == 1
     assert dash_duo.get_logs() == []
 
 

@@ -129,3 +129,12 @@ def get_from(source: str, server: LiveServer, path: str, timeout: float = 5.0) -
     head, _, body = answer.partition(b"\r\n\r\n")
     status = int(head.split()[1]) if head.startswith(b"HTTP/1.1 ") else 0
     return status, seconds, body
+
+
+def upload_tokens(browser: requests.Session, url: str, files: list[tuple[str, bytes]]) -> list[str]:
+    """What a page's drop zone does first (assets/uploads.js): POST the files to /uploads in `browser`'s session;
+    returns the `contents` values ("upload:<token>") its callback then gets."""
+    answer = browser.post(f"{url}/uploads", files=[("file", (name, data, "image/png")) for name, data in files],
+                          timeout=120)
+    assert answer.status_code == 200, answer.text[:300]
+    return ["upload:" + file["token"] for file in answer.json()["files"]]

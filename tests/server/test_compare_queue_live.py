@@ -3,7 +3,6 @@ each on the Compare page at once; no queued or working photo is ever dropped, an
 refused with its reason."""
 from __future__ import annotations
 
-import base64
 import io
 import time
 
@@ -12,7 +11,7 @@ import pytest
 import requests
 from PIL import Image
 
-from tests.server.conftest import running_server
+from tests.server.conftest import running_server, upload_tokens
 
 SESSIONS, PHOTOS_EACH = 8, 3
 POLL_SECONDS, DEADLINE_SECONDS = 0.3, 300
@@ -25,12 +24,12 @@ def small_budget_server(tmp_path_factory):
         yield server
 
 
-def photo_data_url(index: int) -> str:
+def photo_png(index: int) -> bytes:
     rows, columns = np.mgrid[0:300, 0:400]
     gray = (40 + 150 * rows / 300 + 20 * np.sin(columns / (3.0 + index))).astype(np.uint8)
     buffer = io.BytesIO()
     Image.fromarray(gray).save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    return buffer.getvalue()
 
 
 def dash_request(outputs: list[tuple[str, str]], inputs: list[dict], states: list[dict], changed: str) -> dict:
@@ -43,7 +42,8 @@ def dash_request(outputs: list[tuple[str, str]], inputs: list[dict], states: lis
 
 def queue_photos(browser: requests.Session, url: str, session_index: int) -> None:
     names = [f"s{session_index}-photo-{index}.png" for index in range(PHOTOS_EACH)]
-    contents = [photo_data_url(session_index * PHOTOS_EACH + index) for index in range(PHOTOS_EACH)]
+    contents = upload_tokens(browser, url, [(name, photo_png(session_index * PHOTOS_EACH + index))
+                                            for index, name in enumerate(names)])
     request = dash_request(
         [("compare-upload", "contents"), ("compare-feedback", "children"), ("compare-poll", "disabled")],
         [{"id": "compare-upload", "property": "contents", "value": contents}],

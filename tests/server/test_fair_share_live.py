@@ -2,7 +2,6 @@
 (`dashboard.fair_share`)."""
 from __future__ import annotations
 
-import base64
 import io
 import threading
 import time
@@ -13,6 +12,7 @@ import requests
 from PIL import Image
 
 from tests.server.test_compare_queue_live import dash_request, queue_state
+from tests.server.conftest import upload_tokens
 
 PHOTOS, HEIGHT, WIDTH = 8, 1200, 1600  # 1.92 MP each
 ZIPS = 8
@@ -28,7 +28,7 @@ def photo_png(index: int, height: int, width: int) -> bytes:
 
 def upload_to_compare(browser: requests.Session, url: str, photos: list[bytes]) -> requests.Response:
     names = [f"photo-{index}.png" for index in range(len(photos))]
-    contents = ["data:image/png;base64," + base64.b64encode(photo).decode() for photo in photos]
+    contents = upload_tokens(browser, url, list(zip(names, photos)))
     request = dash_request(
         [("compare-upload", "contents"), ("compare-feedback", "children"), ("compare-poll", "disabled")],
         [{"id": "compare-upload", "property": "contents", "value": contents}],

@@ -2,7 +2,6 @@
 security headers, the session cookie, and a hand-made Welsh callback that asks for the same work forty times."""
 from __future__ import annotations
 
-import base64
 import io
 import socket
 import sys
@@ -14,7 +13,7 @@ import numpy as np
 import requests
 from PIL import Image
 
-from tests.server.conftest import REPO_ROOT, PeakSampler, get_from
+from tests.server.conftest import REPO_ROOT, PeakSampler, get_from, upload_tokens
 
 SLOW_CLIENTS = 16  # twice the server's 8 app threads
 
@@ -144,6 +143,44 @@ def test_the_session_is_an_httponly_cookie_the_server_made(live_server):
     assert made_up.status_code == 404
 
 
+def test_a_90_mb_callback_body_is_refused_at_once_and_costs_little_memory(live_server):
+    """Issue 20: a callback request is capped at 2 MB before its body is read (it once cost +2.4 GB to parse)."""
+    body = b"{}" + b" " * (90_000_000 - 2)
+    before = live_server.rss_bytes()
+    with PeakSampler(live_server.rss_bytes) as rss, \
+            socket.create_connection((live_server.host, live_server.port)) as sock:
+        started = time.monotonic()
+        sock.sendall(("POST /_dash-update-component HTTP/1.1\r\n"
+                      f"Host: {live_server.host}:{live_server.port}\r\nContent-Type: application/json\r\n"
+                      f"Content-Length: {len(body)}\r\n\r\n").encode())
+        sent = 0
+        try:
+            for start in range(0, len(body), 1_000_000):
+                sock.sendall(body[start:start + 1_000_000])
+                sent += 1_000_000
+        except OSError:
+            pass  # refused and closed before the body was sent
+        sock.settimeout(30)
+        answer = sock.recv(65536)
+        seconds = time.monotonic() - started
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    assert b"callback request may be at most 2" in answer
+    growth = max(rss.samples) - before
+    print(f"90 MB callback body: 413 after {seconds:.2f} s, {sent / 1e6:.0f} MB sent, RSS +{growth / 1e6:.0f} MB")
+    assert growth <= 200_000_000, growth
+    chunked = b"POST /_dash-update-component HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    with socket.create_connection((live_server.host, live_server.port)) as sock:
+        sock.sendall(chunked)
+        try:
+            for _ in range(90):
+                sock.sendall(b"%x\r\n" % 1_000_000 + b" " * 1_000_000 + b"\r\n")
+        except OSError:
+            pass
+        sock.settimeout(30)
+        assert sock.recv(65536).startswith(b"HTTP/1.1 413")
+    assert live_server.rss_bytes() - before <= 200_000_000
+
+
 def _welsh_callback(inputs: list[dict], states: list[dict], changed: str) -> dict:
     """The request Dash's renderer sends for the Reference transfer page's (path /welsh) colouring callback."""
     outputs = [("welsh-results", "children"), ("welsh-uploads", "data"), ("welsh-upload", "contents")]
@@ -159,9 +196,9 @@ def _welsh_callback(inputs: list[dict], states: list[dict], changed: str) -> dic
 def test_a_hand_made_welsh_callback_colours_each_photo_once(live_server):
     browser = requests.Session()
     browser.get(f"{live_server.url}/welsh", timeout=30)  # the session cookie
-    data_url = "data:image/png;base64," + base64.b64encode(png_bytes()).decode()
+    [token] = upload_tokens(browser, live_server.url, [("a.png", png_bytes())])
     forty = _welsh_callback(
-        inputs=[{"id": "welsh-upload", "property": "contents", "value": [data_url] * 40},
+        inputs=[{"id": "welsh-upload", "property": "contents", "value": [token] * 40},
                 {"id": "welsh-reference", "property": "value", "value": "auto"},
                 {"id": "welsh-own-references", "property": "data", "value": None},
                 {"id": "welsh-method", "property": "value", "value": "welsh"}],
