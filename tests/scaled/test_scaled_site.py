@@ -17,9 +17,10 @@ from PIL import Image
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+from colorizers import available_models
 from tests.scaled.conftest import SESSION_MAX_BYTES, cpu_ticks
 
-MODELS = ["welsh", "cnn", "cgan", "blend"]
+MODELS = [info.name for info in available_models()]  # the Compare page's columns: every model installed here
 TIMEOUT = 180
 
 

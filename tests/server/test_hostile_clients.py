@@ -68,7 +68,11 @@ def test_a_stalled_body_is_closed_after_the_idle_timeout(live_server):
         connection.sendall(post_headers(live_server, 10_000_000) + b"x" * 1024)
         connection.settimeout(30)
         started = time.monotonic()
-        assert connection.recv(1024) == b""  # closed, without an answer the app would have had to make
+        try:
+            answer = connection.recv(1024)
+        except ConnectionResetError:  # closed with unread bytes in the server's buffer: a reset, not a FIN
+            answer = b""
+        assert answer == b""  # closed, without an answer the app would have had to make
         assert time.monotonic() - started < 15
 
 

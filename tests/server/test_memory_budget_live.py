@@ -6,13 +6,14 @@ import io
 import threading
 
 import numpy as np
+import pytest
 import requests
 from PIL import Image
 
 from colorizers import settings
 from colorizers.references import gallery
 from dashboard.settings import MODEL_SLOTS
-from tests.server.conftest import PeakSampler
+from tests.server.conftest import PeakSampler, running_server
 
 GIB = 1024**3
 PER_PHOTO_BUDGET = 1 * GIB  # the most one photo at the pixel limit may add while it is worked on (README)
@@ -31,6 +32,15 @@ def largest_allowed_png() -> bytes:
 def colorize(live_server, photo: bytes, reference: str) -> requests.Response:
     return requests.post(f"{live_server.url}/api/colorize", data={"model": "welsh", "reference": reference},
                          files={"image": ("big.png", photo, "image/png")}, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory):
+    """The real server, with room for four heavy requests from this one test client at once (by default a visitor
+    gets two at a time and the rest are told 429: here the four must reach the model slots)."""
+    with running_server(tmp_path_factory.mktemp("memory"), COLORIZER_HEAVY_PER_VISITOR="4",
+                        COLORIZER_HEAVY_PER_ADDRESS="4") as server:
+        yield server
 
 
 def test_the_largest_photos_stay_within_the_memory_budget(live_server):
