@@ -16,7 +16,7 @@ again and reaches the new primary.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import redis
 from redis.exceptions import ConnectionError as _ConnectionError
@@ -126,3 +126,25 @@ def redis_client():
     if not settings.REDIS_URL:
         return None
     return connect(settings.REDIS_URL)
+
+
+def live_entries(client, order_key: str, sizes_key: str, owners_key: str, entry_key: Callable[[str], str]
+                 ) -> tuple[list[str], dict[str, int], dict[str, str], list[str]]:
+    """The bookkeeping of a budgeted store in Redis (a sorted set of ids, hashes of sizes and owners, one key per
+    entry): the ids whose key still exists, in the sorted set's order, with their sizes and owners, and the ids
+    whose key expired (for the caller to forget). Whether the key exists decides, not a time: web processes on
+    several machines do not share one clock."""
+    pipe = client.pipeline(transaction=False)
+    pipe.zrange(order_key, 0, -1)
+    pipe.hgetall(sizes_key)
+    pipe.hgetall(owners_key)
+    raw_order, raw_sizes, raw_owners = pipe.execute()
+    order = [key.decode() for key in raw_order]
+    sizes = {key.decode(): int(size) for key, size in raw_sizes.items()}
+    owners = {key.decode(): owner.decode() for key, owner in raw_owners.items()}
+    for key in order:
+        pipe.exists(entry_key(key))
+    live = {key for key, exists in zip(order, pipe.execute()) if exists and key in sizes and key in owners}
+    gone = [key for key in order if key not in live]
+    order = [key for key in order if key in live]
+    return order, {key: sizes[key] for key in order}, {key: owners[key] for key in order}, gone

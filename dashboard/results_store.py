@@ -326,22 +326,10 @@ class RedisResultsStore:
 
     def _live(self) -> tuple[list[str], dict[str, int], dict[str, str]]:
         """The images still in Redis (ids least recently used first, sizes, owners), after dropping the bookkeeping
-        of those whose key expired (caller holds the lock). Whether the key exists decides, not the last-use time:
-        web processes on several machines do not share one clock."""
-        pipe = self._client.pipeline(transaction=False)
-        pipe.zrange(_LAST_USED, 0, -1)
-        pipe.hgetall(_SIZES)
-        pipe.hgetall(_OWNERS)
-        raw_order, raw_sizes, raw_owners = pipe.execute()
-        order = [key.decode() for key in raw_order]
-        sizes = {key.decode(): int(size) for key, size in raw_sizes.items()}
-        owners = {key.decode(): owner.decode() for key, owner in raw_owners.items()}
-        for key in order:
-            pipe.exists(_image_key(key))
-        live = {key for key, exists in zip(order, pipe.execute()) if exists and key in sizes and key in owners}
-        self._forget_now([key for key in order if key not in live])
-        order = [key for key in order if key in live]
-        return order, {key: sizes[key] for key in order}, {key: owners[key] for key in order}
+        of those whose key expired (caller holds the lock)."""
+        order, sizes, owners, gone = redis_link.live_entries(self._client, _LAST_USED, _SIZES, _OWNERS, _image_key)
+        self._forget_now(gone)
+        return order, sizes, owners
 
     def _forget_now(self, image_ids: list[str]) -> int:
         """Drop these images and their bookkeeping (caller holds the lock); returns how many were still there."""

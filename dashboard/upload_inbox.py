@@ -173,24 +173,12 @@ class RedisUploadInbox:
 
     def _live(self) -> tuple[list[str], dict[str, int], dict[str, str]]:
         """The files still in Redis (tokens oldest first, sizes, owners); the bookkeeping of expired ones dropped."""
-        pipe = self._client.pipeline(transaction=False)
-        pipe.zrange(_ORDER, 0, -1)
-        pipe.hgetall(_SIZES)
-        pipe.hgetall(_OWNERS)
-        raw_order, raw_sizes, raw_owners = pipe.execute()
-        order = [key.decode() for key in raw_order]
-        sizes = {key.decode(): int(size) for key, size in raw_sizes.items()}
-        owners = {key.decode(): owner.decode() for key, owner in raw_owners.items()}
-        for key in order:
-            pipe.exists(_file_key(key))
-        live = {key for key, exists in zip(order, pipe.execute()) if exists and key in sizes and key in owners}
-        gone = [key for key in order if key not in live]
+        order, sizes, owners, gone = redis_link.live_entries(self._client, _ORDER, _SIZES, _OWNERS, _file_key)
         if gone:
             forget = self._client.pipeline()
             self._forget(forget, gone)
             forget.execute()
-        order = [key for key in order if key in live]
-        return order, {key: sizes[key] for key in order}, {key: owners[key] for key in order}
+        return order, sizes, owners
 
     @staticmethod
     def _forget(pipe: redis.client.Pipeline, tokens: list[str]) -> None:
