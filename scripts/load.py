@@ -43,6 +43,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -253,10 +254,31 @@ def send(session: requests.Session, base_url: str, spec: RequestSpec, photos: li
     return Result(spec.kind, outcome, seconds, message)
 
 
+class _FromAddress(requests.adapters.HTTPAdapter):
+    """Connections from one local source address: each client of the load test is its own visitor, as it would be
+    on the open web (the server shares its capacity per address: dashboard.connections, dashboard.fair_share)."""
+
+    def __init__(self, address: str):
+        self.address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs):
+        kwargs["source_address"] = (self.address, 0)
+        return super().init_poolmanager(*args, **kwargs)
+
+
+def client_session(base_url: str, number: int) -> requests.Session:
+    """A keep-alive session; against a server on this machine, from loopback address 127.0.0.(10 + number)."""
+    session = requests.Session()
+    if urllib.parse.urlsplit(base_url).hostname in ("127.0.0.1", "localhost"):
+        session.mount("http://", _FromAddress(f"127.0.0.{10 + number % 240}"))
+    return session
+
+
 def run_client(base_url: str, specs: list[RequestSpec], photos: list[Photo], timeout: float,
-               results: list[Result], stop: threading.Event) -> None:
-    """One client: its requests one after another on one keep-alive session."""
-    with requests.Session() as session:
+               results: list[Result], stop: threading.Event, number: int = 0) -> None:
+    """One client: its requests one after another on one keep-alive session, from its own address."""
+    with client_session(base_url, number) as session:
         for spec in specs:
             if stop.is_set():
                 return
@@ -267,7 +289,7 @@ def run_load(base_url: str, plan: list[list[RequestSpec]], photos: list[Photo], 
     """All clients at once. Daemon threads and a polling join, so that Ctrl-C reaches the main thread at once."""
     results: list[Result] = []
     stop = threading.Event()
-    threads = [threading.Thread(target=run_client, args=(base_url, specs, photos, timeout, results, stop),
+    threads = [threading.Thread(target=run_client, args=(base_url, specs, photos, timeout, results, stop, number),
                                 name=f"client-{number}", daemon=True) for number, specs in enumerate(plan)]
     for thread in threads:
         thread.start()
