@@ -40,10 +40,11 @@ def dash_request(outputs: list[tuple[str, str]], inputs: list[dict], states: lis
     }
 
 
-def queue_photos(browser: requests.Session, url: str, session_index: int) -> None:
-    names = [f"s{session_index}-photo-{index}.png" for index in range(PHOTOS_EACH)]
-    contents = upload_tokens(browser, url, [(name, photo_png(session_index * PHOTOS_EACH + index))
-                                            for index, name in enumerate(names)])
+def upload_to_compare(browser: requests.Session, url: str, photos: list[tuple[str, bytes]],
+                      timeout: float = 60) -> requests.Response:
+    """The Compare page's upload, as the browser makes it: the files to /uploads, then the callback with tokens."""
+    names = [name for name, _ in photos]
+    contents = upload_tokens(browser, url, photos)
     request = dash_request(
         [("compare-upload", "contents"), ("compare-feedback", "children"), ("compare-poll", "disabled")],
         [{"id": "compare-upload", "property": "contents", "value": contents}],
@@ -55,7 +56,13 @@ def queue_photos(browser: requests.Session, url: str, session_index: int) -> Non
     request["output"] = next(callback["output"] for callback in dependencies
                              if callback["output"].startswith("..compare-upload.contents..."))
     request["outputs"][2]["property"] = request["output"].rstrip(".").rsplit("...", 1)[1].split(".", 1)[1]
-    assert browser.post(f"{url}/_dash-update-component", json=request, timeout=60).status_code == 200
+    return browser.post(f"{url}/_dash-update-component", json=request, timeout=timeout)
+
+
+def queue_photos(browser: requests.Session, url: str, session_index: int) -> None:
+    names = [f"s{session_index}-photo-{index}.png" for index in range(PHOTOS_EACH)]
+    photos = [(name, photo_png(session_index * PHOTOS_EACH + index)) for index, name in enumerate(names)]
+    assert upload_to_compare(browser, url, photos).status_code == 200
 
 
 def queue_state(browser: requests.Session, url: str) -> dict[str, tuple[str, str]]:

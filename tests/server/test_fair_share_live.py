@@ -11,8 +11,7 @@ import numpy as np
 import requests
 from PIL import Image
 
-from tests.server.test_compare_queue_live import dash_request, queue_state
-from tests.server.conftest import upload_tokens
+from tests.server.test_compare_queue_live import queue_state, upload_to_compare
 
 PHOTOS, HEIGHT, WIDTH = 8, 1200, 1600  # 1.92 MP each
 ZIPS = 8
@@ -26,22 +25,6 @@ def photo_png(index: int, height: int, width: int) -> bytes:
     return buffer.getvalue()
 
 
-def upload_to_compare(browser: requests.Session, url: str, photos: list[bytes]) -> requests.Response:
-    names = [f"photo-{index}.png" for index in range(len(photos))]
-    contents = upload_tokens(browser, url, list(zip(names, photos)))
-    request = dash_request(
-        [("compare-upload", "contents"), ("compare-feedback", "children"), ("compare-poll", "disabled")],
-        [{"id": "compare-upload", "property": "contents", "value": contents}],
-        [{"id": "compare-upload", "property": "filename", "value": names}],
-        "compare-upload.contents",
-    )
-    dependencies = browser.get(f"{url}/_dash-dependencies", timeout=30).json()
-    request["output"] = next(callback["output"] for callback in dependencies
-                             if callback["output"].startswith("..compare-upload.contents..."))
-    request["outputs"][2]["property"] = request["output"].rstrip(".").rsplit("...", 1)[1].split(".", 1)[1]
-    return browser.post(f"{url}/_dash-update-component", json=request, timeout=120)
-
-
 def wait_until_coloured(browser: requests.Session, url: str, deadline_seconds: float = 300) -> None:
     deadline = time.monotonic() + deadline_seconds
     while any(status in ("queued", "working") for status, _ in queue_state(browser, url).values()):
@@ -53,7 +36,8 @@ def test_eight_zips_from_one_visitor_leave_another_visitors_api_call_fast(live_s
     url = live_server.url
     hoarder = requests.Session()
     hoarder.get(f"{url}/compare", timeout=30)  # its session cookie
-    assert upload_to_compare(hoarder, url, [photo_png(index, HEIGHT, WIDTH) for index in range(PHOTOS)]).ok
+    assert upload_to_compare(hoarder, url, [(f"photo-{index}.png", photo_png(index, HEIGHT, WIDTH))
+                                           for index in range(PHOTOS)], timeout=120).ok
     wait_until_coloured(hoarder, url)
     one = hoarder.get(f"{url}/results/all.zip", timeout=120)
     assert one.status_code == 200
