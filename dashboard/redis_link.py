@@ -17,6 +17,7 @@ again and reaches the new primary.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 
 import redis
 from redis.exceptions import ConnectionError as _ConnectionError
@@ -47,33 +48,31 @@ class StoreUnavailableError(ColorizerError, _ConnectionError):
 RedisUnavailable = (_ConnectionError, _TimeoutError)
 
 
+@contextmanager
+def _outage_as_store_unavailable():
+    try:
+        yield
+    except StoreUnavailableError:
+        raise
+    except RedisUnavailable as error:
+        raise StoreUnavailableError() from error
+
+
 class _OutagesAsStoreUnavailable:
     """Mixed into redis-py's connections: their failures to reach Redis raised as `StoreUnavailableError` (the cause
     logged by nobody: an outage is expected, and says so to the user)."""
 
     def connect(self, *args, **kwargs):
-        try:
+        with _outage_as_store_unavailable():
             return super().connect(*args, **kwargs)
-        except StoreUnavailableError:
-            raise
-        except RedisUnavailable as error:
-            raise StoreUnavailableError() from error
 
     def send_packed_command(self, *args, **kwargs):
-        try:
+        with _outage_as_store_unavailable():
             return super().send_packed_command(*args, **kwargs)
-        except StoreUnavailableError:
-            raise
-        except RedisUnavailable as error:
-            raise StoreUnavailableError() from error
 
     def read_response(self, *args, **kwargs):
-        try:
+        with _outage_as_store_unavailable():
             return super().read_response(*args, **kwargs)
-        except StoreUnavailableError:
-            raise
-        except RedisUnavailable as error:
-            raise StoreUnavailableError() from error
 
 
 class _Connection(_OutagesAsStoreUnavailable, redis.Connection):
