@@ -1,4 +1,4 @@
-"""Command line: `python -m colorizers models`, `... colorize ...`, `... evaluate ...` (see --help)."""
+"""Command line: `python -m colorizers models`, `... colorize ...`, `... colorize-video ...`, `... evaluate ...` (see --help)."""
 from __future__ import annotations
 
 import argparse
@@ -11,6 +11,7 @@ from .errors import ColorizerError
 from .reference_transfer import AUTO, MAX_REFERENCES, Reference
 from .registry import BY_HAND, MODELS, available_models, colorize
 from .touchup import NoStrokesError, decode_hints
+from .video import command as video_command
 
 log = logging.getLogger("colorizers")
 
@@ -36,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     _add_evaluate_parser(commands)
     _add_evaluate_references_parser(commands)
+    video_command.add_parsers(commands)
     arguments = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
@@ -190,4 +192,4 @@ def _reason(error: Exception) -> str:
 
 
 _COMMANDS = {"models": _list_models, "colorize": _colorize, "evaluate": _evaluate,
-             "evaluate-references": _evaluate_references}
+             "evaluate-references": _evaluate_references, **video_command.COMMANDS}

@@ -190,9 +190,7 @@ def colorize(
         hints = _hints_of(hints) if hints is not None else None
         if hints is None or hints.is_empty:
             raise NoStrokesError(info.title)
-    if not info.uses_reference:
-        options = {key: value for key, value in options.items()
-                   if key not in ("reference", "samples", "seed", "own_references")}
+    options = options_for(info, options)
     colorizer = get_model(model)
     started = time.perf_counter()
     chroma, details = colorizer.predict_chroma(lightness, **options)
@@ -201,6 +199,14 @@ def colorize(
     rgb = merge_chroma(lightness, chroma, strength)
     seconds = time.perf_counter() - started
     return Colorization(model, lightness, chroma, rgb, seconds, strength, details)
+
+
+def options_for(info: ModelInfo, options: dict[str, Any]) -> dict[str, Any]:
+    """`options` without those a model takes no notice of (callers may pass a reference to every model)."""
+    if info.uses_reference:
+        return options
+    return {key: value for key, value in options.items()
+            if key not in ("reference", "samples", "seed", "own_references")}
 
 
 def touch_up(result: Colorization, hints: Hints | np.ndarray) -> Colorization:

