@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8050
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: install install-serve install-test browser redis run run-scaled test bench bench-memory load load-scaled data library showcase train-cnn train-cgan export evaluate lint
+.PHONY: install install-serve install-test browser redis run run-scaled test bench bench-memory load load-scaled data library showcase train-cnn train-cgan export evaluate evaluate-video lint
 
 $(SERVE_VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(SERVE_VENV)
@@ -57,6 +57,7 @@ test: install-test browser redis
 bench: install-test install-serve
 	$(PY) scripts/bench.py
 	$(PY) scripts/bench_serving.py
+	$(PY) scripts/bench_video.py
 
 # Peak memory per megapixel of each model, up to the pixel limit (each run in a fresh process; a few minutes).
 bench-memory: install
@@ -98,3 +99,8 @@ export: install
 evaluate: install
 	$(PY) -m colorizers evaluate --models welsh exemplar cnn cgan blend --out runs/evaluation
 	$(PY) -m colorizers evaluate-references --out runs/evaluation/reference
+
+# Every way of colouring a clip (gray, a model per frame, made steady, a keyframe carried) on the city clip and on
+# clips panned over foreign photos: runs/evaluation/video/ (metrics.json, table.md, a contact strip per clip).
+evaluate-video: install
+	$(PY) -m colorizers evaluate-video --out runs/evaluation/video

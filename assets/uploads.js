@@ -7,6 +7,10 @@
  * dcc.Upload's `contents` to the tokens the server answers ("upload:<token>") and `filename` to their names, so
  * each page's callback runs as before (dashboard/uploads.py resolves the tokens). "Uploading…" and any error are
  * shown in the zone's status line (the `.upload-status` element after it).
+ *
+ * A zone inside an element with `data-upload-kind` (the Video page's: "video") posts to /uploads?kind=<kind>, and
+ * that element's `data-max-file-bytes` and `data-max-request-bytes` replace the site's limits for photos (the meta
+ * tags); while a large file goes up, the status line counts the percent sent.
  */
 (function () {
     "use strict";
@@ -19,7 +23,7 @@
         return Number.isFinite(value) && value > 0 ? value : Infinity;
     }
 
-    function uploadUrl() {
+    function uploadUrl(kind) {
         let prefix = "/";
         const config = document.getElementById("_dash-config");
         if (config) {
@@ -27,7 +31,41 @@
                 prefix = JSON.parse(config.textContent).requests_pathname_prefix || "/";
             } catch (error) { /* the default prefix */ }
         }
-        return prefix.replace(/\/?$/, "/") + "uploads";
+        const query = kind ? "?kind=" + encodeURIComponent(kind) : "";
+        return prefix.replace(/\/?$/, "/") + "uploads" + query;
+    }
+
+    // The zone's own limits (data-max-file-bytes, data-max-request-bytes on an element around it), else the site's.
+    function zoneLimit(zone, attribute, metaName) {
+        const holder = zone.closest("[data-upload-kind]");
+        const value = holder ? Number(holder.getAttribute(attribute)) : NaN;
+        return Number.isFinite(value) && value > 0 ? value : metaNumber(metaName);
+    }
+
+    function zoneKind(zone) {
+        const holder = zone.closest("[data-upload-kind]");
+        return holder ? holder.getAttribute("data-upload-kind") : "";
+    }
+
+    // POST the form, saying in the status line how much is sent so far (fetch cannot tell). Resolves to
+    // {ok, status, text}; rejects when the connection is lost.
+    function post(url, form, host, zone) {
+        return new Promise(function (resolve, reject) {
+            const request = new XMLHttpRequest();
+            request.open("POST", url);
+            request.upload.addEventListener("progress", function (event) {
+                if (event.lengthComputable && event.total > 4e6) {
+                    say(host, zone, `Uploading… ${Math.floor(100 * event.loaded / event.total)}%`, false);
+                }
+            });
+            request.addEventListener("load", function () {
+                resolve({ok: request.status >= 200 && request.status < 300, status: request.status,
+                         text: request.responseText});
+            });
+            request.addEventListener("error", reject);
+            request.addEventListener("abort", reject);
+            request.send(form);
+        });
     }
 
     function megabytes(bytes) {
@@ -72,16 +110,14 @@
         }
     }
 
-    async function errorText(response) {
+    function errorText(response) {
         let text = "";
+        const body = response.text || "";
         try {
-            const body = await response.text();
-            try {
-                text = JSON.parse(body).error || "";
-            } catch (error) {
-                text = body.trim();
-            }
-        } catch (error) { /* no body */ }
+            text = JSON.parse(body).error || "";
+        } catch (error) {
+            text = body.trim();
+        }
         if (response.status === 413) {
             return "These files are too large for one upload; please add them a few at a time.";
         }
@@ -93,8 +129,8 @@
         if (!host) {
             return;
         }
-        const maxFile = metaNumber("colorizer-max-file-bytes");
-        const maxRequest = metaNumber("colorizer-max-request-bytes");
+        const maxFile = zoneLimit(zone, "data-max-file-bytes", "colorizer-max-file-bytes");
+        const maxRequest = zoneLimit(zone, "data-max-request-bytes", "colorizer-max-request-bytes");
         const multiple = input ? input.multiple : true;
         let files = Array.from(fileList || []);
         if (!multiple) {
@@ -123,12 +159,12 @@
         say(host, zone, "Uploading…", false);
         let answer;
         try {
-            const response = await fetch(uploadUrl(), {method: "POST", body: form, credentials: "same-origin"});
+            const response = await post(uploadUrl(zoneKind(zone)), form, host, zone);
             if (!response.ok) {
-                say(host, zone, await errorText(response), true);
+                say(host, zone, errorText(response), true);
                 return;
             }
-            answer = await response.json();
+            answer = JSON.parse(response.text);
         } catch (error) {
             say(host, zone, "The upload failed (the connection was lost); please try again.", true);
             return;

@@ -21,6 +21,8 @@ MAX_REQUEST_BYTES = _int_env("COLORIZER_MAX_REQUEST_BYTES", 96_000_000)
 # 2 x 1 GB. Raise it only with that measurement.
 MAX_PIXELS = _int_env("COLORIZER_MAX_PIXELS", 40_000_000)
 MIN_SIDE = _int_env("COLORIZER_MIN_SIDE", 8)
+# One clip (decimal MB, as messages say): the job holds it and its MP4 in memory (colorizers.video).
+MAX_VIDEO_BYTES = _int_env("COLORIZER_MAX_VIDEO_BYTES", 200_000_000)
 WEIGHTS_DIR = Path(os.environ.get("COLORIZER_WEIGHTS_DIR", REPO_ROOT / "weights"))
 GALLERY_DIR = Path(os.environ.get("COLORIZER_GALLERY_DIR", REPO_ROOT / "assets" / "gallery"))
 LIBRARY_DIR = Path(os.environ.get("COLORIZER_LIBRARY_DIR", REPO_ROOT / "assets" / "library"))

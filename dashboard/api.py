@@ -19,11 +19,33 @@ the whole request, too many parts, a long text field); 503 model weights missing
 it soon (with Retry-After, in seconds).
 The wait allowed (API_MAX_WAIT_SECONDS) runs from when the server had read the request whole: time spent queued for
 an app thread while all were busy counts, and a request that has already waited that long is answered 503 at once.
+
+Video (`dashboard.video_jobs`: the clip is coloured in the background):
+POST   /api/videos             -> multipart form: `video` (file: MP4, WebM, MOV, MPEG, AVI or animated GIF, within
+                                  `colorizers.video.LIMITS_SENTENCE`), `model`, optional `reference` (as above, for
+                                  the models that take one), optional `strength`, and optional `keyframe` files,
+                                  each a frame of the clip as you coloured it, its file name its frame number counted
+                                  from 0 ("12.png"; at most MAX_KEYFRAMES): their colour is carried through their shot.
+                                  Answers 202 {"id", "url"} with the job's URL in Location.
+GET    /api/videos/<id>        -> {"state": queued|running|done|failed|cancelled, "frames_done", "frames_total",
+                                  "seconds_left" (a guess, or null), "message" (why it failed, or null),
+                                  "result_url" (once done, else null)}.
+GET    /api/videos/<id>/result -> the MP4 (H.264, the clip's size and frame rate, its sound kept); 409 until done.
+DELETE /api/videos/<id>        -> 204: the job is cancelled if still queued or running, its result freed, and it is
+                                  forgotten (404 afterwards).
+The job's id is the capability: whoever has it may ask for the job. One job at a time per client address (a second
+while one is queued or running: 429 with Retry-After); its result counts in that address's byte budget and expires
+like photos. Errors are JSON {"error": message}: 400 a bad clip (too long, too large a frame...), model field,
+strength, reference or keyframe; 404 an unknown model or job; 409 a result asked for before it is done; 413 a clip
+over its byte limit or a request over `dashboard.settings.video_request_max_bytes()`; 415 a file that is no video
+we can read (or one cut short before its first frame); 422 a keyframe for a frame the clip does not have; 429 a job
+already pending; 503 the model's weights missing or the store unavailable.
 """
 from __future__ import annotations
 
 import io
 import logging
+import re
 import time
 
 import numpy as np
@@ -34,6 +56,7 @@ from colorizers import (
     ColorizerError,
     ImageTooLargeError,
     InvalidImageError,
+    ModelInfo,
     ReferenceImageError,
     UnknownModelError,
     WeightsMissingError,
@@ -51,12 +74,16 @@ from colorizers.reference_transfer import MAX_REFERENCES
 from colorizers.references import gallery
 from colorizers.registry import BY_HAND, MAX_STRENGTH
 from colorizers.touchup import NoStrokesError, decode_hints
+from colorizers.video import MAX_CLIP_BYTES, ClipInfo, NotAVideoError, VideoError, probe_clip
 
 from .connections import seconds_since_received
-from .imaging import png_bytes
+from .imaging import png_bytes, thumbnail
 from .model_slots import SlotWaitTooLong, model_slots
+from .outage import is_outage, unavailable_response
 from .security import FormTooLarge
-from .settings import API_MAX_WAIT_SECONDS
+from .settings import API_MAX_WAIT_SECONDS, VIDEO_API_PATH, video_request_max_bytes
+from .video_jobs import BUSY_MESSAGE, MAX_KEYFRAMES, REFERENCE_SIDE, api_owner, default_video_jobs
+from .video_store import VideoBusyError
 
 logger = logging.getLogger(__name__)
 
@@ -93,8 +120,17 @@ def _api_error(error: ApiError) -> tuple[Response, int]:
 
 
 @api.errorhandler(ColorizerError)
-def _colorizer_error(error: ColorizerError) -> tuple[Response, int]:
+def _colorizer_error(error: ColorizerError) -> Response | tuple[Response, int]:
+    if is_outage(error):  # the store (Redis) cannot be reached: 503 with Retry-After, as outside the API
+        return unavailable_response()
     return jsonify(error=str(error)), _status_of(error)
+
+
+@api.errorhandler(VideoBusyError)
+def _video_busy(error: VideoBusyError) -> tuple[Response, int, dict]:
+    status = default_video_jobs().status(error.job_id)
+    retry_after = max(5, round(status.seconds_left)) if status is not None and status.seconds_left else 30
+    return jsonify(error=str(error)), 429, {"Retry-After": str(retry_after)}
 
 
 @api.errorhandler(SlotWaitTooLong)
@@ -107,6 +143,8 @@ def _busy(error: SlotWaitTooLong) -> tuple[Response, int, dict]:
 def _too_large(error: Exception) -> tuple[Response, int]:
     if isinstance(error, FormTooLarge):  # too many parts or a long text field: not a matter of any photo's size
         return jsonify(error=error.description), 413
+    if request.path == VIDEO_API_PATH:
+        return jsonify(error=_video_too_large_message(request.content_length)), 413
     return jsonify(error=_too_large_message(request.content_length)), 413
 
 
@@ -120,9 +158,30 @@ def colorize_wrong_method() -> tuple[Response, int, dict]:
     return jsonify(error=message), 405, {"Allow": "POST"}
 
 
+def _wrong_method(allowed: str, use: str) -> tuple[Response, int, dict]:
+    return jsonify(error=f"Use {use}."), 405, {"Allow": allowed}
+
+
+@api.route("/videos", methods=_OTHER_METHODS)
+def videos_wrong_method() -> tuple[Response, int, dict]:
+    return _wrong_method("POST", "POST for /api/videos (multipart form with the clip as 'video'), then GET the "
+                                 "job's URL it answers")
+
+
+@api.route("/videos/<job_id>", methods=["POST", "PUT", "PATCH"])
+def video_job_wrong_method(job_id: str) -> tuple[Response, int, dict]:
+    return _wrong_method("GET, DELETE", "GET for a video job's state, DELETE to cancel it")
+
+
+@api.route("/videos/<job_id>/result", methods=["POST", "PUT", "PATCH", "DELETE"])
+def video_result_wrong_method(job_id: str) -> tuple[Response, int, dict]:
+    return _wrong_method("GET", "GET for a video's result (DELETE the job itself to cancel it)")
+
+
 @api.route("/<path:unknown>", methods=["GET", "POST", *_OTHER_METHODS[1:]])
 def unknown_endpoint(unknown: str) -> tuple[Response, int]:
-    return jsonify(error=f"There is no API endpoint /api/{unknown[:60]}. Try GET /api/models or POST /api/colorize."), 404
+    return jsonify(error=f"There is no API endpoint /api/{unknown[:60]}. Try GET /api/models, POST /api/colorize "
+                         "or POST /api/videos."), 404
 
 
 @api.get("/models")
@@ -142,12 +201,7 @@ def colorize_image() -> Response:
     deadline = time.monotonic() + API_MAX_WAIT_SECONDS - seconds_since_received(request.environ)
     if deadline <= time.monotonic():
         raise slots.too_long()  # waited the whole allowance before reaching the app: 503 with Retry-After at once
-    model_name = request.form.get("model", "").strip()
-    if not model_name:
-        raise ApiError("Say which model to use in the form field 'model' (see GET /api/models).", 400)
-    info = model_info(model_name)  # UnknownModelError -> 404
-    if not info.is_available:
-        raise ApiError(f"The {info.title} model is not installed here: its weights file is missing.", 503)
+    model_name, info = _model_field()
     strength = _strength(request.form.get("strength"))
     upload = request.files.get("image")
     if upload is None:
@@ -184,6 +238,126 @@ def colorize_image() -> Response:
     if result.details.get("fallback"):  # exemplar: where the references show nothing alike, the CNN's colour
         response.headers["X-Colorizer-Fallback"] = _header_value(result.details["fallback"])
     return response
+
+
+@api.post("/videos")
+def submit_video_job() -> tuple[Response, int, dict]:
+    limit = video_request_max_bytes()
+    request.max_content_length = limit  # a clip may be larger than a photo request (Waitress allows it here too)
+    if request.content_length is not None and request.content_length > limit:  # before reading the body
+        raise ApiError(_video_too_large_message(request.content_length), 413)
+    model_name, info = _model_field()
+    jobs = default_video_jobs()
+    owner = api_owner(request.remote_addr or "")
+    pending = jobs.pending_job(owner)
+    if pending is not None:  # before the clip is read and checked (submit checks again, atomically)
+        raise VideoBusyError(BUSY_MESSAGE, pending)
+    strength = _strength(request.form.get("strength"))
+    upload = request.files.get("video")
+    if upload is None:
+        raise ApiError("Send the clip as the multipart file field 'video'.", 400)
+    data = _read_limited(upload.stream, "video", MAX_CLIP_BYTES)
+    reference_fields = _reference_fields() if info.uses_reference and _references_sent() else None
+    keyframe_uploads = _keyframe_uploads()
+    try:
+        clip = probe_clip(data)
+    except VideoError as error:
+        raise ApiError(str(error), 415 if isinstance(error, NotAVideoError) else _status_of(error)) from None
+    keyframes = {index: _decoded_keyframe(upload, index, clip) for index, upload in keyframe_uploads.items()}
+    reference = _decoded_references(reference_fields, REFERENCE_SIDE) if reference_fields else None
+    job_id = jobs.submit(owner, data, upload.filename or "video", model_name, reference, keyframes, strength,
+                         info=clip)
+    url = f"{VIDEO_API_PATH}/{job_id}"
+    return jsonify(id=job_id, url=url), 202, {"Location": url, "Cache-Control": "no-store"}
+
+
+@api.get("/videos/<job_id>")
+def video_job(job_id: str) -> Response:
+    status = default_video_jobs().status(job_id)
+    if status is None:
+        raise ApiError(_UNKNOWN_JOB, 404)
+    result_url = f"{VIDEO_API_PATH}/{job_id}/result" if status.result_ready else None
+    seconds_left = round(status.seconds_left, 1) if status.seconds_left is not None else None
+    response = jsonify(state=status.state, frames_done=status.frames_done, frames_total=status.frames_total,
+                       seconds_left=seconds_left, message=status.message, result_url=result_url)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@api.delete("/videos/<job_id>")
+def delete_video_job(job_id: str) -> Response:
+    if not default_video_jobs().delete(job_id):
+        raise ApiError(_UNKNOWN_JOB, 404)
+    return Response(status=204)
+
+
+@api.get("/videos/<job_id>/result")
+def video_job_result(job_id: str) -> Response:
+    jobs = default_video_jobs()
+    status = jobs.status(job_id)
+    if status is None:
+        raise ApiError(_UNKNOWN_JOB, 404)
+    if status.pending:
+        raise ApiError(f"The video is not ready yet ({status.state}, {status.frames_done} of {status.frames_total} "
+                       "frames); GET the job's URL until its state is 'done'.", 409)
+    result = jobs.result(job_id) if status.result_ready else None
+    if result is None:
+        raise ApiError(status.message or f"This video job ended {status.state}: it has no result.", 404)
+    response = send_file(io.BytesIO(result.mp4), mimetype="video/mp4", as_attachment=True,
+                         download_name=result.filename, conditional=True, etag=False, max_age=None)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+_UNKNOWN_JOB = "There is no such video job: it may have expired or been deleted (POST /api/videos starts one)."
+_KEYFRAME_NAME = re.compile(r"(\d{1,9})(\.[A-Za-z0-9]{1,8})?")
+
+
+def _references_sent() -> bool:
+    return any(upload.filename for upload in request.files.getlist("reference")) or any(
+        value.strip() for value in request.form.getlist("reference"))
+
+
+def _keyframe_uploads() -> dict[int, FileStorage]:
+    """The `keyframe` files by frame index (their file names), checked before anything is decoded."""
+    uploads = [upload for upload in request.files.getlist("keyframe") if upload.filename]
+    if len(uploads) > MAX_KEYFRAMES:
+        raise ApiError(f"Send at most {MAX_KEYFRAMES} keyframes (got {len(uploads)}).", 400)
+    by_index: dict[int, FileStorage] = {}
+    for upload in uploads:
+        match = _KEYFRAME_NAME.fullmatch(upload.filename)
+        if match is None:
+            raise ApiError(f"Name each keyframe file by its frame number, counted from 0 (e.g. '12.png'), not "
+                           f"{upload.filename[:60]!r}.", 400)
+        index = int(match.group(1))
+        if index in by_index:
+            raise ApiError(f"Frame {index} has two keyframes; send one.", 400)
+        by_index[index] = upload
+    return by_index
+
+
+def _decoded_keyframe(upload: FileStorage, index: int, clip: ClipInfo) -> np.ndarray:
+    """Keyframe `index` as sRGB uint8, at most the clip's size (shrunk as soon as it is decoded)."""
+    if index >= clip.frame_count:
+        raise ApiError(f"There is no frame {index} in this clip: it has frames 0 to {clip.frame_count - 1}.", 422)
+    try:
+        decoded = decode_image(_read_limited(upload.stream, f"keyframe {index}"))
+    except ImageTooLargeError:
+        raise
+    except InvalidImageError as error:
+        raise ApiError(f"Keyframe {index} could not be used: {error}", 400) from None
+    return np.asarray(thumbnail(decoded.rgb, max(clip.width, clip.height)))
+
+
+def _model_field() -> tuple[str, ModelInfo]:
+    """The form's `model` and its registry entry: 400 when missing, 404 unknown, 503 without its weights."""
+    model_name = request.form.get("model", "").strip()
+    if not model_name:
+        raise ApiError("Say which model to use in the form field 'model' (see GET /api/models).", 400)
+    info = model_info(model_name)  # UnknownModelError -> 404
+    if not info.is_available:
+        raise ApiError(f"The {info.title} model is not installed here: its weights file is missing.", 503)
+    return model_name, info
 
 
 def _strength(value: str | None) -> float:
@@ -230,10 +404,15 @@ def _check_reference_name(name: str) -> None:
     )
 
 
-def _decoded_references(fields: list[FileStorage | str]) -> str | np.ndarray | list[str | np.ndarray]:
-    """What colorize takes as `reference`: "auto", one name or sRGB uint8 (H, W, 3), or a list of those."""
-    references = [field if isinstance(field, str) else _decoded_reference(field, index, len(fields))
-                  for index, field in enumerate(fields, 1)]
+def _decoded_references(fields: list[FileStorage | str], long_side: int | None = None
+                        ) -> str | np.ndarray | list[str | np.ndarray]:
+    """What colorize takes as `reference`: "auto", one name or sRGB uint8 (H, W, 3), or a list of those; each photo
+    at most `long_side` long when given (shrunk as soon as it is decoded)."""
+    def decoded(field: FileStorage, index: int) -> np.ndarray:
+        rgb = _decoded_reference(field, index, len(fields))
+        return rgb if long_side is None else np.asarray(thumbnail(rgb, long_side))
+
+    references = [field if isinstance(field, str) else decoded(field, index) for index, field in enumerate(fields, 1)]
     return references[0] if len(references) == 1 else references
 
 
@@ -250,16 +429,26 @@ def _decoded_reference(upload: FileStorage, index: int, count: int) -> np.ndarra
     return decoded.rgb
 
 
-def _read_limited(stream, what: str) -> bytes:
-    data = stream.read(settings.MAX_UPLOAD_BYTES + 1)
-    if len(data) > settings.MAX_UPLOAD_BYTES:
-        raise ApiError(f"The {what} is larger than the limit of {settings.MAX_UPLOAD_BYTES / 1e6:.0f} MB.", 413)
+def _read_limited(stream, what: str, limit: int | None = None) -> bytes:
+    limit = settings.MAX_UPLOAD_BYTES if limit is None else limit
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise ApiError(f"The {what} is larger than the limit of {limit / 1e6:g} MB.", 413)
     return data
 
 
 def _request_limit() -> int:
     """The largest body accepted: every file at its limit, within COLORIZER_MAX_REQUEST_BYTES."""
     return min(_MAX_FILES * settings.MAX_UPLOAD_BYTES + _FORM_OVERHEAD_BYTES, settings.MAX_REQUEST_BYTES)
+
+
+def _video_too_large_message(size: int | None = None) -> str:
+    limit = video_request_max_bytes()
+    whole = (f"The request is too large: {over_the_limit(size, limit, 'MB', 1e6, 'bytes')} for a video request"
+             if size is not None and size > limit else
+             f"The request is too large: a video request may be at most {limit / 1e6:g} MB")
+    return (f"{whole} (the clip at most {MAX_CLIP_BYTES / 1e6:g} MB, each photo at most "
+            f"{settings.MAX_UPLOAD_BYTES / 1e6:g} MB).")
 
 
 def _header_value(value: object) -> str:

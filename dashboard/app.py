@@ -22,7 +22,7 @@ from .components.navbar import SITE_NAME, navbar
 from .fair_share import install_fair_share
 from .outage import OUTAGE_BANNER_ID, callback_error, install_outage_answers
 from .results_store import default_store
-from .routes import register_routes
+from .routes import register_routes, register_video_routes
 from .security import (
     BoundedJSONProvider,
     InMemoryRequest,
@@ -61,6 +61,7 @@ server.wsgi_app = TrustedProxyHeaders(server.wsgi_app)  # X-Forwarded-* believed
 # Also enforced by Waitress before the app (dashboard.serve); this covers the development server.
 server.config["MAX_CONTENT_LENGTH"] = settings.MAX_REQUEST_BYTES
 register_routes(server, default_store(), default_studio())
+register_video_routes(server)  # the coloured videos (dashboard.video_jobs)
 register_api(server)
 register_upload_route(server)  # files from the pages' drop zones (assets/uploads.js), never inside a callback
 register_health_routes(server)

@@ -13,7 +13,8 @@ sending a byte every 2 s would hold every slot for as long as they trickle. So h
   accepted (reset, not queued), so it never takes a slot. The addresses in COLORIZER_TRUSTED_PROXY are exempt: a
   proxy in front speaks for many clients and limits each itself.
 - a callback request's body is capped at CALLBACK_MAX_BYTES (2 MB; files go to POST /uploads): a larger one is
-  answered 413 at once, its body never read.
+  answered 413 at once, its body never read; and only a request that carries a video clip (POST /api/videos,
+  POST /uploads?kind=video) may be larger than COLORIZER_MAX_REQUEST_BYTES (`dashboard.settings.max_request_bytes`).
 - each request is stamped with the moment it was read whole (`RECEIVED_AT` in its WSGI environ): a request may wait
   in Waitress's queue while every app thread is busy, and `seconds_since_received` lets the app count that wait
   (the API's COLORIZER_API_MAX_WAIT_SECONDS runs from that moment, not from when a thread took the request).
@@ -66,16 +67,18 @@ class _SmallerBody:
 
 
 class StampedRequestParser(HTTPRequestParser):
-    """Waitress's request parser, noting when the request (headers and body) was complete; a callback request
-    (`.../_dash-update-component`) may have a body of at most `dashboard.settings.CALLBACK_MAX_BYTES`: a larger
-    Content-Length is a 413 before any of the body is read, a chunked body one as soon as it passes the limit."""
+    """Waitress's request parser, noting when the request (headers and body) was complete; each request's body
+    may be at most `dashboard.settings.max_request_bytes` for its path (Waitress's own limit is the largest of them,
+    a clip's): a callback request (`.../_dash-update-component`) CALLBACK_MAX_BYTES, a request carrying a video clip
+    more than a photo's. A larger Content-Length is a 413 before any of the body is read, a chunked body one as soon
+    as it passes the limit."""
 
     received_at: float | None = None
 
     def parse_header(self, header_plus: bytes) -> None:
         super().parse_header(header_plus)
-        limit = dashboard_settings.CALLBACK_MAX_BYTES
-        if self.path.endswith("/_dash-update-component") and limit < self.adj.max_request_body_size:
+        limit = dashboard_settings.max_request_bytes(self.command, self.path, self.query)
+        if limit < self.adj.max_request_body_size:
             self.adj = _SmallerBody(self.adj, limit)
 
     def received(self, data: bytes) -> int:

@@ -1,7 +1,9 @@
 """One visitor cannot take every app thread: heavy requests are limited per visitor.
 
-Heavy requests are those that hold an app thread for seconds: the zip of a session's results, the API's colouring,
-a page's upload of files (POST /uploads), and the page callbacks that take uploads (a changed `contents`) or apply a touch-up (a changed `...-apply.n_clicks`).
+Heavy requests are those that hold an app thread for seconds: the zip of a session's results, the API's colouring
+and its video submissions (POST /api/videos reads and checks the whole clip), a page's upload of files (POST
+/uploads), and the page callbacks that take uploads (a changed `contents`) or apply a touch-up (a changed
+`...-apply.n_clicks`).
 A visitor (its session cookie, when it has a valid one; else its address, as for API clients) may run at most
 HEAVY_PER_VISITOR of them at once, and one client address (the proxy's X-Forwarded-For when COLORIZER_TRUSTED_PROXY
 believes it) at most HEAVY_PER_ADDRESS;
@@ -56,7 +58,7 @@ def is_heavy() -> bool:
         return True
     if request.method != "POST":
         return False
-    if request.path in ("/api/colorize", "/uploads"):
+    if request.path in ("/api/colorize", "/api/videos", "/uploads"):
         return True
     if request.path.endswith("/_dash-update-component"):
         body = request.get_json(silent=True)  # Dash reads it again from Flask's cache

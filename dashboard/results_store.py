@@ -4,6 +4,8 @@ A bounded, thread-safe cache of `StoredImage`s, each owned by a browser session.
 least recently used images when the total size passes a byte budget (a session over its own budget loses its own
 oldest images first, not other people's), and drops any image not used for `ttl_seconds`. Image ids are unguessable
 (128 bits): an image's URL is the capability to see that image alone (`get_shared`).
+A coloured video is kept the same way (`StoredVideo`: its MP4 bytes), counted in the same budgets: `get` and
+`get_shared` give images only, `get(..., kind=StoredVideo)` videos only.
 A result kept with its `TouchUpState` can be touched up (brush strokes, `dashboard.jobs.touch_up_result`): each
 touch-up is a new image (a new id, so no browser shows a cached copy of the old one) that keeps its strokes and the
 id of the model's own result.
@@ -103,6 +105,22 @@ class StoredImage:
         return self.rgb.shape[0], self.rgb.shape[1]
 
 
+@dataclass(frozen=True)
+class StoredVideo:
+    """A coloured clip kept for a session: its MP4 bytes and the name a download gets (e.g.
+    "film-colorized-cnn.mp4")."""
+
+    mp4: bytes
+    filename: str
+
+    @property
+    def nbytes(self) -> int:
+        return len(self.mp4)
+
+
+Kept = StoredImage | StoredVideo
+
+
 def make_stored_image(rgb: np.ndarray, filename: str, display_long_side: int | None = None,
                       touch_up_state: TouchUpState | None = None) -> StoredImage:
     """A `StoredImage` for sRGB uint8 (H, W, 3) `rgb`, with its display-size thumbnail made now (once)."""
@@ -116,7 +134,7 @@ def make_stored_image(rgb: np.ndarray, filename: str, display_long_side: int | N
 @dataclass
 class _Entry:
     session_id: str
-    image: StoredImage
+    image: Kept
     last_used: float
 
 
@@ -135,7 +153,7 @@ class ResultsStore:
         self._total_bytes = 0
         self._lock = threading.Lock()
 
-    def put(self, session_id: str, image: StoredImage) -> str:
+    def put(self, session_id: str, image: Kept) -> str:
         """Keep `image` for `session_id`; returns its new id (URL-safe). Evicts older images to make room."""
         _refuse_if_too_large(image.nbytes, self.session_max_bytes)
         image_id = secrets.token_urlsafe(16)
@@ -159,24 +177,33 @@ class ResultsStore:
         logger.info("Evicted an image of session %s to stay within the memory budget", evicted.session_id[:6])
         return evicted.image.nbytes
 
-    def get(self, session_id: str, image_id: str) -> StoredImage | None:
-        """The image, or None when it is unknown, expired, evicted or belongs to another session."""
-        return self._get(image_id, session_id)
+    def get(self, session_id: str, image_id: str, kind: type[Kept] = StoredImage) -> Kept | None:
+        """The image (or with kind=StoredVideo, the video), or None when it is unknown, expired, evicted, of another
+        kind or belongs to another session."""
+        return self._get(image_id, session_id, kind)
 
-    def get_shared(self, image_id: str) -> StoredImage | None:
-        """The image whose id a URL carries, whoever asks (the id is the capability); None when unknown."""
-        return self._get(image_id, None)
+    def get_shared(self, image_id: str, kind: type[Kept] = StoredImage) -> Kept | None:
+        """The image (or video) whose id a URL carries, whoever asks (the id is the capability); None when unknown."""
+        return self._get(image_id, None, kind)
 
-    def _get(self, image_id: str, session_id: str | None) -> StoredImage | None:
+    def _get(self, image_id: str, session_id: str | None, kind: type[Kept]) -> Kept | None:
         with self._lock:
             now = self._clock()
             self._drop_expired(now)
             entry = self._entries.get(image_id)
             if entry is None or (session_id is not None and entry.session_id != session_id):
                 return None
+            if not isinstance(entry.image, kind):
+                return None
             entry.last_used = now
             self._entries.move_to_end(image_id)
             return entry.image
+
+    def exists(self, image_id: str) -> bool:
+        """Whether the image (or video) is still kept, without counting this as a use (cheap: a page's polls)."""
+        with self._lock:
+            self._drop_expired(self._clock())
+            return image_id in self._entries
 
     def discard(self, session_id: str, image_id: str) -> bool:
         """Forget one image of `session_id` (another session's is left alone); returns whether there was one."""
@@ -215,7 +242,7 @@ class ResultsStore:
             self._total_bytes -= entry.image.nbytes
 
 
-IMAGE_FORMAT = RecordFormat([StoredImage, TouchUpState, Colorization, Stroke])  # what an image's record may hold
+IMAGE_FORMAT = RecordFormat([StoredImage, StoredVideo, TouchUpState, Colorization, Stroke])  # what a record may hold
 _KEY_PREFIX = "colorizer:store:"  # other users of the same Redis (Celery, the studio) keep out of it
 _LAST_USED = _KEY_PREFIX + "last_used"
 _SIZES = _KEY_PREFIX + "sizes"
@@ -246,7 +273,7 @@ class RedisResultsStore:
         self._client = client
         self._ttl_ms = max(1, round(ttl_seconds * 1000))
 
-    def put(self, session_id: str, image: StoredImage) -> str:
+    def put(self, session_id: str, image: Kept) -> str:
         """Keep `image` for `session_id`; returns its new id (URL-safe). Evicts older images to make room."""
         _refuse_if_too_large(image.nbytes, self.session_max_bytes)
         image_id = secrets.token_urlsafe(16)
@@ -277,15 +304,16 @@ class RedisResultsStore:
             logger.info("Evicted an image of session %s to stay within the memory budget", owners[key][:6])
         return image_id
 
-    def get(self, session_id: str, image_id: str) -> StoredImage | None:
-        """The image, or None when it is unknown, expired, evicted or belongs to another session."""
-        return self._get(image_id, session_id)
+    def get(self, session_id: str, image_id: str, kind: type[Kept] = StoredImage) -> Kept | None:
+        """The image (or with kind=StoredVideo, the video), or None when it is unknown, expired, evicted, of another
+        kind or belongs to another session."""
+        return self._get(image_id, session_id, kind)
 
-    def get_shared(self, image_id: str) -> StoredImage | None:
-        """The image whose id a URL carries, whoever asks (the id is the capability); None when unknown."""
-        return self._get(image_id, None)
+    def get_shared(self, image_id: str, kind: type[Kept] = StoredImage) -> Kept | None:
+        """The image (or video) whose id a URL carries, whoever asks (the id is the capability); None when unknown."""
+        return self._get(image_id, None, kind)
 
-    def _get(self, image_id: str, session_id: str | None) -> StoredImage | None:
+    def _get(self, image_id: str, session_id: str | None, kind: type[Kept]) -> Kept | None:
         # No lock: one round trip (two to check the owner), and only renewals that cannot break the bookkeeping.
         if session_id is not None and self._client.hget(_OWNERS, image_id) != session_id.encode():
             return None
@@ -295,7 +323,11 @@ class RedisResultsStore:
         pipe.zadd(_LAST_USED, {image_id: _now_us()}, xx=True)  # xx: never brings back an evicted image's entry
         self._renew_bookkeeping(pipe)
         image = IMAGE_FORMAT.loads_or_none(pipe.execute()[0], "image")
-        return image if isinstance(image, StoredImage) else None
+        return image if isinstance(image, kind) else None
+
+    def exists(self, image_id: str) -> bool:
+        """Whether the image (or video) is still kept, without counting this as a use (cheap: a page's polls)."""
+        return bool(self._client.exists(_image_key(image_id)))
 
     def discard(self, session_id: str, image_id: str) -> bool:
         """Forget one image of `session_id` (another session's is left alone); returns whether there was one."""

@@ -1,5 +1,6 @@
 """Flask routes that serve images kept on the server: results and uploads, the studio's rows and results, the zip of
-a session's results, gallery and legacy thumbnails, the home example and the evaluation's contact sheet.
+a session's results, gallery and legacy thumbnails, the home example and the evaluation's contact sheet; and the
+coloured videos (`register_video_routes`: /videos/<job id>/result.mp4, /download and /preview.jpg).
 
 Pages show images through these URLs (see `dashboard.urls`) instead of sending base64 through callbacks.
 Anything unknown, expired or malformed answers 404 (an image that is not there, with a message saying it expired:
@@ -19,10 +20,11 @@ from colorizers.references import gallery, load_gallery_photo
 
 from . import model_docs, settings, showcase
 from .imaging import jpeg_bytes, png_bytes, thumbnail
-from .results_store import ResultsStore, StoredImage
+from .results_store import ResultsStore, StoredImage, StoredVideo
 from .session import current_session_id
 from .studio import MAX_STRENGTH, Studio, StudioError, checked_strength
 from .studio.model import EXPIRED_MESSAGE
+from .video_jobs import RESULT_EXPIRED, VideoJobs, default_video_jobs
 
 _RESULT_CACHE = "private, max-age=3600"
 _GALLERY_CACHE = "public, max-age=86400"
@@ -119,6 +121,44 @@ def register_routes(server: Flask, store: ResultsStore, studio: Studio | None = 
         response = _download(data, "colorized-photos.zip", "application/zip")
         response.headers["Cache-Control"] = _NO_CACHE  # the session's results change as work goes on
         return response
+
+
+def register_video_routes(server: Flask, jobs: VideoJobs | None = None) -> None:
+    """Add the routes of coloured videos (`dashboard.video_jobs`, default the process's jobs): the MP4 to play
+    (inline, with byte ranges so that the page's <video> can seek) and to download, and the job's latest coloured
+    frame (a JPEG that changes as the job goes on: never cached). The job's id is the capability; an unknown,
+    unfinished or expired job's answers 404."""
+
+    def video_jobs() -> VideoJobs:
+        return default_video_jobs() if jobs is None else jobs
+
+    def finished_video(job_id: str) -> StoredVideo:
+        video = video_jobs().result(job_id)
+        if video is None:
+            abort(Response(RESULT_EXPIRED, status=404, mimetype="text/plain"))
+        return video
+
+    @server.get("/videos/<job_id>/result.mp4")
+    def video_result_inline(job_id: str) -> Response:
+        video = finished_video(job_id)
+        response = send_file(io.BytesIO(video.mp4), mimetype="video/mp4", conditional=True, etag=False, max_age=None)
+        response.headers["Cache-Control"] = _RESULT_CACHE
+        return response
+
+    @server.get("/videos/<job_id>/download")
+    def video_result_download(job_id: str) -> Response:
+        video = finished_video(job_id)
+        response = send_file(io.BytesIO(video.mp4), mimetype="video/mp4", as_attachment=True,
+                             download_name=video.filename, conditional=True, etag=False, max_age=None)
+        response.headers["Cache-Control"] = _RESULT_CACHE
+        return response
+
+    @server.get("/videos/<job_id>/preview.jpg")
+    def video_preview(job_id: str) -> Response:
+        jpeg = video_jobs().preview_jpeg(job_id)
+        if jpeg is None:
+            abort(404)
+        return _image_response(jpeg, "image/jpeg", _NO_CACHE)
 
 
 def _download(data: bytes, filename: str, mimetype: str) -> Response:

@@ -5,6 +5,8 @@ thread sees it, so a client that sends its body slowly (or stalls) holds a conne
 that run models. Its settings here keep that safe:
 
 - bodies over MAX_REQUEST_BYTES are refused with 413 while they stream in (chunked ones too), before the app;
+  only a request that carries a video clip (POST /api/videos, POST /uploads?kind=video) may send more, up to
+  `dashboard.settings.video_request_max_bytes()` (the clip's limit, COLORIZER_MAX_VIDEO_BYTES, plus MAX_REQUEST_BYTES);
 - bodies and responses are buffered in memory, never spooled to temporary files (the site promises photos are
   never stored on disk): the overflow thresholds are set above the largest body and response;
 - a connection silent for CHANNEL_TIMEOUT seconds is closed (a stalled upload frees its buffer);
@@ -46,6 +48,7 @@ _LARGEST_RESPONSE_BYTES = 2**31 - 1
 
 def server_options() -> dict:
     """Waitress's adjustments for this app (see the module's docstring)."""
+    largest_body = max(settings.MAX_REQUEST_BYTES, dashboard_settings.video_request_max_bytes())
     return {
         "host": settings.HOST,
         "port": settings.PORT,
@@ -53,9 +56,11 @@ def server_options() -> dict:
         "channel_timeout": CHANNEL_TIMEOUT_SECONDS,
         "cleanup_interval": max(1, CHANNEL_TIMEOUT_SECONDS // 3),  # how often silent connections are looked for
         "connection_limit": CONNECTION_LIMIT,
-        "max_request_body_size": settings.MAX_REQUEST_BYTES,
+        # The largest body of any request, a video clip's; each request is held to its own path's limit
+        # (`dashboard.connections`): COLORIZER_MAX_REQUEST_BYTES for all but those that carry a clip.
+        "max_request_body_size": largest_body,
         # Never reached: the body limit is checked after each read, before the body can grow this far.
-        "inbuf_overflow": 2 * settings.MAX_REQUEST_BYTES,
+        "inbuf_overflow": 2 * largest_body,
         "outbuf_overflow": _LARGEST_RESPONSE_BYTES,
         "outbuf_high_watermark": _LARGEST_RESPONSE_BYTES,
         "ident": "colorizer",

@@ -5,6 +5,7 @@ Upload limits, host and port live in `colorizers.settings`; these only concern h
 from __future__ import annotations
 
 import os
+from urllib.parse import parse_qs
 
 
 def _number_env(name: str, default: float) -> float:
@@ -78,3 +79,39 @@ HEAVY_PER_ADDRESS = int(_number_env("COLORIZER_HEAVY_PER_ADDRESS", 4))
 # touch-up strokes (at most 20,000 points), never a file (files go to POST /uploads); a larger body is refused
 # with 413 before it is read.
 CALLBACK_MAX_BYTES = int(_number_env("COLORIZER_CALLBACK_MAX_BYTES", 2 * 1024**2))
+
+
+# Requests that carry a video clip: the API's POST /api/videos and the Video page's POST /uploads?kind=video.
+VIDEO_API_PATH = "/api/videos"
+VIDEO_UPLOAD_PATH = "/uploads"
+VIDEO_UPLOAD_KIND = "video"
+
+
+def video_request_max_bytes() -> int:
+    """The largest body of a request that carries a clip: the clip at its limit (COLORIZER_MAX_VIDEO_BYTES) and a
+    photo request's worth (COLORIZER_MAX_REQUEST_BYTES) of reference photos and keyframes beside it."""
+    from colorizers import settings as colorizer_settings
+
+    return colorizer_settings.MAX_VIDEO_BYTES + colorizer_settings.MAX_REQUEST_BYTES
+
+
+def carries_clip(method: str, path: str, query: str = "") -> bool:
+    """Whether a request may carry a video clip (see `video_request_max_bytes`)."""
+    if method != "POST":
+        return False
+    if path == VIDEO_API_PATH:
+        return True
+    return path == VIDEO_UPLOAD_PATH and parse_qs(query).get("kind") == [VIDEO_UPLOAD_KIND]
+
+
+def max_request_bytes(method: str, path: str, query: str = "") -> int:
+    """The largest body the server reads for a request (Waitress refuses a larger one with 413 as it streams in,
+    before the app; the app checks again): a page's callback CALLBACK_MAX_BYTES, a request carrying a clip
+    `video_request_max_bytes()`, any other COLORIZER_MAX_REQUEST_BYTES."""
+    from colorizers import settings as colorizer_settings
+
+    if path.endswith("/_dash-update-component"):
+        return min(CALLBACK_MAX_BYTES, colorizer_settings.MAX_REQUEST_BYTES)
+    if carries_clip(method, path, query):
+        return video_request_max_bytes()
+    return colorizer_settings.MAX_REQUEST_BYTES

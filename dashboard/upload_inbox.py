@@ -2,7 +2,8 @@
 
 A page's drop zone sends its files to `POST /uploads` (`dashboard.uploads`), which keeps each file here under an
 unguessable token for the visitor's session; the page's callback then names the token (`upload:<token>`) and
-takes the file, once. Files never travel inside a callback's JSON.
+takes the file, once (or, for a video clip the page works on for a while, reads it as often as it needs with
+`peek`, until it expires). Files never travel inside a callback's JSON.
 
 Same rules as the results store (`dashboard.results_store`): a total byte budget (COLORIZER_RESULTS_MAX_BYTES) and
 one per session (COLORIZER_SESSION_MAX_BYTES; a session over it loses its own oldest files first, not other
@@ -84,6 +85,20 @@ class UploadInbox:
             self._drop(token)
             return file.data
 
+    def peek(self, session_id: str, token: str) -> bytes | None:
+        """The file's bytes, left here (a clip the Video page reads again: its frames, its start, its playback);
+        None when unknown, expired, dropped or another session's. It expires as any file, ttl_seconds after `put`."""
+        with self._lock:
+            self._drop_expired(self._clock())
+            file = self._files.get(token)
+            if file is None or file.session_id != session_id:
+                return None
+            return file.data
+
+    def holds(self, session_id: str, token: str) -> bool:
+        """Whether `peek` would find the file (without reading it)."""
+        return self.peek(session_id, token) is not None
+
     @property
     def total_bytes(self) -> int:
         with self._lock:
@@ -163,6 +178,15 @@ class RedisUploadInbox:
         pipe.get(_file_key(token))
         self._forget(pipe, [token])
         return pipe.execute()[0]
+
+    def peek(self, session_id: str, token: str) -> bytes | None:
+        if self._client.hget(_OWNERS, token) != session_id.encode():
+            return None
+        return self._client.get(_file_key(token))
+
+    def holds(self, session_id: str, token: str) -> bool:
+        return (self._client.hget(_OWNERS, token) == session_id.encode()
+                and bool(self._client.exists(_file_key(token))))
 
     @property
     def total_bytes(self) -> int:

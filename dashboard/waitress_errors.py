@@ -22,6 +22,9 @@ def error_message(code: int, reason: str, path: str = "") -> str:
     if code == 413 and path.endswith("/_dash-update-component"):
         return (f"The request is too large: a page's callback request may be at most "
                 f"{dashboard_settings.CALLBACK_MAX_BYTES / 1e6:g} MB (files are sent to /uploads, not in it).")
+    if code == 413 and path == dashboard_settings.VIDEO_API_PATH:
+        return (f"The request is too large: a video request may be at most "
+                f"{dashboard_settings.video_request_max_bytes() / 1e6:g} MB (the clip within its own limit).")
     if code == 413:
         return (f"The request is too large: a whole request may be at most {settings.MAX_REQUEST_BYTES / 1e6:g} MB "
                 f"(each photo at most {settings.MAX_UPLOAD_BYTES / 1e6:g} MB).")

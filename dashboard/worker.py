@@ -3,7 +3,10 @@
 sentinels, is both the Celery broker and the studio's store).
 
 A job carries ids only (session, row, models): the worker reads the photo from the studio's store in Redis and
-writes each result back there, where every web process sees it.
+writes each result back there, where every web process sees it. A video job (`colorizer.colour_video`,
+`dashboard.video_jobs`) carries its job id: the clip, the job's spec, progress, preview and cancel flag are in Redis
+(`dashboard.video_store`), and the MP4 goes to the results store there. A video that outlasts `visibility_timeout`
+and is handed out again is not coloured twice: the job's lease says a worker has it.
 
 Pool: prefork, one task per child process at a time. The models are loaded lazily, in the child, on its first job:
 this module imports no model and the parent never colours, so no fork ever copies a loaded model (a process forked
@@ -25,6 +28,7 @@ from . import settings
 from .redis_link import celery_transport_options
 from .studio.model import Task
 from .studio.queue import TASK_NAME
+from .video_jobs import VIDEO_TASK_NAME
 
 # How long a job taken by a worker that vanished stays unacknowledged before Redis gives it to another.
 VISIBILITY_TIMEOUT_SECONDS = 300
@@ -48,6 +52,14 @@ app.conf.update(
     broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_SECONDS,
                               **celery_transport_options(settings.REDIS_URL)},
 )
+
+
+@app.task(name=VIDEO_TASK_NAME)
+def colour_video(job_id: str) -> None:
+    """Colour a video job (`dashboard.video_jobs`): its spec, clip, progress, cancel flag and result are in Redis."""
+    from .video_jobs import default_video_jobs
+
+    default_video_jobs().run(job_id)
 
 
 @app.task(name=TASK_NAME)

@@ -66,7 +66,8 @@ def _nodes(component):
             yield from _nodes(child)
 
 
-@pytest.mark.parametrize("path", ["/", "/compare", "/legacy", "/models", "/welsh", "/compare?legacy=castle"])
+@pytest.mark.parametrize("path", ["/", "/compare", "/legacy", "/models", "/welsh", "/video",
+                                  "/compare?legacy=castle"])
 def test_every_page_is_served(dashboard_app, models, path):
     assert dashboard_app.server.test_client().get(path).status_code == 200
 

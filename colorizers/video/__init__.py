@@ -16,12 +16,14 @@ from .clip import (
     MAX_LONG_SIDE,
     MAX_SECONDS,
     ClipInfo,
+    NotAVideoError,
     Shot,
     VideoError,
+    VideoTooLargeError,
     frame_at,
     probe_clip,
 )
-from .carry import VideoCancelled, colorize_video
+from .carry import VideoCancelled, checked_keyframes, colorize_video
 
 __all__ = [
     "LIMITS_SENTENCE",
@@ -30,9 +32,12 @@ __all__ = [
     "MAX_LONG_SIDE",
     "MAX_SECONDS",
     "ClipInfo",
+    "NotAVideoError",
     "Shot",
     "VideoCancelled",
     "VideoError",
+    "VideoTooLargeError",
+    "checked_keyframes",
     "colorize_video",
     "frame_at",
     "probe_clip",

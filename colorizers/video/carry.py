@@ -37,9 +37,11 @@ log = logging.getLogger(__name__)
 
 EXEMPLAR = "exemplar"
 # Share of the running a/b average kept at each frame (automatic mode, and carried keyframes).
-KEEP = 0.6
+KEEP = 0.85
 # Keyframes given to the exemplar at once: the nearest in time within the shot.
 KEYFRAME_REFERENCES = 5
+# Change of lightness (L* units, 3x3 mean) at which a cell keeps only e^-1 of its share of the old average.
+CHANGE_SCALE = 4.0
 # Long side of the lightness the camera's shift between frames is measured on.
 MOTION_SIDE = 256
 QUALITY = {"crf": "20", "preset": "veryfast"}
@@ -144,7 +146,11 @@ class FramePainter:
 
 
 class SteadyChroma:
-    """A running average of a/b over a shot that follows the camera's shift from frame to frame."""
+    """A running average of a/b over a shot that follows the camera and lets go where the picture changed.
+
+    The average is moved by the camera's shift (whole cells, so it is not blurred) and then blended with the new
+    a/b: KEEP of the old where the frame's lightness is as it was, less where it changed (something moved, or the
+    camera zoomed or turned), so colour does not trail behind what moves."""
 
     def __init__(self, keep: float = KEEP) -> None:
         self.keep = np.float32(keep)
@@ -152,6 +158,7 @@ class SteadyChroma:
 
     def reset(self) -> None:
         self._average: np.ndarray | None = None
+        self._guide: np.ndarray | None = None  # the last frame's lightness on the average's grid
         self._motion: np.ndarray | None = None
         self._drift = np.zeros(2)  # shift measured but not yet applied, in cells of the average
 
@@ -161,24 +168,27 @@ class SteadyChroma:
 
     def add(self, chroma: np.ndarray, lightness: np.ndarray) -> np.ndarray:
         motion = motion_lightness(lightness)
+        guide = lightness if lightness.shape == chroma.shape[:2] else resize_plane(lightness, chroma.shape[:2])
         if self._average is None or self._average.shape != chroma.shape:
             self._average = chroma.astype(np.float32, copy=True)
         else:
             shift = camera_shift(self._motion, motion) * np.array(chroma.shape[:2]) / np.array(motion.shape)
-            self._average = self._follow(self._average, shift)
-            self._average *= self.keep
-            self._average += (1 - self.keep) * chroma
-        self._motion = motion
+            average, previous = self._follow(shift, self._average, self._guide)
+            change = ndimage.uniform_filter(np.abs(guide - previous), size=3)
+            keep = (self.keep * np.exp(-(change / CHANGE_SCALE) ** 2))[..., None]
+            self._average = keep * average + (1 - keep) * chroma
+        self._guide, self._motion = guide, motion
         return self._average
 
-    def _follow(self, average: np.ndarray, shift: np.ndarray) -> np.ndarray:
-        """The average moved by the whole cells of the shift so far (no resampling blur; the rest waits)."""
+    def _follow(self, shift: np.ndarray, *planes: np.ndarray) -> list[np.ndarray]:
+        """The planes moved by the whole cells of the shift so far (no resampling blur; the rest waits)."""
         self._drift += shift
         whole = np.trunc(self._drift)
         if not whole.any():
-            return average
+            return list(planes)
         self._drift -= whole
-        return ndimage.shift(average, (whole[0], whole[1], 0), order=0, mode="nearest")
+        return [ndimage.shift(plane, (whole[0], whole[1], 0)[:plane.ndim], order=0, mode="nearest")
+                for plane in planes]
 
 
 def motion_lightness(lightness: np.ndarray) -> np.ndarray:

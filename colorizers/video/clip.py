@@ -8,24 +8,24 @@ from __future__ import annotations
 
 import io
 import logging
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import av
 import numpy as np
 
+from .. import settings
 from ..color import rgb_to_lightness
-from ..errors import ColorizerError
+from ..errors import ColorizerError, ImageTooLargeError
 
 log = logging.getLogger(__name__)
 
 MAX_SECONDS = 60
 MAX_LONG_SIDE = 1920
 MAX_FRAME_PIXELS = 1920 * 1080
-MAX_CLIP_BYTES = int(os.environ.get("COLORIZER_MAX_VIDEO_BYTES", 200_000_000))
+MAX_CLIP_BYTES = settings.MAX_VIDEO_BYTES
 LIMITS_SENTENCE = (f"Clips up to {MAX_SECONDS} seconds, 1920x1080 (either way up) and "
-                   f"{MAX_CLIP_BYTES / 1e6:.0f} MB: MP4, WebM, MOV, MPEG, AVI or animated GIF.")
+                   f"{MAX_CLIP_BYTES / 1e6:g} MB: MP4, WebM, MOV, MPEG, AVI or animated GIF.")
 NOT_A_VIDEO = "This file is not a video we can read, or it is damaged or cut short. " + LIMITS_SENTENCE
 # Shot cuts: the mean lightness change between consecutive frames (at THUMB_WIDTH) that starts a new shot, and the
 # shortest shot kept (a flash or a few frames of a fade stay in the shot before them).
@@ -36,6 +36,14 @@ MIN_SHOT_FRAMES = 6
 
 class VideoError(ColorizerError):
     """The clip cannot be coloured (the message is written for the person who uploaded it)."""
+
+
+class NotAVideoError(VideoError):
+    """The file is not a clip we can read (not a video, damaged, cut short, sound only, an unknown codec)."""
+
+
+class VideoTooLargeError(VideoError, ImageTooLargeError):
+    """The clip is over a limit: bytes, frame size or length."""
 
 
 @dataclass(frozen=True)
@@ -74,12 +82,12 @@ class ClipInfo:
 def open_clip(data: bytes) -> av.container.InputContainer:
     """The clip's container, checked: a video stream of a known codec, within the byte, size and time limits."""
     if len(data) > MAX_CLIP_BYTES:
-        raise VideoError(f"This clip is {len(data) / 1e6:.0f} MB; the limit is {MAX_CLIP_BYTES / 1e6:.0f} MB.")
+        raise VideoTooLargeError(f"This clip is {len(data) / 1e6:.0f} MB; the limit is {MAX_CLIP_BYTES / 1e6:g} MB.")
     try:
         container = av.open(io.BytesIO(data), mode="r")
     except (av.error.FFmpegError, ValueError, UnicodeDecodeError) as error:
         log.info("Not a clip: %s", error)
-        raise VideoError(NOT_A_VIDEO) from None
+        raise NotAVideoError(NOT_A_VIDEO) from None
     try:
         _check_stream(container)
     except BaseException:
@@ -91,18 +99,19 @@ def open_clip(data: bytes) -> av.container.InputContainer:
 def _check_stream(container: av.container.InputContainer) -> None:
     if not container.streams.video:
         what = "only sound" if container.streams.audio else "no pictures"
-        raise VideoError(f"This file has {what}: there is no video in it to colour.")
+        raise NotAVideoError(f"This file has {what}: there is no video in it to colour.")
     stream = container.streams.video[0]
     if stream.codec_context is None or not stream.width or not stream.height:
-        raise VideoError("This clip's video is in a format we cannot decode. " + LIMITS_SENTENCE)
+        raise NotAVideoError("This clip's video is in a format we cannot decode. " + LIMITS_SENTENCE)
     width, height = stream.width, stream.height
     if max(width, height) > MAX_LONG_SIDE or width * height > MAX_FRAME_PIXELS:
-        raise VideoError(f"This clip is {width}x{height}; the largest we colour is 1920x1080 (either way up).")
+        raise VideoTooLargeError(f"This clip is {width}x{height}; the largest we colour is 1920x1080 (either way up).")
     if min(width, height) < 16:
         raise VideoError(f"This clip is {width}x{height}; it needs at least 16 pixels each way.")
     duration = _declared_seconds(container, stream)
     if duration is not None and duration > MAX_SECONDS + 0.5:
-        raise VideoError(f"This clip lasts {duration:.0f} seconds; the longest we colour is {MAX_SECONDS} seconds.")
+        raise VideoTooLargeError(f"This clip lasts {duration:.0f} seconds; the longest we colour is {MAX_SECONDS} "
+                                 "seconds.")
 
 
 def _declared_seconds(container: av.container.InputContainer, stream) -> float | None:
@@ -138,7 +147,7 @@ def video_frames(container: av.container.InputContainer) -> Iterator[av.VideoFra
             return
         except av.error.FFmpegError as error:
             if count == 0:
-                raise VideoError("This clip's video could not be decoded: the file may be damaged or cut short. "
+                raise NotAVideoError("This clip's video could not be decoded: the file may be damaged or cut short. "
                                  + LIMITS_SENTENCE) from None
             log.info("Clip ends early after %d frames: %s", count, error)
             return
@@ -165,13 +174,14 @@ def probe_clip(data: bytes) -> ClipInfo:
                 first_time = frame.time if first_time is None else first_time
                 last_time = frame.time
             if count > (MAX_SECONDS + 1) * max(fps, 1) * 2:
-                raise VideoError(f"This clip lasts over {MAX_SECONDS} seconds; the longest we colour is "
+                raise VideoTooLargeError(f"This clip lasts over {MAX_SECONDS} seconds; the longest we colour is "
                                  f"{MAX_SECONDS} seconds.")
     if count == 0:
-        raise VideoError("This clip has no frames we could decode. " + LIMITS_SENTENCE)
+        raise NotAVideoError("This clip has no frames we could decode. " + LIMITS_SENTENCE)
     duration = count / fps if first_time is None or last_time is None else last_time - first_time + 1 / fps
     if duration > MAX_SECONDS + 0.5:
-        raise VideoError(f"This clip lasts {duration:.0f} seconds; the longest we colour is {MAX_SECONDS} seconds.")
+        raise VideoTooLargeError(f"This clip lasts {duration:.0f} seconds; the longest we colour is {MAX_SECONDS} "
+                                 "seconds.")
     shots = detector.shots(count)
     height, width = shot_frames[0].shape[:2]
     return ClipInfo(width, height, fps, count, duration, has_audio, codec, shots, tuple(shot_frames))

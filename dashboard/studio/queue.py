@@ -6,6 +6,7 @@ Both take `Task`s (ids only: the photo waits in the studio's store) and say each
 """
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections import OrderedDict, deque
@@ -168,14 +169,22 @@ class CeleryQueue:
     keep_alive = ensure_workers
 
 
-def celery_sender(broker_url: str) -> Callable[[Task], None]:
-    """Sends tasks to the workers on `broker_url` by the task's name (the web processes need not import the worker)."""
+@functools.cache
+def celery_client(broker_url: str):
+    """The web process's Celery client for the workers on `broker_url`: it sends tasks by their names (the web
+    processes need not import the worker), the studio's rows and the video jobs (`dashboard.video_jobs`) alike."""
     from celery import Celery
 
     from ..redis_link import celery_transport_options
 
-    sender = Celery("colorizer-web", broker=broker_url, set_as_current=False)
-    sender.conf.broker_transport_options = celery_transport_options(broker_url)  # Sentinel: the primary's name
+    client = Celery("colorizer-web", broker=broker_url, set_as_current=False)
+    client.conf.broker_transport_options = celery_transport_options(broker_url)  # Sentinel: the primary's name
+    return client
+
+
+def celery_sender(broker_url: str) -> Callable[[Task], None]:
+    """Sends the studio's tasks to the workers on `broker_url`."""
+    sender = celery_client(broker_url)
 
     def send(task: Task) -> None:
         sender.send_task(TASK_NAME, args=[task.session_id, task.row_id, list(task.model_names)], serializer="json")

@@ -38,8 +38,12 @@ def studio_app(colour_gallery):
     from dashboard.app import app
     from dashboard.studio import default_studio
 
-    # dash_duo stops its server by killing every thread started after it: start the studio's worker before.
+    from dashboard.video_jobs import default_video_jobs
+
+    # dash_duo stops its server by killing every thread started after it: start the workers before.
     default_studio().ensure_worker()
+    if default_video_jobs().thread is not None:
+        default_video_jobs().thread.ensure_worker()
     return app
 
 

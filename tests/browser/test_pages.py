@@ -16,7 +16,7 @@ def test_home_page_renders_with_its_example_and_links(dash_duo, studio_app):
     wait_for_images_loaded(dash_duo, ".showcase img")
     nav_links = [link.get_attribute("href") for link in dash_duo.find_elements(".site-navbar .nav-link")]
     assert [link.removeprefix(dash_duo.server_url) for link in nav_links] == [
-        "/compare", "/legacy", "/welsh", "/models", "/"]
+        "/compare", "/legacy", "/welsh", "/video", "/models", "/"]
     brand = dash_duo.find_element(".site-navbar .navbar-brand").get_attribute("href")
     assert brand.removeprefix(dash_duo.server_url) == "/compare"  # the studio's main page
     assert dash_duo.find_elements(".models-list li")
@@ -27,7 +27,7 @@ def test_no_request_leaves_the_server(dash_duo, studio_app):
     """Bootstrap and everything else is served locally, so the site works offline."""
     dash_duo.start_server(studio_app)
     session_ids = set()
-    for path in ("/", "/welsh", "/compare", "/legacy", "/models"):
+    for path in ("/", "/welsh", "/compare", "/legacy", "/video", "/models"):
         dash_duo.wait_for_page(f"{dash_duo.server_url}{path}")
         dash_duo.wait_for_element(".site-navbar")
         session_ids.add((dash_duo.driver.get_cookie(COOKIE_NAME) or {}).get("value"))
