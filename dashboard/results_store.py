@@ -138,7 +138,21 @@ class _Entry:
     last_used: float
 
 
-class ResultsStore:
+class _Lookups:
+    """How both stores are read: `_get(image_id, session_id or None, kind)` is each store's own."""
+
+    def get(self, session_id: str, image_id: str, kind: type[Kept] = StoredImage) -> Kept | None:
+        """The image (or with kind=StoredVideo, the video), or None when it is unknown, expired, evicted, of another
+        kind or belongs to another session."""
+        return self._get(image_id, session_id, kind)
+
+    def get_shared(self, image_id: str, kind: type[Kept] = StoredImage) -> Kept | None:
+        """The image (or video) whose id a URL carries, whoever asks (the id is the capability); None when unknown."""
+        return self._get(image_id, None, kind)
+
+
+
+class ResultsStore(_Lookups):
     """Thread-safe LRU cache of `StoredImage`s bounded by total bytes, with expiry after `ttl_seconds` unused."""
 
     def __init__(self, max_bytes: int, ttl_seconds: float, clock: Callable[[], float] = time.monotonic,
@@ -176,15 +190,6 @@ class ResultsStore:
         self._total_bytes -= evicted.image.nbytes
         logger.info("Evicted an image of session %s to stay within the memory budget", evicted.session_id[:6])
         return evicted.image.nbytes
-
-    def get(self, session_id: str, image_id: str, kind: type[Kept] = StoredImage) -> Kept | None:
-        """The image (or with kind=StoredVideo, the video), or None when it is unknown, expired, evicted, of another
-        kind or belongs to another session."""
-        return self._get(image_id, session_id, kind)
-
-    def get_shared(self, image_id: str, kind: type[Kept] = StoredImage) -> Kept | None:
-        """The image (or video) whose id a URL carries, whoever asks (the id is the capability); None when unknown."""
-        return self._get(image_id, None, kind)
 
     def _get(self, image_id: str, session_id: str | None, kind: type[Kept]) -> Kept | None:
         with self._lock:
@@ -254,7 +259,7 @@ def _image_key(image_id: str) -> str:
     return f"{_KEY_PREFIX}image:{image_id}"
 
 
-class RedisResultsStore:
+class RedisResultsStore(_Lookups):
     """`ResultsStore` with the images in Redis: shared by every web process and machine that uses the same Redis, and
     kept across their restarts. Same budgets, eviction order and sliding expiry.
 
@@ -303,15 +308,6 @@ class RedisResultsStore:
         for key in evicted:
             logger.info("Evicted an image of session %s to stay within the memory budget", owners[key][:6])
         return image_id
-
-    def get(self, session_id: str, image_id: str, kind: type[Kept] = StoredImage) -> Kept | None:
-        """The image (or with kind=StoredVideo, the video), or None when it is unknown, expired, evicted, of another
-        kind or belongs to another session."""
-        return self._get(image_id, session_id, kind)
-
-    def get_shared(self, image_id: str, kind: type[Kept] = StoredImage) -> Kept | None:
-        """The image (or video) whose id a URL carries, whoever asks (the id is the capability); None when unknown."""
-        return self._get(image_id, None, kind)
 
     def _get(self, image_id: str, session_id: str | None, kind: type[Kept]) -> Kept | None:
         # No lock: one round trip (two to check the owner), and only renewals that cannot break the bookkeeping.

@@ -40,7 +40,8 @@ EXEMPLAR = "exemplar"
 KEEP = 0.85
 # Keyframes given to the exemplar at once: the nearest in time within the shot.
 KEYFRAME_REFERENCES = 5
-# Change of lightness (L* units, 3x3 mean) at which a cell keeps only e^-1 of its share of the old average.
+# Change of lightness (L* units, mean over 3x3 cells) at which a cell keeps only e^-1 of its share of the old
+# average (chosen on the panned clips: a larger window or a signed mean lets colour trail on a zoom).
 CHANGE_SCALE = 4.0
 # Long side of the lightness the camera's shift between frames is measured on.
 MOTION_SIDE = 256

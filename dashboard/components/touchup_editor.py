@@ -14,6 +14,8 @@ from dash.exceptions import PreventUpdate
 
 from colorizers import Stroke
 
+from ..urls import result_thumbnail_url
+
 # Colours people most often need to put right, as sRGB hex.
 PALETTE = (
     ("Sky", "#7fb2e5"),
@@ -203,6 +205,15 @@ def applied_words(strokes: list[Stroke]) -> str:
 
 # A page's figure for its editor: (target, shapes, colour, brush, before) -> figure; see `register_before_after`.
 EditorFigure = Callable[[dict, list, "str | None", "float | None", bool], dict]
+
+
+def kept_result_figure(target: dict, shapes: list, colour: str | None, brush: float | None,
+                       before: bool = False) -> dict:
+    """The editor's figure for a result kept in the results store (`target`: its "result" and "original" ids and
+    "size"): the model's own result before, the touched-up one after."""
+    shown = target["original"] if before else target["result"]
+    return editor_figure(result_thumbnail_url(shown), tuple(target["size"]), shapes, colour or DEFAULT_COLOUR,
+                         brush or DEFAULT_BRUSH)
 
 
 def register_before_after(prefix: str, figure: EditorFigure) -> None:

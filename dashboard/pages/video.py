@@ -21,10 +21,9 @@ from dashboard.callback_guard import friendly_errors
 from dashboard.components.reference_picker import own_reference_options, reference_picker
 from dashboard.components.result_views import file_alert, page_alert
 from dashboard.components.touchup_editor import (
-    DEFAULT_BRUSH,
-    DEFAULT_COLOUR,
     applied_words,
     editor_figure,
+    kept_result_figure,
     editor_modal,
     register_before_after,
     register_editor_clientside_callbacks,
@@ -423,12 +422,6 @@ def show_keyframes(keyframe_data, model, clip_data):
 
 # --- Touch-up of the coloured frame (the site's editor) -----------------------------------------------------------
 
-def _editor_figure(target: dict, shapes: list, colour: str | None, brush: float | None, before: bool = False) -> dict:
-    shown = target["original"] if before else target["result"]
-    return editor_figure(result_thumbnail_url(shown), tuple(target["size"]), shapes, colour or DEFAULT_COLOUR,
-                         brush or DEFAULT_BRUSH)
-
-
 @callback(
     Output(f"{TOUCHUP}-modal", "is_open"),
     Output(f"{TOUCHUP}-canvas", "figure"),
@@ -456,7 +449,7 @@ def open_editor(clicks, candidate_data, colour, brush):
         return True, editor_figure("", (3, 4), []), None, [], "Edit colours", False, str(error)
     target = {"slot": "candidate", "result": candidate.result_id, "original": original_id, "size": list(size)}
     shapes = shapes_from_strokes(strokes, size)
-    return (True, _editor_figure(target, shapes, colour, brush), target, shapes,
+    return (True, kept_result_figure(target, shapes, colour, brush), target, shapes,
             f"Edit colours: frame {candidate.frame}", False, None)
 
 
@@ -496,11 +489,11 @@ def apply_strokes(_apply, _undo, _clear, shapes, target, colour, brush, candidat
     target = {**target, "result": new_id, "original": original_id}
     shapes = shapes_from_strokes(strokes, size)
     moved = logic.Candidate(candidate.frame, candidate.shot, new_id, original_id, candidate.model, candidate.size)
-    return (_editor_figure(target, shapes, colour, brush), shapes, target, False, applied_words(strokes),
+    return (kept_result_figure(target, shapes, colour, brush), shapes, target, False, applied_words(strokes),
             moved.to_json())
 
 
-register_before_after(TOUCHUP, _editor_figure)
+register_before_after(TOUCHUP, kept_result_figure)
 
 
 # --- The job: start, progress, cancel, result ---------------------------------------------------------------------

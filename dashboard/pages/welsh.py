@@ -21,10 +21,9 @@ from dashboard.components.reference_picker import (
 )
 from dashboard.components.result_views import WELSH_TOUCHUP, file_alert, page_alert, reference_result_card
 from dashboard.components.touchup_editor import (
-    DEFAULT_BRUSH,
-    DEFAULT_COLOUR,
     applied_words,
     editor_figure,
+    kept_result_figure,
     editor_modal,
     register_before_after,
     register_editor_clientside_callbacks,
@@ -301,12 +300,6 @@ TOUCHUP = WELSH_TOUCHUP
 register_editor_clientside_callbacks(TOUCHUP)
 
 
-def _editor_figure(target: dict, shapes: list, colour: str | None, brush: float | None, before: bool = False) -> dict:
-    shown = target["original"] if before else target["result"]
-    return editor_figure(result_thumbnail_url(shown), tuple(target["size"]), shapes, colour or DEFAULT_COLOUR,
-                         brush or DEFAULT_BRUSH)
-
-
 @callback(
     Output(f"{TOUCHUP}-modal", "is_open"),
     Output(f"{TOUCHUP}-canvas", "figure"),
@@ -338,7 +331,7 @@ def open_editor(_clicks, _shown, colour, brush):
     shapes = shapes_from_strokes(strokes, size)
     shown = store.get(current_session_id(), shown_id)
     title = f"Edit colours: {shown.filename}" if shown is not None else "Edit colours"
-    return True, _editor_figure(target, shapes, colour, brush), target, shapes, title, False, None
+    return True, kept_result_figure(target, shapes, colour, brush), target, shapes, title, False, None
 
 
 @callback(
@@ -380,7 +373,7 @@ def apply_strokes(_apply, _undo, _clear, shapes, target, colour, brush):
     shapes = shapes_from_strokes(strokes, size)
     in_panel = [_only_in_slot(target["slot"], value, ctx.outputs_list[index]) for index, value in
                 ((5, result_thumbnail_url(new_id)), (6, result_download_url(new_id)), (7, new_id))]
-    return (_editor_figure(target, shapes, colour, brush), shapes, target, False, applied_words(strokes), *in_panel)
+    return (kept_result_figure(target, shapes, colour, brush), shapes, target, False, applied_words(strokes), *in_panel)
 
 
 def _only_in_slot(slot: str, value: object, outputs: list[dict]) -> list:
@@ -388,7 +381,7 @@ def _only_in_slot(slot: str, value: object, outputs: list[dict]) -> list:
     return [value if output["id"]["result"] == slot else no_update for output in outputs]
 
 
-register_before_after(TOUCHUP, _editor_figure)
+register_before_after(TOUCHUP, kept_result_figure)
 
 
 @callback(Output("welsh-wait", "children"), Input("welsh-wait-poll", "n_intervals"), prevent_initial_call=True)

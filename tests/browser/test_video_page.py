@@ -9,7 +9,6 @@ import threading
 
 import av
 import numpy as np
-import pytest
 import requests
 from selenium.webdriver.support.ui import Select, WebDriverWait
 

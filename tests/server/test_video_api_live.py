@@ -151,6 +151,8 @@ def test_a_result_asked_for_too_soon_is_409(server):
 @pytest.mark.parametrize("data, status, words", [
     (b"a shopping list, not a film", 415, "not a video we can read"),
     (make_clip()[:400], 415, "not a video we can read"),  # cut short before its first frame
+    (make_clip(width=32, height=32, frames=62, fps=1), 413, "longest we colour is 60 seconds"),
+    (make_clip(width=1952, height=16, frames=2), 413, "largest we colour is 1920x1080"),
 ])
 def test_a_bad_clip_is_a_json_error(server, data, status, words):
     assert_error(post_video(server, clip_fields(data)), status, words)
