@@ -35,9 +35,11 @@ from typing import Any
 
 import numpy as np
 
-from colorizers import ColorizerError, WeightsMissingError, model_info
-from colorizers.registry import BY_HAND, MAX_STRENGTH
-from colorizers.video import ClipInfo, VideoCancelled, VideoError, checked_keyframes, colorize_video, probe_clip
+from colorizers import ColorizerError
+from colorizers.registry import MAX_STRENGTH
+from colorizers.video import (
+    ClipInfo, VideoCancelled, VideoError, check_model, checked_keyframes, colorize_video, probe_clip,
+)
 
 from . import settings
 from .imaging import download_name, jpeg_bytes, thumbnail
@@ -196,7 +198,7 @@ class VideoJobs:
         busy = self.pending_job(owner)
         if busy is not None:  # checked again, atomically, when the job is kept
             raise VideoBusyError(BUSY_MESSAGE, busy)
-        _check_model(model)
+        check_model(model)
         strength = _checked_strength(strength)
         info = probe_clip(data) if info is None else info
         keyframes = dict(keyframes or {})
@@ -362,15 +364,6 @@ class VideoJobs:
             return False
         self.table.finished(job_id, record.owner)
         return True
-
-
-def _check_model(model: str) -> None:
-    info = model_info(model)  # UnknownModelError for a name no model has
-    if model in BY_HAND:
-        raise VideoError(f"The {info.title} model colours from brush strokes only; for a clip, choose a model, or "
-                         "colour a keyframe by hand and carry it.")
-    if not info.is_available:
-        raise WeightsMissingError(f"The {info.title} model is not installed here: its weights file is missing.")
 
 
 def _checked_strength(strength: float) -> float:

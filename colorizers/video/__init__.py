@@ -23,7 +23,7 @@ from .clip import (
     frame_at,
     probe_clip,
 )
-from .carry import VideoCancelled, checked_keyframes, colorize_video
+from .carry import VideoCancelled, check_model, checked_keyframes, colorize_video
 
 __all__ = [
     "LIMITS_SENTENCE",
@@ -37,6 +37,7 @@ __all__ = [
     "VideoCancelled",
     "VideoError",
     "VideoTooLargeError",
+    "check_model",
     "checked_keyframes",
     "colorize_video",
     "frame_at",

@@ -30,6 +30,7 @@ from scipy import ndimage
 
 from ..color import merge_chroma, resize_plane, rgb_to_lab, rgb_to_lightness
 from ..decode import has_color
+from ..errors import WeightsMissingError
 from ..registry import BY_HAND, get_model, model_info, options_for
 from .clip import ClipInfo, Shot, VideoError, open_clip, probe_clip, upright
 
@@ -78,6 +79,16 @@ def colorize_video(
         return _transcode(source, info, painter, strength, progress, cancelled, frame_slot or contextlib.nullcontext)
 
 
+def check_model(model: str) -> None:
+    """A clear error, before any frame, for a model that cannot colour a clip: unknown, by hand or not installed."""
+    info = model_info(model)  # UnknownModelError for a name no model has
+    if model in BY_HAND:
+        raise VideoError(f"The {info.title} model colours from brush strokes only; for a clip, choose a model, or "
+                         "colour a keyframe by hand and carry it.")
+    if not info.is_available:
+        raise WeightsMissingError(f"The {info.title} model is not installed here: its weights file is missing.")
+
+
 def even_size(width: int, height: int) -> tuple[int, int]:
     """The largest even size within (width, height): H.264 in yuv420p needs even sides."""
     return width - width % 2, height - height % 2
@@ -113,9 +124,7 @@ class FramePainter:
 
     def __init__(self, info: ClipInfo, model: str, reference: Any, keyframes: dict[int, np.ndarray],
                  keep: float = KEEP) -> None:
-        if model in BY_HAND:
-            raise VideoError(f"The {model_info(model).title} model colours from brush strokes only; for a clip, "
-                             "choose a model, or colour a keyframe by hand and carry it.")
+        check_model(model)
         self.info = info
         self.model = model
         self.keyframes = keyframes
