@@ -14,6 +14,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from . import settings
 from .color import rgb_to_lightness, row_bands
 from .errors import ImageTooLargeError, ImageTooSmallError, InvalidImageError
+from .prints import print_tint
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,8 @@ class DecodedImage:
     rgb: uint8 (H, W, 3), the photo as shown (transparency flattened onto white, EXIF orientation applied).
     lightness: float32 (H, W), CIELAB L in [0, 100], computed at the source's full bit depth.
     was_color: True when the upload already had colour (we colour it again from its lightness).
+    tint: for a tinted monochrome print (a sepia or cyanotype scan: not a colour photo, was_color False), its
+    name ("sepia", "cyanotype", "tinted"); else None.
     """
 
     rgb: np.ndarray
@@ -50,11 +53,17 @@ class DecodedImage:
     was_color: bool
     format: str
     mode: str
+    tint: str | None = None
 
     @property
     def size(self) -> tuple[int, int]:
         """(height, width)."""
         return self.lightness.shape
+
+    @property
+    def has_colour(self) -> bool:
+        """Whether there is colour to copy from it (a colour photo, or a tinted print's tint): for references."""
+        return self.was_color or self.tint is not None
 
 
 def open_image(
@@ -106,7 +115,9 @@ def decode_image(
         raise InvalidImageError("The image file is truncated or corrupt.") from None
     mode = image.mode
     rgb, lightness, was_color = _pixels(image)
-    return DecodedImage(rgb=rgb, lightness=lightness, was_color=was_color, format=image_format, mode=mode)
+    tint = print_tint(rgb) if was_color else None
+    return DecodedImage(rgb=rgb, lightness=lightness, was_color=was_color and tint is None, format=image_format,
+                        mode=mode, tint=tint)
 
 
 _HIGH_DEPTH_MODES = ("I", "I;16", "I;16L", "I;16B", "I;16N", "F")

@@ -424,7 +424,7 @@ def _decoded_reference(upload: FileStorage, index: int, count: int) -> np.ndarra
         raise  # 413
     except InvalidImageError as error:
         raise ApiError(f"The {what} could not be used: {error}", 400) from None
-    if not decoded.was_color:
+    if not decoded.has_colour:
         raise ApiError(f"The {what} has no colour to copy; send a colour photo.", 400)
     return decoded.rgb
 

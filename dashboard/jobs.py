@@ -20,6 +20,7 @@ import numpy as np
 
 from colorizers import ColorizerError, Colorization, Stroke, colorize, decode_image, draw_strokes, model_info, touch_up
 from colorizers.library import LibraryPhoto, library
+from colorizers.prints import PRINT_TINTS
 from colorizers.reference_transfer import MAX_REFERENCES
 from colorizers.references import gallery
 from colorizers.registry import MODELS
@@ -64,6 +65,7 @@ class KeptUpload:
     image_id: str | None = None
     was_color: bool = False
     error: str | None = None
+    tint: str | None = None  # a tinted print's tint ("sepia"...): not a colour photo
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -75,6 +77,7 @@ class KeptUpload:
             image_id=data.get("image_id"),
             was_color=bool(data.get("was_color", False)),
             error=data.get("error"),
+            tint=data.get("tint") if data.get("tint") in PRINT_TINTS else None,
         )
 
 
@@ -154,7 +157,7 @@ def _keep_upload(file: UploadedFile, session_id: str, store: ResultsStore) -> Ke
         image_id = store.put(session_id, make_stored_image(decoded.rgb, download_name(file.filename, "")))
     except Exception as error:  # per file: the others go on
         return KeptUpload(file.filename, error=friendly_message(error, f"decoding {file.filename!r}"))
-    return KeptUpload(file.filename, image_id=image_id, was_color=decoded.was_color)
+    return KeptUpload(file.filename, image_id=image_id, was_color=decoded.was_color, tint=decoded.tint)
 
 
 def keep_reference(file: UploadedFile, session_id: str, store: ResultsStore) -> str:
@@ -164,7 +167,7 @@ def keep_reference(file: UploadedFile, session_id: str, store: ResultsStore) -> 
         raise ColorizerError(file.error or "The reference file could not be read.")
     with model_slots().slot(owner=session_id):  # a large photo's decoding costs memory like its colouring
         decoded = decode_image(file.data)
-    if not decoded.was_color:
+    if not decoded.has_colour:
         raise ColorizerError(NOT_A_COLOUR_REFERENCE)
     rgb = np.asarray(thumbnail(decoded.rgb, OWN_REFERENCE_SIDE))
     return store.put(session_id, make_stored_image(rgb, download_name(file.filename, "reference")))

@@ -591,3 +591,15 @@ def test_in_redis_no_photo_or_result_outlives_what_refers_to_it(models, redis_cl
     assert studio.view(OTHER).rows == ()
     assert blobs_in_redis() == blobs_referred_to()
     assert studio.total_bytes <= studio.max_bytes
+
+
+def test_a_sepia_scan_is_a_sepia_print_in_its_row_not_a_colour_photo(studio, models):
+    from test_prints import SEPIA, colour_photo, tinted
+
+    from dashboard.components.result_views import upload_note
+
+    studio.add_uploads(SESSION, files(("scan.png", png_of(tinted(colour_photo(), SEPIA, grain=3.0)))), models)
+    studio.process_pending()
+    [row] = studio.view(SESSION).rows
+    assert row.tint == "sepia" and not row.was_color
+    assert "sepia print" in upload_note(row.was_color, row.tint)

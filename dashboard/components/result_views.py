@@ -17,6 +17,15 @@ from .touchup_editor import edit_button
 COLOUR_UPLOAD_NOTE = (
     "This photo was already in colour: its colours were set aside and it was re-coloured from its luminance."
 )
+
+
+def upload_note(was_color: bool, tint: str | None) -> str | None:
+    """What a photo's card says of its own colour: a tinted print (sepia...) is named as such, not a colour photo."""
+    if tint:
+        return f"A {tint} print: its tint was set aside and it was coloured from its lightness."
+    return COLOUR_UPLOAD_NOTE if was_color else None
+
+
 WELSH_TOUCHUP = "welsh-touchup"  # the id prefix of the Reference transfer page's touch-up editor (path /welsh)
 # How each reference model uses the photos "Suggest for me" found (the blend's and others' words: "averaged").
 SUGGESTION_WORDS = {"exemplar": "matched part by part from"}
@@ -165,8 +174,9 @@ def reference_result_card(photo: PhotoResults) -> dbc.Card | dbc.Alert:
 
 def _photo_card(upload: KeptUpload, body: dbc.Row) -> dbc.Card:
     children = []
-    if upload.was_color:
-        children.append(dbc.Alert(COLOUR_UPLOAD_NOTE, color="info", class_name="colour-note py-2 small"))
+    note = upload_note(upload.was_color, upload.tint)
+    if note:
+        children.append(dbc.Alert(note, color="info", class_name="colour-note py-2 small"))
     children.append(body)
     return dbc.Card(
         [dbc.CardHeader(upload.filename, class_name="fw-semibold text-truncate"), dbc.CardBody(children)],

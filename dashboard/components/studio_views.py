@@ -11,7 +11,7 @@ from colorizers.references import GalleryPhoto
 from ..jobs import AUTO_REFERENCE, OWN_REFERENCE, library_photo
 from ..studio import DONE, ERROR, QUEUED, WORKING, CellView, RowView, Studio
 from ..urls import studio_display_url, studio_download_url, studio_original_url
-from .result_views import COLOUR_UPLOAD_NOTE, suggested_references
+from .result_views import suggested_references, upload_note
 from .touchup_editor import edit_button
 from .upload_area import ACCEPTED_TYPES, upload_status
 
@@ -72,8 +72,9 @@ def row_card(row: RowView, strength: int, studio: Studio, photos: list[GalleryPh
         columns += [dbc.Col(_cell_panel(row, cell, strength, studio, photos), xs=12, sm=6, lg=True)
                     for cell in row.cells]
         body = []
-        if row.was_color:
-            body.append(dbc.Alert(COLOUR_UPLOAD_NOTE, color="info", class_name="colour-note py-2 small"))
+        note = upload_note(row.was_color, row.tint)
+        if note:
+            body.append(dbc.Alert(note, color="info", class_name="colour-note py-2 small"))
         body.append(dbc.Row(columns, class_name="g-3 compare-row"))
         reference_models = [cell.model_title for cell in row.cells if cell.uses_reference]
         if reference_models:  # one choice for the row, whichever models take a reference

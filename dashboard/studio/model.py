@@ -135,6 +135,7 @@ class Row:
     own_reference: Blob | None = None  # the user's colour photo for this row (uint8 RGB, at most 1024 px)
     size: tuple[int, int] | None = None  # (height, width), once decoded
     was_color: bool = False
+    tint: str | None = None  # a tinted print's tint ("sepia"...), once decoded: not a colour photo
     source: str | None = None  # the legacy photo's name, for rows opened from the legacy gallery
     exclude_reference: str | None = None  # a gallery photo never to suggest (the legacy photo's own original)
     reference_choice: str = AUTO_REFERENCE
@@ -222,6 +223,7 @@ class RowView:
     status: str
     error: str | None
     was_color: bool
+    tint: str | None
     size: tuple[int, int] | None  # (height, width)
     reference_choice: str
     has_own_reference: bool

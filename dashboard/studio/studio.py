@@ -134,7 +134,7 @@ class Studio:
         if file.data is None:
             raise StudioError(file.error or "The reference file could not be read.")
         decoded = decode_image(file.data)
-        if not decoded.was_color:
+        if not decoded.has_colour:
             raise StudioError("This photo has no colour to copy; choose a colour photo as the reference.")
         reference = np.asarray(thumbnail(decoded.rgb, 1024))  # plenty for sampling colours; bounded memory
         with self.store.session(session_id) as session:
@@ -288,7 +288,7 @@ class Studio:
                 row.status, row.error, row.cells = ERROR, error_message, {}
             else:
                 row.lightness, row.display_lightness = Blob(decoded.lightness), Blob(display_lightness)
-                row.original_jpeg, row.was_color = Blob(original_jpeg), decoded.was_color
+                row.original_jpeg, row.was_color, row.tint = Blob(original_jpeg), decoded.was_color, decoded.tint
                 row.size = tuple(decoded.lightness.shape)
             row.upload = None
             session.version += 1
@@ -426,8 +426,9 @@ class Studio:
                 fallback=(result.colorization.details.get("fallback") or None) if result else None,
                 error=cell.error,
             ))
-        return RowView(row.row_id, row.filename, row.status, row.error, row.was_color, row.size, row.reference_choice,
-                       row.own_reference is not None, tuple(cells), queue_position if row.status == QUEUED else None)
+        return RowView(row.row_id, row.filename, row.status, row.error, row.was_color, row.tint, row.size,
+                       row.reference_choice, row.own_reference is not None, tuple(cells),
+                       queue_position if row.status == QUEUED else None)
 
     def original_jpeg(self, row_id: str) -> bytes | None:
         """The row's photo at display size (JPEG), or None when unknown or not decoded yet. The row's id is the
