@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8050
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: install install-serve install-test browser redis run run-scaled test bench bench-memory load load-scaled data library showcase train-cnn train-cgan export evaluate evaluate-video lint
+.PHONY: install install-serve install-test browser redis run run-scaled test bench bench-memory load load-scaled data library showcase train-cnn train-cgan export evaluate evaluate-video evaluate-restore evaluate-faces lint
 
 $(SERVE_VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(SERVE_VENV)
@@ -99,6 +99,16 @@ export: install
 evaluate: install
 	$(PY) -m colorizers evaluate --models welsh exemplar cnn cgan blend --out runs/evaluation
 	$(PY) -m colorizers evaluate-references --out runs/evaluation/reference
+
+# The Restore step (dust, thin scratches, grain) on scanned-print copies of foreign photos (gray and sepia):
+# weights/evaluation/restore/ (metrics.json, table.md, before_after.png).
+evaluate-restore: install
+	$(PY) -m colorizers evaluate-restore --out weights/evaluation/restore
+
+# Faces on the foreign split: each automatic model's faces before and after the skin-tone step, and the skin-tone
+# range measured on the training photos: weights/evaluation/faces/ (metrics.json, table.md, faces.png).
+evaluate-faces: install
+	$(PY) -m colorizers evaluate-faces --out weights/evaluation/faces
 
 # Every way of colouring a clip (gray, a model per frame, made steady, a keyframe carried) on the city clip and on
 # clips panned over foreign photos: runs/evaluation/video/ (metrics.json, table.md, a contact strip per clip).

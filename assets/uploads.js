@@ -11,6 +11,9 @@
  * A zone inside an element with `data-upload-kind` (the Video page's: "video") posts to /uploads?kind=<kind>, and
  * that element's `data-max-file-bytes` and `data-max-request-bytes` replace the site's limits for photos (the meta
  * tags); while a large file goes up, the status line counts the percent sent.
+ *
+ * A file that is not what the zone takes (a PDF dropped, or chosen with the dialog's "All files") is told by name in
+ * the status line, whole, at once; the others still go up. What a zone takes is its file input's `accept`.
  */
 (function () {
     "use strict";
@@ -66,6 +69,31 @@
             request.addEventListener("abort", reject);
             request.send(form);
         });
+    }
+
+    // Whether `file` is one of the kinds `accept` lists (".png", "image/*", "video/mp4"...); no list takes all.
+    function accepted(file, accept) {
+        const kinds = (accept || "").split(",").map((kind) => kind.trim().toLowerCase()).filter(Boolean);
+        if (kinds.length === 0) {
+            return true;
+        }
+        const name = (file.name || "").toLowerCase();
+        const type = (file.type || "").toLowerCase();
+        return kinds.some(function (kind) {
+            if (kind.charAt(0) === ".") {
+                return name.endsWith(kind);
+            }
+            if (kind.endsWith("/*")) {
+                return type.startsWith(kind.slice(0, -1));
+            }
+            return type === kind;
+        });
+    }
+
+    function notTaken(file) {
+        const name = (file.name || "").toLowerCase();
+        const what = name.endsWith(".pdf") || file.type === "application/pdf" ? "a PDF document" : "not a photo";
+        return `${file.name} is ${what}: it was not added. Please choose a photo (PNG, JPEG, WebP, TIFF, GIF or BMP).`;
     }
 
     function megabytes(bytes) {
@@ -139,8 +167,11 @@
         if (files.length === 0) {
             return;
         }
-        const problems = files.filter((file) => file.size > maxFile).map(
-            (file) => `${file.name} is larger than the limit of ${megabytes(maxFile)} MB.`);
+        const accept = input ? input.getAttribute("accept") : "";
+        const problems = files.filter((file) => !accepted(file, accept)).map(notTaken);
+        files = files.filter((file) => accepted(file, accept));
+        problems.push(...files.filter((file) => file.size > maxFile).map(
+            (file) => `${file.name} is larger than the limit of ${megabytes(maxFile)} MB.`));
         files = files.filter((file) => file.size <= maxFile);
         const total = files.reduce((sum, file) => sum + file.size + 1024, 64 * 1024);
         if (total > maxRequest) {

@@ -37,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     _add_evaluate_parser(commands)
     _add_evaluate_references_parser(commands)
+    _add_evaluate_faces_parser(commands)
+    _add_evaluate_restore_parser(commands)
     video_command.add_parsers(commands)
     arguments = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -127,6 +129,48 @@ def _evaluate_references(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _add_evaluate_restore_parser(commands) -> None:
+    parser = commands.add_parser(
+        "evaluate-restore",
+        help="score the Restore step (dust, scratches, grain) on scanned-print copies of the foreign split's photos, "
+             "writing DIR/metrics.json, table.md and before_after.png")
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR")
+    parser.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N photos")
+
+
+def _evaluate_restore(arguments: argparse.Namespace) -> int:
+    from .training import restore_evaluation  # lazily, as `evaluate`
+
+    try:
+        report = restore_evaluation.run_restore_evaluation(arguments.out, arguments.limit)
+    except (ValueError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(restore_evaluation.format_restore_table(report), end="")
+    return 0
+
+
+def _add_evaluate_faces_parser(commands) -> None:
+    parser = commands.add_parser(
+        "evaluate-faces",
+        help="detect faces in the foreign split's photos and score each automatic model's faces before and after "
+             "the skin-tone step, writing DIR/metrics.json, table.md and faces.jpg")
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR")
+    parser.add_argument("--models", nargs="+", default=["cnn", "cgan", "blend"], choices=["cnn", "cgan", "blend"])
+
+
+def _evaluate_faces(arguments: argparse.Namespace) -> int:
+    from .training import face_evaluation  # lazily, as `evaluate`
+
+    try:
+        report = face_evaluation.run_face_evaluation(arguments.out, tuple(arguments.models))
+    except (ValueError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(face_evaluation.format_face_table(report), end="")
+    return 0
+
+
 def _evaluate(arguments: argparse.Namespace) -> int:
     from .training import evaluation  # lazily: `models` and `colorize` stay fast
 
@@ -192,4 +236,5 @@ def _reason(error: Exception) -> str:
 
 
 _COMMANDS = {"models": _list_models, "colorize": _colorize, "evaluate": _evaluate,
-             "evaluate-references": _evaluate_references, **video_command.COMMANDS}
+             "evaluate-references": _evaluate_references, "evaluate-faces": _evaluate_faces,
+             "evaluate-restore": _evaluate_restore, **video_command.COMMANDS}

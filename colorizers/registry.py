@@ -19,6 +19,7 @@ from . import settings
 from .color import merge_chroma, rgb_to_lightness
 from .decode import DecodedImage
 from .errors import ColorizerError, UnknownModelError, WeightsMissingError
+from .faces import keep_faces_skin
 from .touchup import Hints, NoStrokesError, hints_from_rgba, touch_up_chroma
 
 MAX_STRENGTH = 1.5
@@ -181,11 +182,15 @@ def colorize(
     hints: brush strokes for any model (an RGBA uint8 image whose opaque pixels are the strokes' colours, at any
     size, or `Hints`): the model's result is touched up with them (see `touch_up`). A by-hand model (`BY_HAND`)
     needs at least one stroke: without, NoStrokesError.
+    skin_tones: for the automatic models (no reference), faces found in the photo are kept within skin tones
+    (`colorizers.faces`), after the model and before the strokes, so the strokes win (default True); the boxes
+    of the faces found, if any, are in details["faces"].
     """
     strength = _checked_strength(strength)
     lightness = _lightness_of(image)
     info = model_info(model)
     hints = options.pop("hints", None)
+    skin_tones = bool(options.pop("skin_tones", True)) and model in MODELS and not info.uses_reference
     if model in BY_HAND:  # from gray, no stroke would give a gray photo back: ask for strokes instead
         hints = _hints_of(hints) if hints is not None else None
         if hints is None or hints.is_empty:
@@ -194,6 +199,10 @@ def colorize(
     colorizer = get_model(model)
     started = time.perf_counter()
     chroma, details = colorizer.predict_chroma(lightness, **options)
+    if skin_tones:
+        chroma, faces = keep_faces_skin(lightness, chroma)
+        if faces:
+            details = {**details, "faces": faces}
     if hints is not None:
         chroma = touch_up_chroma(lightness, _hints_of(hints), None if model in BY_HAND else chroma)
     rgb = merge_chroma(lightness, chroma, strength)

@@ -40,8 +40,10 @@ def queue_list(rows: tuple[RowView, ...]) -> html.Div | html.Ol:
                 status_badge(row.status),
                 dbc.Progress(value=progress, class_name="queue-progress", color=STATUS_COLOURS.get(row.status),
                              striped=row.status == WORKING, animated=row.status == WORKING),
+                # A file's error is shown whole (it says what to do); the short progress words may be cut.
                 html.Small(waiting_words(row) or (f"{finished}/{total} models" if total else (row.error or "")),
-                           className="queue-detail text-body-secondary text-truncate"),
+                           className="queue-detail text-body-secondary "
+                                     + ("queue-error text-wrap" if row.error and not total else "text-truncate")),
             ],
             className=f"queue-item queue-{row.status}",
             **{"data-row": row.row_id},

@@ -33,7 +33,11 @@ def _drop_zone(component_id: str, title: str, hint: str, multiple: bool) -> dcc.
         children=html.Div(
             [
                 html.Div("⇪", className="upload-zone-icon", **{"aria-hidden": "true"}),
-                html.Div([html.Strong(title), " — drop here or ", html.Span("browse", className="link-primary")]),
+                html.Div([html.Strong(title), " — ",
+                          html.Span(["drop here or ", html.Span("browse", className="link-primary")],
+                                    className="upload-words-pointer"),
+                          html.Span(html.Span("tap to choose", className="link-primary"),
+                                    className="upload-words-touch")]),
                 html.Small(hint, className="text-body-secondary"),
             ]
         ),

@@ -1,12 +1,30 @@
-"""Home: what the studio does, a before/after example, and the way to the other pages."""
+"""Home: a first path for an old photo (upload it, see it coloured by the recommended model, large, with a
+download; an optional Restore step for scans; every other model a click away on Compare), then what the studio
+does, a before/after example, and the way to the other pages. The logic is `dashboard.first_photo`."""
 from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
 
-from colorizers import available_models
-from dashboard import showcase
+from colorizers import available_models, encode_png
+from dashboard import settings, showcase
+from dashboard.callback_guard import friendly_errors
+from dashboard.components.first_photo_views import first_photo_card
+from dashboard.components.result_views import file_alert
+from dashboard.components.upload_area import upload_area
+from dashboard.first_photo import (
+    colour_first_photo,
+    other_models,
+    recommended_model,
+    results_from_state,
+)
+from dashboard.jobs import keep_uploads
+from dashboard.results_store import default_store
+from dashboard.session import current_session_id
+from dashboard.studio import default_studio
+from dashboard.uploads import uploaded_files
 from dashboard.urls import showcase_url
 
 dash.register_page(
@@ -69,6 +87,27 @@ def _page_cards() -> dbc.Row:
     )
 
 
+def _first_photo() -> html.Section:
+    """The upload, its rejected files' messages beside it, and the results (newest first)."""
+    return html.Section(
+        [
+            upload_area("home-upload", "Your old photo",
+                        "Black-and-white, sepia or faded: PNG, JPEG, WebP, TIFF… It comes back in colour, "
+                        "full size."),
+            html.Div(id="home-feedback", className="mt-2"),
+            dcc.Loading(html.Div(id="home-results", className="mt-3"), type="circle",
+                        overlay_style={"visibility": "visible", "opacity": 0.4},
+                        parent_className="results-loading"),
+            # Small records only (ids and names): the images stay on the server.
+            dcc.Store(id="home-photos", data=[]),
+            dcc.Store(id="home-scroll"),
+            dcc.Store(id="home-scrolled"),
+            dcc.Location(id="home-location", refresh=True),
+        ],
+        className="first-photo-section mb-4",
+    )
+
+
 def layout(**_query: str) -> html.Div:
     """Built per visit, so models installed since start-up are listed."""
     models = available_models()
@@ -78,13 +117,14 @@ def layout(**_query: str) -> html.Div:
                 [
                     html.H1("Give old photos their colour back", className="display-6 fw-semibold"),
                     html.P(
-                        "Upload black-and-white photos and get them back in colour, at full resolution. "
-                        "Colour them from a reference photo of your choice, or compare every model side by side.",
+                        "Add a black-and-white photo below and get it back in colour, at full resolution. "
+                        "Colour photos from a reference of your choice, or compare every model side by side.",
                         className="lead",
                     ),
                 ],
-                className="hero mb-4",
+                className="hero mb-3",
             ),
+            _first_photo(),
             _example(),
             _page_cards(),
             html.H2("Models available here", className="h5"),
@@ -92,3 +132,107 @@ def layout(**_query: str) -> html.Div:
                     className="models-list"),
         ]
     )
+
+
+@callback(
+    Output("home-results", "children"),
+    Output("home-photos", "data"),
+    Output("home-feedback", "children"),
+    Output("home-scroll", "data"),
+    Output("home-upload", "contents"),
+    Input("home-upload", "contents"),
+    Input({"type": "home-restore", "photo": ALL}, "value"),
+    State("home-upload", "filename"),
+    State("home-photos", "data"),
+    prevent_initial_call=True,
+)
+@friendly_errors(output_count=5, alert_index=2)
+def colour_photos(contents, _restore_values, filenames, kept):
+    """New photos are coloured by the recommended model and shown first (the page scrolls to them); a Restore
+    switch colours its photo again with the step on or off. Files that are not photos are told beside the upload."""
+    session_id = current_session_id()
+    store = default_store()
+    results = results_from_state(kept, session_id, store)
+    trigger = ctx.triggered_id
+    if isinstance(trigger, dict):  # a Restore switch
+        wanted = ctx.triggered[0].get("value") if ctx.triggered else None
+        index = next((i for i, result in enumerate(results) if result.upload.image_id == trigger["photo"]), None)
+        if index is None or wanted is None or bool(wanted) == results[index].restore:
+            raise PreventUpdate  # the switches were drawn, not flipped
+        old = results[index]
+        results[index] = colour_first_photo(old.upload, session_id, store, old.model_name, restore=bool(wanted))
+        _discard_results(old, session_id)
+        return ([first_photo_card(result) for result in results], [result.to_json() for result in results],
+                no_update, {"photo": trigger["photo"]}, no_update)
+    if contents is None:
+        raise PreventUpdate  # our own reset of the upload (so the same file can be dropped again)
+    model = recommended_model([info.name for info in available_models()])
+    if model is None:
+        return no_update, no_update, file_alert("Colouring", "No model is installed on this server."), None, None
+    files = uploaded_files(contents, filenames, max_files=settings.SESSION_MAX_ROWS)
+    uploads = keep_uploads(files, session_id, store)
+    rejected = [file_alert(upload.filename, upload.error or "The file could not be read.")
+                for upload in uploads if not upload.image_id]
+    new = [colour_first_photo(upload, session_id, store, model) for upload in uploads if upload.image_id]
+    if not new:
+        return no_update, no_update, rejected, no_update, None
+    results = list(reversed(new)) + results  # newest first
+    return ([first_photo_card(result) for result in results], [result.to_json() for result in results],
+            rejected or None, {"photo": results[0].upload.image_id}, None)
+
+
+def _discard_results(result, session_id: str) -> None:
+    """A re-coloured photo's former result and restored scan: nothing shows them any more."""
+    store = default_store()
+    for image_id in (result.result_id, result.restored_id):
+        if image_id:
+            store.discard(session_id, image_id)
+
+
+# The newest (or re-coloured) photo comes into view, its top at the window's top: its result below it.
+clientside_callback(
+    """
+    function (target) {
+        if (!target || !target.photo) {
+            return window.dash_clientside.no_update;
+        }
+        const selector = `.first-photo[data-photo="${CSS.escape(target.photo)}"]`;
+        window.requestAnimationFrame(function () {
+            const card = document.querySelector(selector);
+            if (card) {
+                card.scrollIntoView({block: "start", behavior: "instant"});
+            }
+        });
+        return window.dash_clientside.no_update;
+    }
+    """,
+    Output("home-scrolled", "data"),
+    Input("home-scroll", "data"),
+    prevent_initial_call=True,
+)
+
+
+@callback(
+    Output("home-location", "href"),
+    Output("home-feedback", "children", allow_duplicate=True),
+    Input({"type": "home-compare-all", "photo": ALL}, "n_clicks"),
+    State("home-photos", "data"),
+    prevent_initial_call=True,
+)
+@friendly_errors(output_count=2, alert_index=1)
+def compare_all_models(clicks, kept):
+    """"Compare all models" adds the photo to Compare (a row, every model) and opens that page."""
+    trigger = ctx.triggered_id
+    if not isinstance(trigger, dict) or not any(clicks or []) or not ctx.triggered[0].get("value"):
+        raise PreventUpdate  # the buttons were drawn, not clicked
+    session_id = current_session_id()
+    store = default_store()
+    result = next((result for result in results_from_state(kept, session_id, store)
+                   if result.upload.image_id == trigger["photo"]), None)
+    original = store.get(session_id, trigger["photo"]) if result is not None else None
+    if original is None:
+        return no_update, file_alert("This photo", "It has expired from the server; please upload it again.")
+    names = [info.name for info in available_models()]
+    ordered = [result.model_name, *other_models(names, result.model_name)] if result.model_name in names else names
+    default_studio().add_photo(session_id, result.upload.filename, encode_png(original.rgb), ordered)
+    return "/compare", no_update
