@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 
+import cv2  # at import, not in a thread: two threads importing it at once saw a half-made module (no cv2.data)
 import numpy as np
 
 # The skin-tone range, as a sector of the a/b plane: hue angle (degrees, 0 = +a red, 90 = +b yellow) and chroma
@@ -49,21 +50,19 @@ FEATHER_START = 0.75  # the inner ellipse (`inner_ellipse`) lies within it: pull
 PULL = 1.0
 
 _CASCADES = ("haarcascade_frontalface_default.xml", "haarcascade_frontalface_alt2.xml")
-_detectors: list | None = None
-_detectors_lock = threading.Lock()
+# One pair of detectors per thread: OpenCV's CascadeClassifier must not run in two threads at once (it crashed the
+# process when the Compare page's workers coloured two photos together).
+_per_thread = threading.local()
 
 
 def _load_detectors() -> list:
-    global _detectors
-    with _detectors_lock:
-        if _detectors is None:
-            import cv2
-
-            detectors = [cv2.CascadeClassifier(cv2.data.haarcascades + name) for name in _CASCADES]
-            if any(detector.empty() for detector in detectors):
-                raise RuntimeError(f"OpenCV's face cascades are missing from {cv2.data.haarcascades}.")
-            _detectors = detectors
-    return _detectors
+    detectors = getattr(_per_thread, "detectors", None)
+    if detectors is None:
+        detectors = [cv2.CascadeClassifier(cv2.data.haarcascades + name) for name in _CASCADES]
+        if any(detector.empty() for detector in detectors):
+            raise RuntimeError(f"OpenCV's face cascades are missing from {cv2.data.haarcascades}.")
+        _per_thread.detectors = detectors
+    return detectors
 
 
 def detect_faces(lightness: np.ndarray, detect_side: int = DETECT_SIDE) -> list[tuple[int, int, int, int]]:
@@ -71,8 +70,6 @@ def detect_faces(lightness: np.ndarray, detect_side: int = DETECT_SIDE) -> list[
 
     Searched on a copy at most `detect_side` pixels long (histogram equalised); a face counts when both cascades
     find it (`MIN_AGREEMENT`)."""
-    import cv2
-
     lightness = np.asarray(lightness, dtype=np.float32)
     if lightness.ndim != 2:
         raise ValueError(f"lightness must have shape (H, W), got {lightness.shape}")

@@ -385,13 +385,17 @@ def _without_rgb(colorization: Colorization) -> Colorization:
 
 
 def touch_up_result(result_id: str, strokes: list[Stroke] | tuple[Stroke, ...], session_id: str,
-                    store: ResultsStore) -> str:
+                    store: ResultsStore, original_id: str | None = None) -> str:
     """Re-colour the session's result `result_id` from brush `strokes` (full-resolution pixels, all of them, oldest
     first: they replace any earlier ones, and none gives the model's own result back). Returns the id of the
     result to show instead: a new stored image (a new id, so no browser shows a cached copy) that keeps the strokes
     and the id of the model's own result, or that result's own id. The touch-up it replaces is dropped.
+    `original_id`, the model's own result behind `result_id` (the editor knows it), is touched up instead when
+    `result_id` is gone: a touch-up sent while another was still working names the result that one replaced.
     Raises TouchUpError when the result is gone (or is not a result)."""
     result = store.get(session_id, result_id)
+    if result is None and original_id is not None:
+        result_id, result = original_id, store.get(session_id, original_id)
     state = result.touch_up_state if result is not None else None
     if state is None:
         raise TouchUpError(RESULT_EXPIRED)

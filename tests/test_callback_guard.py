@@ -36,25 +36,21 @@ def callback_key(output_id: str, input_id: str) -> str:
 
 
 def apply_request(target: object) -> dict:
-    """What the Reference transfer page sends when Apply is pressed in its editor, one result panel shown."""
+    """What the Reference transfer page's editor sends when Apply is pressed (its queued re-colouring, see
+    assets/touchup_editor.js), one result panel shown."""
     panel = {"result": "slot-1"}
     return {
-        "output": callback_key(f"{TOUCHUP}-status", f"{TOUCHUP}-apply"),
-        "outputs": [{"id": f"{TOUCHUP}-canvas", "property": "figure"}, {"id": f"{TOUCHUP}-shapes", "property": "data"},
-                    {"id": f"{TOUCHUP}-target", "property": "data"}, {"id": f"{TOUCHUP}-before", "property": "value"},
+        "output": callback_key(f"{TOUCHUP}-status", f"{TOUCHUP}-request"),
+        "outputs": [{"id": f"{TOUCHUP}-target", "property": "data"}, {"id": f"{TOUCHUP}-applied", "property": "data"},
+                    {"id": f"{TOUCHUP}-before", "property": "value"},
                     {"id": f"{TOUCHUP}-status", "property": "children"},
                     [{"id": {"type": f"{TOUCHUP}-image", **panel}, "property": "src"}],
                     [{"id": {"type": f"{TOUCHUP}-download", **panel}, "property": "href"}],
                     [{"id": {"type": f"{TOUCHUP}-shown", **panel}, "property": "data"}]],
-        "inputs": [{"id": f"{TOUCHUP}-apply", "property": "n_clicks", "value": 1},
-                   {"id": f"{TOUCHUP}-undo", "property": "n_clicks", "value": 0},
-                   {"id": f"{TOUCHUP}-clear", "property": "n_clicks", "value": 0}],
-        "state": [{"id": f"{TOUCHUP}-shapes", "property": "data",
-                   "value": [{"type": "path", "path": "M10,10L20,20", "line": {"color": "#ff0000", "width": 5}}]},
-                  {"id": f"{TOUCHUP}-target", "property": "data", "value": target},
-                  {"id": f"{TOUCHUP}-colour", "property": "value", "value": "#ff0000"},
-                  {"id": f"{TOUCHUP}-brush", "property": "value", "value": 10}],
-        "changedPropIds": [f"{TOUCHUP}-apply.n_clicks"],
+        "inputs": [{"id": f"{TOUCHUP}-request", "property": "data", "value": {
+            "seq": 1, "target": target,
+            "shapes": [{"type": "path", "path": "M10,10L20,20", "line": {"color": "#ff0000", "width": 5}}]}}],
+        "changedPropIds": [f"{TOUCHUP}-request.data"],
     }
 
 
@@ -77,18 +73,16 @@ def with_change(change) -> dict:
 HAND_MADE = {
     "no inputs": lambda body: body.pop("inputs"),
     "an input missing": lambda body: body["inputs"].pop(),
-    "no state": lambda body: body.pop("state"),
     "inputs as an object": lambda body: body.update(inputs={}),
     "an input that is a number": lambda body: body["inputs"].__setitem__(0, 5),
     "an input without its property": lambda body: body["inputs"][0].pop("property"),
-    "a string for n_clicks": lambda body: body["inputs"][0].update(value="1"),
-    "a dict for n_clicks": lambda body: body["inputs"][0].update(value={"a": 1}),
-    "a dict for a colour's value": lambda body: body["state"][2].update(value={"a": 1}),
-    "a number for the strokes' state": lambda body: body["state"][0].update(value=5),
-    "a string for the editor's target": lambda body: body["state"][1].update(value="x"),
+    "a string for the request": lambda body: body["inputs"][0].update(value="1"),
+    "a list for the request": lambda body: body["inputs"][0].update(value=[1]),
+    "a number for the strokes": lambda body: body["inputs"][0]["value"].update(shapes=5),
+    "a string for the editor's target": lambda body: body["inputs"][0]["value"].update(target="x"),
     "a number for changedPropIds": lambda body: body.update(changedPropIds=5),
     "outputs missing": lambda body: body.pop("outputs"),
-    "a pattern output as one object": lambda body: body["outputs"].__setitem__(5, {"id": "x", "property": "src"}),
+    "a pattern output as one object": lambda body: body["outputs"].__setitem__(4, {"id": "x", "property": "src"}),
     "output as a list": lambda body: body.update(output=["x"]),
 }
 

@@ -139,3 +139,21 @@ def test_face_scores_measure_the_inner_ellipse_against_the_truth():
     assert skin["in_range"] and skin["ab_error"] < 0.01
     gray = face_scores(np.full_like(truth, 150), truth_ab, (20, 20, 60, 60))
     assert not gray["in_range"] and gray["ab_error"] == pytest.approx(np.linalg.norm(truth_ab[0, 0]), abs=0.3)
+
+
+def test_faces_are_found_in_several_threads_at_once():
+    """The Compare page's workers colour photos in parallel threads: one shared OpenCV detector crashed the process
+    (a segmentation fault) when two threads searched photos of different sizes at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from colorizers.decode import read_image_file
+    from colorizers.faces import detect_faces
+    from colorizers.settings import LIBRARY_DIR
+
+    lightness = read_image_file(LIBRARY_DIR / "scribus-template__scribus_project_de_craigbradney.jpg").lightness
+    copies = [np.asarray(Image.fromarray(lightness).resize((300 + 23 * index, 200 + 37 * index)))
+              for index in range(8)]
+    alone = [detect_faces(copy) for copy in copies]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        together = list(pool.map(lambda index: detect_faces(copies[index % 8]), range(96)))
+    assert any(alone) and all(found == alone[index % 8] for index, found in enumerate(together))

@@ -16,14 +16,14 @@ from dashboard.components.studio_views import COMPARE_TOUCHUP, queue_list, row_c
 from dashboard.components.touchup_editor import (
     DEFAULT_BRUSH,
     DEFAULT_COLOUR,
+    always_answered,
     applied_words,
     editor_figure,
     editor_modal,
-    register_before_after,
+    editor_target,
+    queued_touch_up,
     register_editor_clientside_callbacks,
-    shapes_after_button,
     shapes_from_strokes,
-    strokes_from_shapes,
 )
 from dashboard.components.upload_area import upload_area
 from dashboard.legacy import find_legacy_photo
@@ -165,8 +165,8 @@ def _open_legacy_photo(session_id: str, name: str) -> None:
     studio = default_studio()
     if photo is None or studio.has_source(session_id, name):
         return
-    studio.add_photo(session_id, photo.file, photo.path.read_bytes(), [model.name for model in available_models()],
-                     source=name, exclude_reference=photo.gallery_name)
+    studio.add_photo(session_id, photo.title, photo.path.read_bytes(), [model.name for model in available_models()],
+                     source=name, exclude_reference=photo.gallery_name)  # titled as the Legacy page shows it
 
 
 @callback(
@@ -285,16 +285,12 @@ clientside_callback(
 )
 
 
-
-
 # --- Touch-up: the "Edit colours" editor (dashboard.components.touchup_editor) ----------------------------------------
 TOUCHUP = COMPARE_TOUCHUP
 
 
-def _editor_figure(target: dict, shapes: list, colour: str | None, brush: float | None, before: bool = False) -> dict:
-    shown = target["original"] if before else target["result"]
-    return editor_figure(studio_display_url(shown, target["strength"]), tuple(target["size"]), shapes,
-                         colour or DEFAULT_COLOUR, brush or DEFAULT_BRUSH)
+def _editor_target(target: dict, shapes: list) -> dict:
+    return editor_target(target, shapes, lambda result_id: studio_display_url(result_id, target["strength"]))
 
 
 @callback(
@@ -324,51 +320,40 @@ def open_editor(_clicks, strength, colour, brush):
     except StudioError:
         raise PreventUpdate from None  # a stale button: the rows are being redrawn
     # What the editor works on: the current result, the model's own (for "before"), the photo's size.
-    target = {"result": trigger["result"], "original": original_id, "size": list(size),
-              "strength": DEFAULT_STRENGTH if strength is None else int(strength)}
     shapes = shapes_from_strokes(strokes, size)
+    target = _editor_target({"result": trigger["result"], "original": original_id, "size": list(size),
+                             "strength": DEFAULT_STRENGTH if strength is None else int(strength)}, shapes)
     row = next((row for row in studio.view(session_id).rows
                 for cell in row.cells if cell.result_id == trigger["result"]), None)
     title = next((f"Edit colours: {row.filename}, {cell.model_title}" for cell in row.cells
                   if cell.result_id == trigger["result"]), "Edit colours") if row else "Edit colours"
-    return True, _editor_figure(target, shapes, colour, brush), target, shapes, title, False, None
+    figure = editor_figure(target["image"], size, shapes, colour or DEFAULT_COLOUR, brush or DEFAULT_BRUSH)
+    return True, figure, target, shapes, title, False, None
 
 
 register_editor_clientside_callbacks(TOUCHUP)
 
 
 @callback(
-    Output(f"{TOUCHUP}-canvas", "figure", allow_duplicate=True),
-    Output(f"{TOUCHUP}-shapes", "data", allow_duplicate=True),
     Output(f"{TOUCHUP}-target", "data", allow_duplicate=True),
+    Output(f"{TOUCHUP}-applied", "data"),
     Output(f"{TOUCHUP}-before", "value", allow_duplicate=True),
     Output(f"{TOUCHUP}-status", "children", allow_duplicate=True),
     Output("compare-poll", "disabled", allow_duplicate=True),
-    Input(f"{TOUCHUP}-apply", "n_clicks"),
-    Input(f"{TOUCHUP}-undo", "n_clicks"),
-    Input(f"{TOUCHUP}-clear", "n_clicks"),
-    State(f"{TOUCHUP}-shapes", "data"),
-    State(f"{TOUCHUP}-target", "data"),
-    State(f"{TOUCHUP}-colour", "value"),
-    State(f"{TOUCHUP}-brush", "value"),
+    Input(f"{TOUCHUP}-request", "data"),
     prevent_initial_call=True,
 )
-@friendly_errors(output_count=6, alert_index=4)
-def apply_strokes(_apply, _undo, _clear, shapes, target, colour, brush):
-    """Apply re-colours the result from every stroke; Undo drops the last stroke and Clear all of them, and
-    re-colour at once (no stroke left: the model's own result). The row below shows the new result."""
-    if not target or not ctx.triggered_id:
-        raise PreventUpdate
-    shapes = shapes_after_button(TOUCHUP, ctx.triggered_id, shapes)
-    size = tuple(target["size"])
-    strokes = strokes_from_shapes(shapes, size)
+@always_answered(applied_index=1)
+@friendly_errors(output_count=5, alert_index=3)
+def apply_strokes(request):
+    """Re-colour the result from the strokes on screen (Apply; Undo and Clear drop strokes first and re-colour at
+    once; no stroke left: the model's own result), one re-colouring at a time (the editor queues them). The row
+    below shows the new result. It names the model's own result, which stays the same while touch-ups replace each
+    other, so a touch-up is never refused because an earlier one replaced the result."""
+    target, shapes, strokes, applied = queued_touch_up(request)
     try:
-        new_id = default_studio().touch_up(current_session_id(), target["result"], strokes)
+        new_id = default_studio().touch_up(current_session_id(), str(target["original"]), strokes)
     except StudioError as error:
-        return no_update, no_update, no_update, no_update, str(error), no_update
-    target = {**target, "result": new_id}
-    shapes = shapes_from_strokes(strokes, size)
-    return _editor_figure(target, shapes, colour, brush), shapes, target, False, applied_words(strokes), False
-
-
-register_before_after(TOUCHUP, _editor_figure)
+        return no_update, applied, no_update, str(error), no_update
+    target = _editor_target({**target, "result": new_id}, shapes)
+    return target, applied, False, applied_words(strokes), False

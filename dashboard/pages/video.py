@@ -21,15 +21,15 @@ from dashboard.callback_guard import friendly_errors
 from dashboard.components.reference_picker import own_reference_options, reference_picker
 from dashboard.components.result_views import file_alert, page_alert
 from dashboard.components.touchup_editor import (
+    always_answered,
     applied_words,
     editor_figure,
     kept_result_figure,
+    kept_result_target,
     editor_modal,
-    register_before_after,
+    queued_touch_up,
     register_editor_clientside_callbacks,
-    shapes_after_button,
     shapes_from_strokes,
-    strokes_from_shapes,
 )
 from dashboard.components.upload_area import upload_area
 from dashboard.components.video_views import (
@@ -447,53 +447,43 @@ def open_editor(clicks, candidate_data, colour, brush):
                                                            default_store())
     except TouchUpError as error:
         return True, editor_figure("", (3, 4), []), None, [], "Edit colours", False, str(error)
-    target = {"slot": "candidate", "result": candidate.result_id, "original": original_id, "size": list(size)}
     shapes = shapes_from_strokes(strokes, size)
+    target = kept_result_target({"slot": "candidate", "result": candidate.result_id, "original": original_id,
+                                 "size": list(size)}, shapes)
     return (True, kept_result_figure(target, shapes, colour, brush), target, shapes,
             f"Edit colours: frame {candidate.frame}", False, None)
 
 
 @callback(
-    Output(f"{TOUCHUP}-canvas", "figure", allow_duplicate=True),
-    Output(f"{TOUCHUP}-shapes", "data", allow_duplicate=True),
     Output(f"{TOUCHUP}-target", "data", allow_duplicate=True),
+    Output(f"{TOUCHUP}-applied", "data"),
     Output(f"{TOUCHUP}-before", "value", allow_duplicate=True),
     Output(f"{TOUCHUP}-status", "children", allow_duplicate=True),
     Output("video-candidate", "data", allow_duplicate=True),
-    Input(f"{TOUCHUP}-apply", "n_clicks"),
-    Input(f"{TOUCHUP}-undo", "n_clicks"),
-    Input(f"{TOUCHUP}-clear", "n_clicks"),
-    State(f"{TOUCHUP}-shapes", "data"),
-    State(f"{TOUCHUP}-target", "data"),
-    State(f"{TOUCHUP}-colour", "value"),
-    State(f"{TOUCHUP}-brush", "value"),
+    Input(f"{TOUCHUP}-request", "data"),
     State("video-candidate", "data"),
     prevent_initial_call=True,
 )
-@friendly_errors(output_count=6, alert_index=4)
-def apply_strokes(_apply, _undo, _clear, shapes, target, colour, brush, candidate_data):
-    """Apply re-colours the frame from every stroke; Undo and Clear re-colour at once. The coloured frame shown
-    (and kept, if kept later) is the touched-up one."""
+@always_answered(applied_index=1)
+@friendly_errors(output_count=5, alert_index=3)
+def apply_strokes(request, candidate_data):
+    """Re-colour the frame from the strokes on screen (Apply; Undo and Clear drop strokes first and re-colour at
+    once), one re-colouring at a time (the editor queues them). The coloured frame shown (and kept, if kept later)
+    is the touched-up one."""
+    target, shapes, strokes, applied = queued_touch_up(request)
     candidate = logic.Candidate.from_json(candidate_data)
-    if not target or not ctx.triggered_id or candidate is None:
-        raise PreventUpdate
-    shapes = shapes_after_button(TOUCHUP, ctx.triggered_id, shapes)
-    size = tuple(target["size"])
-    strokes = strokes_from_shapes(shapes, size)
+    if candidate is None:
+        return no_update, applied, no_update, no_update, no_update
     session_id = current_session_id()
     try:
-        new_id = touch_up_result(candidate.result_id, strokes, session_id, default_store())
+        new_id = touch_up_result(candidate.result_id, strokes, session_id, default_store(),
+                                 original_id=str(target["original"]))
         _, original_id, size = result_touch_up_state(new_id, session_id, default_store())
     except (ColorizerError, ImageTooLargeToKeepError) as error:
-        return no_update, no_update, no_update, no_update, str(error), no_update
-    target = {**target, "result": new_id, "original": original_id}
-    shapes = shapes_from_strokes(strokes, size)
+        return no_update, applied, no_update, str(error), no_update
+    target = kept_result_target({**target, "result": new_id, "original": original_id}, shapes)
     moved = logic.Candidate(candidate.frame, candidate.shot, new_id, original_id, candidate.model, candidate.size)
-    return (kept_result_figure(target, shapes, colour, brush), shapes, target, False, applied_words(strokes),
-            moved.to_json())
-
-
-register_before_after(TOUCHUP, kept_result_figure)
+    return target, applied, False, applied_words(strokes), moved.to_json()
 
 
 # --- The job: start, progress, cancel, result ---------------------------------------------------------------------

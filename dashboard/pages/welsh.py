@@ -21,15 +21,15 @@ from dashboard.components.reference_picker import (
 )
 from dashboard.components.result_views import WELSH_TOUCHUP, file_alert, page_alert, reference_result_card
 from dashboard.components.touchup_editor import (
+    always_answered,
     applied_words,
     editor_figure,
     kept_result_figure,
+    kept_result_target,
     editor_modal,
-    register_before_after,
+    queued_touch_up,
     register_editor_clientside_callbacks,
-    shapes_after_button,
     shapes_from_strokes,
-    strokes_from_shapes,
 )
 from dashboard.components.upload_area import upload_area
 from dashboard.jobs import (
@@ -292,8 +292,6 @@ def show_own_references(own_references):
     return own_reference_thumbnails(own_references_from_state(own_references, current_session_id(), default_store()))
 
 
-
-
 # --- Touch-up: the "Edit colours" editor on each result ------------------------------------------------------------
 # A result panel is named by its model's own result id (its "slot"); each Apply shows a new result id in that panel.
 TOUCHUP = WELSH_TOUCHUP
@@ -327,61 +325,49 @@ def open_editor(_clicks, _shown, colour, brush):
         strokes, original_id, size = result_touch_up_state(str(shown_id), current_session_id(), store)
     except TouchUpError as error:
         return True, editor_figure("", (3, 4), []), None, [], "Edit colours", False, str(error)
-    target = {"slot": slot, "result": shown_id, "original": original_id, "size": list(size)}
     shapes = shapes_from_strokes(strokes, size)
+    target = kept_result_target({"slot": slot, "result": shown_id, "original": original_id, "size": list(size)}, shapes)
     shown = store.get(current_session_id(), shown_id)
     title = f"Edit colours: {shown.filename}" if shown is not None else "Edit colours"
     return True, kept_result_figure(target, shapes, colour, brush), target, shapes, title, False, None
 
 
 @callback(
-    Output(f"{TOUCHUP}-canvas", "figure", allow_duplicate=True),
-    Output(f"{TOUCHUP}-shapes", "data", allow_duplicate=True),
     Output(f"{TOUCHUP}-target", "data", allow_duplicate=True),
+    Output(f"{TOUCHUP}-applied", "data"),
     Output(f"{TOUCHUP}-before", "value", allow_duplicate=True),
     Output(f"{TOUCHUP}-status", "children", allow_duplicate=True),
     Output({"type": f"{TOUCHUP}-image", "result": ALL}, "src"),
     Output({"type": f"{TOUCHUP}-download", "result": ALL}, "href"),
     Output({"type": f"{TOUCHUP}-shown", "result": ALL}, "data"),
-    Input(f"{TOUCHUP}-apply", "n_clicks"),
-    Input(f"{TOUCHUP}-undo", "n_clicks"),
-    Input(f"{TOUCHUP}-clear", "n_clicks"),
-    State(f"{TOUCHUP}-shapes", "data"),
-    State(f"{TOUCHUP}-target", "data"),
-    State(f"{TOUCHUP}-colour", "value"),
-    State(f"{TOUCHUP}-brush", "value"),
+    Input(f"{TOUCHUP}-request", "data"),
     prevent_initial_call=True,
 )
-@friendly_errors(output_count=8, alert_index=4)
-def apply_strokes(_apply, _undo, _clear, shapes, target, colour, brush):
-    """Apply re-colours the result from every stroke; Undo drops the last stroke and Clear all of them, and
-    re-colour at once (no stroke left: the model's own result). The result's panel shows the new result."""
-    if not target or not ctx.triggered_id:
-        raise PreventUpdate
-    shapes = shapes_after_button(TOUCHUP, ctx.triggered_id, shapes)
-    size = tuple(target["size"])
-    strokes = strokes_from_shapes(shapes, size)
+@always_answered(applied_index=1)
+@friendly_errors(output_count=7, alert_index=3)
+def apply_strokes(request):
+    """Re-colour the result from the strokes on screen (Apply; Undo and Clear drop strokes first and re-colour at
+    once; no stroke left: the model's own result), one re-colouring at a time (the editor queues them). The result's
+    panel shows the new result."""
+    target, shapes, strokes, applied = queued_touch_up(request)
     session_id = current_session_id()
     try:
-        new_id = touch_up_result(str(target["result"]), strokes, session_id, default_store())
+        new_id = touch_up_result(str(target["result"]), strokes, session_id, default_store(),
+                                 original_id=str(target["original"]))
         _, original_id, size = result_touch_up_state(new_id, session_id, default_store())
     except (ColorizerError, ImageTooLargeToKeepError) as error:  # e.g. the result expired: the editor says so
-        outputs = unchanged_outputs(8)  # the result panels (pattern outputs) as they were
-        outputs[4] = str(error)
+        outputs = unchanged_outputs(7)  # the result panels (pattern outputs) as they were
+        outputs[1], outputs[3] = applied, str(error)
         return outputs
-    target = {**target, "result": new_id, "original": original_id}
-    shapes = shapes_from_strokes(strokes, size)
+    target = kept_result_target({**target, "result": new_id, "original": original_id}, shapes)
     in_panel = [_only_in_slot(target["slot"], value, ctx.outputs_list[index]) for index, value in
-                ((5, result_thumbnail_url(new_id)), (6, result_download_url(new_id)), (7, new_id))]
-    return (kept_result_figure(target, shapes, colour, brush), shapes, target, False, applied_words(strokes), *in_panel)
+                ((4, result_thumbnail_url(new_id)), (5, result_download_url(new_id)), (6, new_id))]
+    return (target, applied, False, applied_words(strokes), *in_panel)
 
 
 def _only_in_slot(slot: str, value: object, outputs: list[dict]) -> list:
     """`value` for the result panel `slot`, every other panel left as it is (`outputs`: one ALL output's list)."""
     return [value if output["id"]["result"] == slot else no_update for output in outputs]
-
-
-register_before_after(TOUCHUP, kept_result_figure)
 
 
 @callback(Output("welsh-wait", "children"), Input("welsh-wait-poll", "n_intervals"), prevent_initial_call=True)

@@ -350,10 +350,12 @@ class Studio:
 
     def touch_up(self, session_id: str, result_id: str, strokes: list[Stroke] | tuple[Stroke, ...]) -> str:
         """Re-colour the session's result `result_id` with `strokes` (all of them, oldest first: they replace any
-        earlier ones; none gives the model's own result back). Returns the result's new id. StudioError when the
-        result is gone."""
+        earlier ones; none gives the model's own result back). Returns the result's new id. `result_id` is the cell's
+        current result or the model's own one behind it: an editor names the latter, which stays the same while
+        touch-ups replace each other (every touch-up starts from it), so a touch-up sent while another is still
+        working is not refused. StudioError when the cell is gone or was coloured again meanwhile."""
         with self.store.peek(session_id) as session:
-            row, cell = self._own_cell(session, result_id)
+            row, cell = self._touched_cell(session, result_id)
         original = cell.result.original or cell.result
         if not strokes:
             updated = original
@@ -365,7 +367,7 @@ class Studio:
                               chroma=Blob(touched.chroma), first_render=render, colourfulness=render_colourfulness,
                               strokes=tuple(strokes), original=original)
         with self.store.session(session_id) as session:
-            _, cell = self._own_cell(session, result_id)  # still there, and not coloured again meanwhile
+            _, cell = self._touched_cell(session, original.result_id)  # still there, not coloured again meanwhile
             cell.result = updated
             session.version += 1
         return updated.result_id
@@ -489,6 +491,17 @@ class Studio:
         if row is None:
             raise StudioError(EXPIRED_MESSAGE)
         return row
+
+    @classmethod
+    def _touched_cell(cls, session: Session | None, result_id: str) -> tuple[Row, Cell]:
+        """The session's row and cell whose current result, or the model's own result behind its touch-up, has this
+        id; StudioError when gone."""
+        for row in session.rows.values() if session is not None else ():
+            for cell in row.cells.values():
+                if cell.result is not None and cell.result.original is not None \
+                        and cell.result.original.result_id == result_id:
+                    return row, cell
+        return cls._own_cell(session, result_id)
 
     @staticmethod
     def _own_cell(session: Session | None, result_id: str) -> tuple[Row, Cell]:

@@ -34,6 +34,7 @@ def test_a_legacy_photo_opens_as_a_compare_row_with_every_model(dash_duo, studio
     WebDriverWait(dash_duo.driver, RESULT_TIMEOUT).until(
         lambda driver: dash_duo.find_elements(".studio-row.row-done"))
     [row] = dash_duo.find_elements(".studio-row")
+    assert row.find_element("css selector", ".card-header").text.startswith(photos[0].title)  # not its file name
     assert dash_duo.driver.current_url.endswith(f"/compare?legacy={photos[0].name}")
     assert [title.text for title in row.find_elements("css selector", ".panel-title")] == ["Original", *MODEL_TITLES]
     assert len(row.find_elements("css selector", "img.result-image")) == 4
