@@ -103,12 +103,12 @@ evaluate: install
 # The Restore step (dust, thin scratches, grain) on scanned-print copies of foreign photos (gray and sepia):
 # weights/evaluation/restore/ (metrics.json, table.md, before_after.png).
 evaluate-restore: install
-	$(PY) -m colorizers evaluate-restore --out weights/evaluation/restore
+	$(PY) -m colorizers evaluate-restore --out runs/evaluation/restore
 
 # Faces on the foreign split: each automatic model's faces before and after the skin-tone step, and the skin-tone
 # range measured on the training photos: weights/evaluation/faces/ (metrics.json, table.md, faces.png).
 evaluate-faces: install
-	$(PY) -m colorizers evaluate-faces --out weights/evaluation/faces
+	$(PY) -m colorizers evaluate-faces --out runs/evaluation/faces
 
 # Every way of colouring a clip (gray, a model per frame, made steady, a keyframe carried) on the city clip and on
 # clips panned over foreign photos: runs/evaluation/video/ (metrics.json, table.md, a contact strip per clip).

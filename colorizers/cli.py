@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from .decode import encode_png, read_image_file
@@ -119,13 +120,19 @@ def _add_evaluate_references_parser(commands) -> None:
 def _evaluate_references(arguments: argparse.Namespace) -> int:
     from .training import reference_evaluation  # lazily, as `evaluate`
 
+    return report_of(lambda: reference_evaluation.run_reference_evaluation(
+        arguments.out, tuple(arguments.models), arguments.split, arguments.max_side, arguments.limit),
+        reference_evaluation.format_reference_table)
+
+
+def report_of(run: Callable[[], object], table: Callable[[object], str]) -> int:
+    """Run an evaluation and print its table; a missing input (no data, no photos) is exit status 2."""
     try:
-        report = reference_evaluation.run_reference_evaluation(
-            arguments.out, tuple(arguments.models), arguments.split, arguments.max_side, arguments.limit)
+        report = run()
     except (ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(reference_evaluation.format_reference_table(report), end="")
+    print(table(report), end="")
     return 0
 
 
@@ -141,13 +148,8 @@ def _add_evaluate_restore_parser(commands) -> None:
 def _evaluate_restore(arguments: argparse.Namespace) -> int:
     from .training import restore_evaluation  # lazily, as `evaluate`
 
-    try:
-        report = restore_evaluation.run_restore_evaluation(arguments.out, arguments.limit)
-    except (ValueError, OSError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(restore_evaluation.format_restore_table(report), end="")
-    return 0
+    return report_of(lambda: restore_evaluation.run_restore_evaluation(arguments.out, arguments.limit),
+                     restore_evaluation.format_restore_table)
 
 
 def _add_evaluate_faces_parser(commands) -> None:
@@ -162,13 +164,8 @@ def _add_evaluate_faces_parser(commands) -> None:
 def _evaluate_faces(arguments: argparse.Namespace) -> int:
     from .training import face_evaluation  # lazily, as `evaluate`
 
-    try:
-        report = face_evaluation.run_face_evaluation(arguments.out, tuple(arguments.models))
-    except (ValueError, OSError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(face_evaluation.format_face_table(report), end="")
-    return 0
+    return report_of(lambda: face_evaluation.run_face_evaluation(arguments.out, tuple(arguments.models)),
+                     face_evaluation.format_face_table)
 
 
 def _evaluate(arguments: argparse.Namespace) -> int:

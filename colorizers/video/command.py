@@ -92,15 +92,11 @@ class ProgressBar:
 
 
 def evaluate_video_command(arguments: argparse.Namespace) -> int:
+    from ..cli import report_of
     from ..training import video_evaluation  # lazily, as `evaluate`
 
-    try:
-        report = video_evaluation.run_video_evaluation(arguments.out, arguments.model, arguments.pans)
-    except (ValueError, OSError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(video_evaluation.format_report(report), end="")
-    return 0
+    return report_of(lambda: video_evaluation.run_video_evaluation(arguments.out, arguments.model, arguments.pans),
+                     video_evaluation.format_report)
 
 
 COMMANDS = {"colorize-video": colorize_video_command, "evaluate-video": evaluate_video_command}
