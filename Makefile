@@ -101,12 +101,12 @@ evaluate: install
 	$(PY) -m colorizers evaluate-references --out runs/evaluation/reference
 
 # The Restore step (dust, thin scratches, grain) on scanned-print copies of foreign photos (gray and sepia):
-# weights/evaluation/restore/ (metrics.json, table.md, before_after.png).
+# runs/evaluation/restore/ (metrics.json, table.md, before_after.png; the shipped copy is weights/evaluation/restore/).
 evaluate-restore: install
 	$(PY) -m colorizers evaluate-restore --out runs/evaluation/restore
 
 # Faces on the foreign split: each automatic model's faces before and after the skin-tone step, and the skin-tone
-# range measured on the training photos: weights/evaluation/faces/ (metrics.json, table.md, faces.png).
+# range measured on the training photos: runs/evaluation/faces/ (metrics.json, table.md, faces.jpg; shipped copy in weights/).
 evaluate-faces: install
 	$(PY) -m colorizers evaluate-faces --out runs/evaluation/faces
 
