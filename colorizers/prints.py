@@ -23,6 +23,8 @@ BANDS = np.arange(8.0, 96.0, 4.0)
 # 0, 3 and 6 levels per channel) are (`tests/test_prints.py` keeps a smaller version of that check).
 TINT_SPREAD = 5.0
 TINT_SHARE = 0.95
+# Above this chroma (a/b units, the 95th percentile) no toned print goes: sepia reaches about 30, cyanotype 40.
+TINT_MAX_CHROMA = 45.0
 # How much the tints of the lightness bands must agree in hue: the length of their chroma-weighted mean direction
 # (1: one hue; 0.9: within about 25 degrees).
 HUE_AGREEMENT = 0.9
@@ -42,8 +44,11 @@ def print_tint(rgb: np.ndarray) -> str | None:
     if np.count_nonzero(kept) < 64:
         return None
     lightness, chroma = lightness[kept], chroma[kept]
-    if np.percentile(np.hypot(chroma[:, 0], chroma[:, 1]), 95) < TINT_CHROMA:
+    strongest = np.percentile(np.hypot(chroma[:, 0], chroma[:, 1]), 95)
+    if strongest < TINT_CHROMA:
         return None  # gray
+    if strongest > TINT_MAX_CHROMA:
+        return None  # too vivid for a toned print (a flat red poster is one hue too)
     band = np.digitize(lightness, BANDS) - 1
     tint = np.zeros_like(chroma)
     for index in np.unique(band):

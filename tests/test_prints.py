@@ -61,3 +61,9 @@ def test_the_page_says_sepia_print_and_remembers_it():
     kept = KeptUpload("scan.jpg", image_id="x", tint="sepia")
     assert KeptUpload.from_json(kept.to_json()) == kept
     assert KeptUpload.from_json({**kept.to_json(), "tint": "<script>"}).tint is None
+
+
+def test_a_vivid_single_colour_is_a_colour_photo_not_a_print():
+    red = np.zeros((40, 40, 3), np.uint8)
+    red[..., 0] = 200
+    assert print_tint(red) is None
