@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8050
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: install install-serve install-test browser redis run run-scaled test bench bench-memory load load-scaled data library showcase train-cnn train-cgan export evaluate evaluate-video evaluate-restore evaluate-faces lint
+.PHONY: install install-serve install-test browser redis run run-scaled test bench bench-memory load load-scaled data library showcase train-cnn train-cgan export evaluate evaluate-video evaluate-restore evaluate-faces lint npm-tools audit
 
 $(SERVE_VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(SERVE_VENV)
@@ -33,6 +33,14 @@ install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
 
+# The pinned Node tools (Lighthouse, axe-core) in tools/audit/node_modules, reinstalled when the lock file changes.
+AUDIT_TOOLS := tools/audit
+$(AUDIT_TOOLS)/node_modules/.installed: $(AUDIT_TOOLS)/package-lock.json
+	npm ci --prefix $(AUDIT_TOOLS) --no-audit --no-fund
+	touch $@
+
+npm-tools: $(AUDIT_TOOLS)/node_modules/.installed
+
 # Headless Chromium and its driver for the browser tests, from Debian's packages, only when missing.
 browser:
 	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
@@ -44,15 +52,20 @@ redis:
 		$(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q redis-server; fi
 
 run: install-serve
-	HOST=$(HOST) PORT=$(PORT) $(SERVE_VENV)/bin/python -m dashboard.serve
+	HOST=$(HOST) PORT=$(PORT) $(SERVE_VENV)/bin/python -m dashboard.server.serve
 
 # The scaled set-up on this machine: Redis behind Sentinel (primary 6380, replica 6381, sentinels 26380-26382; no
 # persistence), 2 Celery workers, 2 web processes.
 run-scaled: install-serve redis
-	HOST=$(HOST) PORT=$(PORT) $(SERVE_VENV)/bin/python -m dashboard.run_scaled
+	HOST=$(HOST) PORT=$(PORT) $(SERVE_VENV)/bin/python -m dashboard.server.run_scaled
 
-test: install-test browser redis
+test: install-test browser redis npm-tools
 	$(PY) -m pytest -q tests
+
+# Lighthouse (mobile preset) on every page against the production server it starts: the four scores per page and
+# the failing audits; reports in runs/audit/.
+audit: install-serve browser npm-tools
+	$(SERVE_VENV)/bin/python scripts/audit.py
 
 bench: install-test install-serve
 	$(PY) scripts/bench.py

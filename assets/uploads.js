@@ -5,7 +5,7 @@
  * script stops the zone's `change` (file chosen) and `drop` events in the capture phase on window, before
  * dcc.Upload sees them, checks the files' sizes, posts them (multipart `file` parts) to /uploads, and sets the
  * dcc.Upload's `contents` to the tokens the server answers ("upload:<token>") and `filename` to their names, so
- * each page's callback runs as before (dashboard/uploads.py resolves the tokens). "Uploading…" and any error are
+ * each page's callback runs as before (dashboard/routes/uploads.py resolves the tokens). "Uploading…" and any error are
  * shown in the zone's status line (the `.upload-status` element after it).
  *
  * A zone inside an element with `data-upload-kind` (the Video page's: "video") posts to /uploads?kind=<kind>, and

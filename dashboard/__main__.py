@@ -9,7 +9,7 @@ from colorizers import settings
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from .app import app  # after logging is set up, so the app's start-up messages are shown
-    from .readiness import start_warming
+    from .server.readiness import start_warming
 
     start_warming()
     app.run(host=settings.HOST, port=settings.PORT, debug=False)

@@ -1,6 +1,7 @@
-"""The Dash app: pages from `dashboard/pages`, the shell (navbar), the session cookie, the image routes and the API.
+"""The Dash app: pages from `dashboard/pages`, the frame around them (`dashboard.components.document`), the session
+cookie, the image routes and the API.
 
-Serve with `python -m dashboard.serve` (Waitress: one process with several threads, results kept in its memory;
+Serve with `python -m dashboard.server.serve` (Waitress: one process with several threads, results kept in its memory;
 or, with COLORIZER_REDIS_URL, several processes sharing Redis), or run `python -m dashboard` for the development
 server.
 """
@@ -9,21 +10,33 @@ from __future__ import annotations
 from pathlib import Path
 
 import dash
+import flask
 import dash_bootstrap_components as dbc
 from dash import Dash, html
 
 from colorizers import settings
 
-from . import showcase
-from .api import register_api
-from .callback_guard import install_callback_request_checks
-from .readiness import register_health_routes
-from .components.navbar import SITE_NAME, navbar
-from .fair_share import install_fair_share
-from .outage import OUTAGE_BANNER_ID, callback_error, install_outage_answers
-from .results_store import default_store
-from .routes import register_routes, register_video_routes
-from .security import (
+from .page_logic import showcase
+from .routes.api import register_api
+from .guards.callback_guard import install_callback_request_checks
+from .server.compression import GzipResponses, cache_fingerprinted_assets
+from .server.readiness import register_health_routes
+from .components.document import (
+    DEFERRED_RENDERER,
+    INDEX_TEMPLATE,
+    framed_entry,
+    is_static,
+    page_for_path,
+    page_scripts,
+    preload_links,
+    without_scripts,
+)
+from .components.navbar import SITE_NAME
+from .guards.fair_share import install_fair_share
+from .guards.outage import OUTAGE_BANNER_ID, callback_error, install_outage_answers
+from .stores.results_store import default_store
+from .routes.images import register_routes, register_video_routes
+from .guards.security import (
     BoundedJSONProvider,
     InMemoryRequest,
     TrustedProxyHeaders,
@@ -32,14 +45,32 @@ from .security import (
     page_meta_without_host,
     refuse_unknown_dependencies,
 )
-from .session import install_session_cookie
-from .uploads import register_upload_route
+from .guards.session import install_session_cookie
+from .routes.uploads import register_upload_route
 from .studio import default_studio
 
 DASHBOARD_DIR = Path(__file__).resolve().parent
 ASSETS_DIR = DASHBOARD_DIR.parent / "assets"
 
-app = Dash(
+class StudioDash(Dash):
+    """Dash, with each page's document framed on the server (`dashboard.components.document`)."""
+
+    def index(self, *args, **kwargs) -> str:
+        document = super().index(*args, **kwargs)
+        if is_static(page_for_path(dash.page_registry.values(), flask.request.path)):
+            document = without_scripts(document)
+        return document
+
+    def interpolate_index(self, **kwargs) -> str:
+        path = flask.request.path if flask.request else "/"
+        pages = dash.page_registry.values()
+        kwargs["metas"] = preload_links(pages, path) + kwargs.get("metas", "")
+        kwargs["app_entry"] = framed_entry(kwargs["app_entry"], pages, path)
+        kwargs["scripts"] = page_scripts(kwargs["scripts"])
+        return super().interpolate_index(**kwargs)
+
+
+app = StudioDash(
     __name__,
     use_pages=True,
     pages_folder=str(DASHBOARD_DIR / "pages"),
@@ -52,16 +83,23 @@ app = Dash(
                # What assets/uploads.js checks before it sends a drop of files to POST /uploads.
                {"name": "colorizer-max-file-bytes", "content": str(settings.MAX_UPLOAD_BYTES)},
                {"name": "colorizer-max-request-bytes", "content": str(settings.MAX_REQUEST_BYTES)}],
-    on_error=callback_error,  # while Redis cannot be reached: the shell's banner says so (dashboard.outage)
+    on_error=callback_error,  # while Redis cannot be reached: the banner says so (dashboard.guards.outage)
+    # Callbacks name components of other pages: without this, Dash puts every page's layout into every page
+    # (220 KB) so that the browser can check them against it; the tests check the callbacks instead.
+    suppress_callback_exceptions=True,
 )
+app.index_string = INDEX_TEMPLATE
+app.renderer = DEFERRED_RENDERER
 server = app.server
 server.request_class = InMemoryRequest
 server.json = BoundedJSONProvider(server)  # a body nested too deeply to parse is a 400, not a RecursionError
 server.wsgi_app = TrustedProxyHeaders(server.wsgi_app)  # X-Forwarded-* believed from COLORIZER_TRUSTED_PROXY only
-# Also enforced by Waitress before the app (dashboard.serve); this covers the development server.
+server.wsgi_app = GzipResponses(server.wsgi_app)  # text gzipped as it streams out (dashboard.server.compression)
+cache_fingerprinted_assets(server)
+# Also enforced by Waitress before the app (dashboard.server.serve); this covers the development server.
 server.config["MAX_CONTENT_LENGTH"] = settings.MAX_REQUEST_BYTES
 register_routes(server, default_store(), default_studio())
-register_video_routes(server)  # the coloured videos (dashboard.video_jobs)
+register_video_routes(server)  # the coloured videos (dashboard.jobs.videos)
 register_api(server)
 register_upload_route(server)  # files from the pages' drop zones (assets/uploads.js), never inside a callback
 register_health_routes(server)
@@ -76,20 +114,13 @@ page_meta_without_host(app)  # no URL made from the Host header in a page
 
 
 def serve_layout() -> html.Div:
-    """The shell around every page (the session is in a cookie, never in the page)."""
+    """What Dash renders inside each page's frame (`dashboard.components.document`; the session is in a cookie,
+    never in the page)."""
     return html.Div(
         [
-            navbar(dash.page_registry.values()),
             dbc.Container(dbc.Alert(id=OUTAGE_BANNER_ID, color="warning", is_open=False, dismissable=True,
                                     class_name="mt-3"), fluid="lg"),
             dbc.Container(dash.page_container, fluid="lg", class_name="pb-5"),
-            html.Footer(
-                dbc.Container(
-                    "Photos stay in this server's memory for about an hour and are never stored on disk.",
-                    fluid="lg",
-                ),
-                className="site-footer small text-body-secondary py-3",
-            ),
         ]
     )
 

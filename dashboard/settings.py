@@ -64,14 +64,14 @@ if REDIS_SENTINELS:
         raise ValueError("COLORIZER_REDIS_SENTINELS needs COLORIZER_REDIS_MASTER (the name the sentinels monitor "
                          "the primary under).")
     REDIS_URL = sentinel_broker_url(REDIS_SENTINELS)
-# Connections (`dashboard.connections`): how many one client address may hold at once (a proxy named in
+# Connections (`dashboard.server.connections`): how many one client address may hold at once (a proxy named in
 # COLORIZER_TRUSTED_PROXY is exempt), and how slowly a request may arrive: its headers within so many seconds, and
 # after the grace period at least so many bytes per second on average; a slower one is closed.
 CONNECTIONS_PER_CLIENT = int(_number_env("COLORIZER_CONNECTIONS_PER_CLIENT", 16))
 REQUEST_HEADER_SECONDS = _number_env("COLORIZER_REQUEST_HEADER_SECONDS", 10.0)
 REQUEST_MIN_RATE = _number_env("COLORIZER_REQUEST_MIN_RATE", 1024.0)
 REQUEST_RATE_GRACE_SECONDS = _number_env("COLORIZER_REQUEST_RATE_GRACE_SECONDS", 10.0)
-# Heavy requests (zips, API colourings, uploads, touch-ups: `dashboard.fair_share`) one visitor (session) and one
+# Heavy requests (zips, API colourings, uploads, touch-ups: `dashboard.guards.fair_share`) one visitor (session) and one
 # client address may run at once; a further one is answered 429 with Retry-After.
 HEAVY_PER_VISITOR = int(_number_env("COLORIZER_HEAVY_PER_VISITOR", 2))
 HEAVY_PER_ADDRESS = int(_number_env("COLORIZER_HEAVY_PER_ADDRESS", 4))

@@ -4,7 +4,7 @@ environment, and the Welsh command line from start to finish. Not a test: number
 Each measurement runs the serving environment's Python (`.venv-serve`, what `make run` installs; this Python when
 there is none) in fresh processes:
 
-- start to first results: from starting `python -m dashboard.serve` until the API has answered one 1 MP photo with
+- start to first results: from starting `python -m dashboard.server.serve` until the API has answered one 1 MP photo with
   each of Welsh, CNN and cGAN (asked one after another, each retried until the server answers);
 - RSS after 50 mixed API requests (every model, 1 MP photos), read from /proc;
 - the environment's size on disk, and whether TensorFlow can be imported in it (it must not);
@@ -77,7 +77,7 @@ def start_to_first_results_and_rss(photo: bytes) -> list[tuple[str, str, str]]:
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port)}
     started = time.perf_counter()
-    server = subprocess.Popen([str(serving_python()), "-m", "dashboard.serve"], cwd=REPO_ROOT, env=env,
+    server = subprocess.Popen([str(serving_python()), "-m", "dashboard.server.serve"], cwd=REPO_ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         answered = {}

@@ -752,7 +752,7 @@ def readme_images(text: str) -> dict[str, dict]:
 
 def build_legacy_old_photos(rows: list[ManifestRow]) -> None:
     """Write the genuinely old photos to assets/legacy/ as grayscale JPEGs and put them first in its manifest,
-    before the existing grayed modern photos (which `python -m dashboard.legacy` makes)."""
+    before the existing grayed modern photos (which `python -m dashboard.page_logic.legacy` makes)."""
     versions = {row.source_package: row.source_version for row in rows}
     split_of = {row.file: row.split for row in rows}
     manifest_path = LEGACY_DIR / "manifest.json"

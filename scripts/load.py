@@ -2,7 +2,7 @@
 
 What it does:
 
-1. Starts the server itself (`python -m dashboard.serve`, HOST=127.0.0.1 on a free port) and waits until
+1. Starts the server itself (`python -m dashboard.server.serve`, HOST=127.0.0.1 on a free port) and waits until
    GET /api/models answers; or, with --url, uses a server that is already running.
 2. Sends one warm-up request per kind of colorize request (each model; Welsh with "auto" and with a gallery
    photo), because models load on first use and that first request would otherwise swamp the timings.
@@ -256,7 +256,7 @@ def send(session: requests.Session, base_url: str, spec: RequestSpec, photos: li
 
 class _FromAddress(requests.adapters.HTTPAdapter):
     """Connections from one local source address: each client of the load test is its own visitor, as it would be
-    on the open web (the server shares its capacity per address: dashboard.connections, dashboard.fair_share)."""
+    on the open web (the server shares its capacity per address: dashboard.server.connections, dashboard.guards.fair_share)."""
 
     def __init__(self, address: str):
         self.address = address
@@ -445,7 +445,7 @@ def free_port() -> int:
 
 def start_server(port: int, log_file) -> subprocess.Popen:
     env = dict(os.environ, HOST="127.0.0.1", PORT=str(port))
-    return subprocess.Popen([sys.executable, "-m", "dashboard.serve"], cwd=REPO_ROOT, env=env,
+    return subprocess.Popen([sys.executable, "-m", "dashboard.server.serve"], cwd=REPO_ROOT, env=env,
                             stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
 

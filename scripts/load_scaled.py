@@ -1,7 +1,7 @@
 """The scaled set-up under a batch (`make load-scaled`): the same photos through the Compare flow with 1, then 2
 Celery workers, and Redis's memory before, at the peak and after the results expired.
 
-For each worker count it starts its own redis-server and that many workers (`dashboard.run_scaled`, as `make
+For each worker count it starts its own redis-server and that many workers (`dashboard.server.run_scaled`, as `make
 run-scaled` does), warms them (each loads its models on its first job), then one visitor's studio session uploads
 --photos grey ~1 MP photos of the gallery at once, to be coloured by every model, exactly as the Compare page's
 upload does (`Studio.add_uploads` with the Celery queue). It polls like the page until every row is done, then
@@ -27,7 +27,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dashboard.run_scaled import start_redis, start_worker, stop  # noqa: E402
+from dashboard.server.run_scaled import start_redis, start_worker, stop  # noqa: E402
 
 MODELS = ["welsh", "cnn", "cgan", "blend"]
 PHOTO_SIZE = (1152, 864)  # about 1 MP
@@ -51,7 +51,7 @@ def grey_photos(count: int) -> list[tuple[str, bytes]]:
 
 def colour_batch(studio, session_id: str, photos: list[tuple[str, bytes]]) -> float:
     """Upload `photos` as one visitor and poll until all are done; returns the seconds it took."""
-    from dashboard.uploads import UploadedFile
+    from dashboard.routes.uploads import UploadedFile
 
     started = time.perf_counter()
     studio.add_uploads(session_id, [UploadedFile(name, data, None) for name, data in photos], MODELS)

@@ -6,7 +6,7 @@ import socket
 from contextlib import contextmanager
 from pathlib import Path
 
-from dashboard.run_scaled import start_redis, stop
+from dashboard.server.run_scaled import start_redis, stop
 
 
 def free_port() -> int:

@@ -359,10 +359,10 @@ def test_a_request_over_the_whole_limit_says_its_size_and_that_limit(base_url, m
 
 
 def test_a_request_that_waited_the_whole_allowance_for_a_thread_is_503_at_once(models):
-    """Waitress stamps when it read a request whole (`dashboard.connections.RECEIVED_AT`); one that then waited past
+    """Waitress stamps when it read a request whole (`dashboard.server.connections.RECEIVED_AT`); one that then waited past
     COLORIZER_API_MAX_WAIT_SECONDS for an app thread is told 503 with Retry-After before any work is done."""
     from dashboard.app import server as flask_server
-    from dashboard.connections import RECEIVED_AT
+    from dashboard.server.connections import RECEIVED_AT
     from dashboard.settings import API_MAX_WAIT_SECONDS
 
     client = flask_server.test_client()

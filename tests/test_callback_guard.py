@@ -1,5 +1,5 @@
-"""Issue 20, item 6: no 500 for what a real user or a hand-made request can send to a callback (dashboard.callback_guard,
-dashboard.security's JSON, the Reference transfer page's editor)."""
+"""Issue 20, item 6: no 500 for what a real user or a hand-made request can send to a callback (dashboard.guards.callback_guard,
+dashboard.guards.security's JSON, the Reference transfer page's editor)."""
 from __future__ import annotations
 
 import copy
@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from dashboard.session import COOKIE_NAME, cookie_value
+from dashboard.guards.session import COOKIE_NAME, cookie_value
 
 SESSION = "guard-session-aaaaaaaaa"
 TOUCHUP = "welsh-touchup"
@@ -134,7 +134,7 @@ def test_deeply_nested_json_is_400_not_a_recursion_error(client, path, caplog):
 def test_deeply_nested_json_is_invalid_json_to_the_server():
     from flask import Flask
 
-    from dashboard.security import BoundedJSONProvider
+    from dashboard.guards.security import BoundedJSONProvider
 
     server = Flask(__name__)
     server.json = BoundedJSONProvider(server)

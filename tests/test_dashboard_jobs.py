@@ -1,4 +1,4 @@
-"""dashboard.jobs for the Reference transfer page, without a browser: its methods, the visitor's own reference
+"""dashboard.jobs.photos for the Reference transfer page, without a browser: its methods, the visitor's own reference
 photos (up to five, colour only, removable, never another session's), what the reference models are given for each
 choice, and what a result says about its references (the real Welsh and exemplar models)."""
 from __future__ import annotations
@@ -15,7 +15,7 @@ OTHER = "jobs-session-bbbbbbbbbbbbb"
 
 @pytest.fixture()
 def store(colour_gallery):
-    from dashboard.results_store import ResultsStore
+    from dashboard.stores.results_store import ResultsStore
 
     return ResultsStore(max_bytes=10**9, ttl_seconds=600)
 
@@ -46,14 +46,14 @@ def gray_of(rgb: np.ndarray) -> np.ndarray:
 
 
 def files(*named: tuple[str, bytes | None]):
-    from dashboard.uploads import UploadedFile
+    from dashboard.routes.uploads import UploadedFile
 
     return [UploadedFile(name, data, None if data is not None else "The browser sent nothing.") for name, data in named]
 
 
 def own(store, *named: tuple[str, np.ndarray], session: str = SESSION) -> list[dict]:
     """The page's state after the visitor uploaded the named colour photos as references."""
-    from dashboard.jobs import add_own_references
+    from dashboard.jobs.photos import add_own_references
 
     records, refused = add_own_references(files(*[(name, png_of(rgb)) for name, rgb in named]), [], session, store)
     assert refused == []
@@ -63,7 +63,7 @@ def own(store, *named: tuple[str, np.ndarray], session: str = SESSION) -> list[d
 # --- Methods ---------------------------------------------------------------------------------------------------
 
 def test_match_by_content_is_the_default_method_and_welsh_the_other(colour_gallery):
-    from dashboard.jobs import checked_method, method_label, reference_methods
+    from dashboard.jobs.photos import checked_method, method_label, reference_methods
 
     assert [(method.model_name, method.label, method.available) for method in reference_methods()] == [
         ("exemplar", "Match by content", True), ("welsh", "Welsh 2002", True)]
@@ -74,7 +74,7 @@ def test_match_by_content_is_the_default_method_and_welsh_the_other(colour_galle
 
 def test_without_the_exemplars_weights_welsh_is_the_method(colour_gallery, monkeypatch, tmp_path):
     from colorizers import settings
-    from dashboard.jobs import checked_method, reference_methods
+    from dashboard.jobs.photos import checked_method, reference_methods
 
     monkeypatch.setattr(settings, "WEIGHTS_DIR", tmp_path)
     assert [method.available for method in reference_methods()] == [False, True]
@@ -84,7 +84,7 @@ def test_without_the_exemplars_weights_welsh_is_the_method(colour_gallery, monke
 # --- Own references ----------------------------------------------------------------------------------------------
 
 def test_own_references_up_to_five_colour_photos_a_sixth_is_refused(store):
-    from dashboard.jobs import MAX_OWN_REFERENCES, TOO_MANY_REFERENCES, add_own_references, own_references_from_state
+    from dashboard.jobs.photos import MAX_OWN_REFERENCES, TOO_MANY_REFERENCES, add_own_references, own_references_from_state
 
     assert MAX_OWN_REFERENCES == 5
     first = files(("a.png", png_of(colour_photo(seed=1))), ("gray.png", png_of(gray_of(colour_photo()))),
@@ -102,14 +102,14 @@ def test_own_references_up_to_five_colour_photos_a_sixth_is_refused(store):
 
 
 def test_own_references_are_kept_small(store):
-    from dashboard.jobs import OWN_REFERENCE_SIDE, add_own_references
+    from dashboard.jobs.photos import OWN_REFERENCE_SIDE, add_own_references
 
     [record], _ = add_own_references(files(("wide.png", png_of(colour_photo(300, 1500)))), [], SESSION, store)
     assert store.get(SESSION, record.image_id).size == (round(OWN_REFERENCE_SIDE * 300 / 1500), OWN_REFERENCE_SIDE)
 
 
 def test_own_references_state_is_not_trusted(store):
-    from dashboard.jobs import own_references_from_state
+    from dashboard.jobs.photos import own_references_from_state
 
     mine = own(store, ("a.png", colour_photo(seed=1)), ("b.png", colour_photo(seed=2)))
     theirs = own(store, ("theirs.png", colour_photo(seed=3)), session=OTHER)
@@ -118,7 +118,7 @@ def test_own_references_state_is_not_trusted(store):
 
 
 def test_removing_an_own_reference_forgets_it(store):
-    from dashboard.jobs import OwnReferenceRecord, own_references_from_state, remove_own_reference
+    from dashboard.jobs.photos import OwnReferenceRecord, own_references_from_state, remove_own_reference
 
     kept = own_references_from_state(own(store, ("a.png", colour_photo(seed=1)), ("b.png", colour_photo(seed=2))),
                                      SESSION, store)
@@ -134,7 +134,7 @@ def test_removing_an_own_reference_forgets_it(store):
 def test_reference_request_for_each_choice(store):
     from colorizers import ColorizerError
     from colorizers.references import gallery
-    from dashboard.jobs import AUTO_REFERENCE, OWN_REFERENCE, reference_request
+    from dashboard.jobs.photos import AUTO_REFERENCE, OWN_REFERENCE, reference_request
 
     with pytest.raises(ColorizerError, match="Upload your own reference"):
         reference_request(OWN_REFERENCE, [{"image_id": "made-up", "filename": "x.png"}], SESSION, store)
@@ -160,7 +160,7 @@ def test_reference_request_for_each_choice(store):
 
 @pytest.mark.parametrize("model", ["welsh", "exemplar"])
 def test_a_photo_coloured_from_two_own_references_names_both(store, model):
-    from dashboard.jobs import OWN_REFERENCE, colorize_uploads, keep_uploads, reference_request
+    from dashboard.jobs.photos import OWN_REFERENCE, colorize_uploads, keep_uploads, reference_request
 
     target = colour_photo(90, 120, seed=5)
     state = own(store, ("same-scene.png", target), ("other.png", colour_photo(seed=6)))
@@ -178,7 +178,7 @@ def test_the_exemplars_fallback_sentence_is_shown(store):
     """Where the references show nothing alike (a photo of a scene, a plain blue reference), the exemplar says how
     much of the photo took the CNN's colour; the result passes its words on."""
     from colorizers.references import gallery, load_gallery_photo
-    from dashboard.jobs import OWN_REFERENCE, colorize_uploads, keep_uploads, reference_request
+    from dashboard.jobs.photos import OWN_REFERENCE, colorize_uploads, keep_uploads, reference_request
 
     scene = np.asarray(Image.fromarray(load_gallery_photo(gallery()[0].name)).resize((160, 120)))
     state = own(store, ("blue.png", blue_photo()))
@@ -198,7 +198,7 @@ def test_the_exemplars_fallback_sentence_is_shown(store):
 def test_suggest_for_me_searches_the_visitors_own_photos(store, model):
     """A colour photo of the same scene the visitor uploaded is the suggestion's best match."""
     from colorizers.registry import model_info
-    from dashboard.jobs import AUTO_REFERENCE, colorize_uploads, keep_uploads, reference_request
+    from dashboard.jobs.photos import AUTO_REFERENCE, colorize_uploads, keep_uploads, reference_request
 
     if not model_info("cnn").is_available:
         pytest.skip("the content suggestion needs the CNN's weights")

@@ -1,4 +1,4 @@
-"""dashboard.model_docs and dashboard.legacy: what the Models and Legacy pages read from disk, without a browser."""
+"""dashboard.page_logic.model_docs and dashboard.page_logic.legacy: what the Models and Legacy pages read from disk, without a browser."""
 from __future__ import annotations
 
 import json
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dashboard import legacy, model_docs
+from dashboard.page_logic import legacy, model_docs
 
 
 def test_missing_or_broken_metrics_read_as_not_evaluated(tmp_path):

@@ -35,7 +35,7 @@ def test_studio_views_render_every_state(models):
     from colorizers.references import gallery
     from dashboard.components.studio_views import queue_list, row_card
     from dashboard.studio import Studio
-    from dashboard.uploads import UploadedFile
+    from dashboard.routes.uploads import UploadedFile
 
     studio = Studio(max_bytes=10**9, ttl_seconds=600, display_long_side=64, autostart=False)
     studio.add_uploads(SESSION, [UploadedFile("good.png", gray_png()), UploadedFile("bad.png", b"nope"),
@@ -127,7 +127,7 @@ def test_models_page_explains_match_by_content_with_its_diagram_and_scores(dashb
 
 def test_reference_result_card_names_its_method_references_and_fallback(dashboard_app):
     from dashboard.components.result_views import reference_result_card
-    from dashboard.jobs import KeptUpload, ModelResult, PhotoResults
+    from dashboard.jobs.photos import KeptUpload, ModelResult, PhotoResults
 
     upload = KeptUpload("old.png", image_id="photo-id")
     result = ModelResult("exemplar", "Match by content", image_id="result-id", filename="old-colorized-exemplar.png",

@@ -18,7 +18,7 @@ from PIL import Image
 from colorizers.references import gallery
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-from dashboard.session import COOKIE_NAME, cookie_value
+from dashboard.guards.session import COOKIE_NAME, cookie_value
 
 SESSION = "test-session-aaaaaaaaa"
 OTHER_SESSION = "test-session-bbbbbbbbb"
@@ -39,7 +39,7 @@ def client(dashboard_app):
 
 @pytest.fixture()
 def store(dashboard_app):
-    from dashboard.results_store import default_store
+    from dashboard.stores.results_store import default_store
 
     return default_store()
 
@@ -64,8 +64,8 @@ def decoded_size(png: bytes) -> tuple[int, int]:
 # --- Routes -------------------------------------------------------------------------------------------------------
 
 def test_result_png_is_served_at_full_resolution_as_a_download(client, store):
-    from dashboard.results_store import make_stored_image
-    from dashboard.urls import result_download_url
+    from dashboard.stores.results_store import make_stored_image
+    from dashboard.routes.urls import result_download_url
 
     rgb = np.random.default_rng(0).integers(0, 256, (900, 1300, 3), dtype=np.uint8)
     image_id = store.put(SESSION, make_stored_image(rgb, "beach-colorized-welsh.png"))
@@ -79,8 +79,8 @@ def test_result_png_is_served_at_full_resolution_as_a_download(client, store):
 
 def test_thumbnail_is_served_at_display_size(client, store):
     from dashboard import settings
-    from dashboard.results_store import make_stored_image
-    from dashboard.urls import result_thumbnail_url
+    from dashboard.stores.results_store import make_stored_image
+    from dashboard.routes.urls import result_thumbnail_url
 
     image_id = store.put(SESSION, make_stored_image(np.zeros((1000, 1600, 3), np.uint8), "wide.png"))
     response = client.get(result_thumbnail_url(image_id))
@@ -104,8 +104,8 @@ def test_unknown_images_are_404(client, path):
 
 
 def test_a_result_url_is_the_capability_for_that_image_alone(client, store):
-    from dashboard.results_store import make_stored_image
-    from dashboard.urls import result_download_url, result_thumbnail_url
+    from dashboard.stores.results_store import make_stored_image
+    from dashboard.routes.urls import result_download_url, result_thumbnail_url
 
     image_id = store.put(SESSION, make_stored_image(np.zeros((20, 20, 3), np.uint8), "mine.png"))
     other_id = store.put(SESSION, make_stored_image(np.ones((20, 20, 3), np.uint8), "also-mine.png"))
@@ -116,9 +116,9 @@ def test_a_result_url_is_the_capability_for_that_image_alone(client, store):
 
 
 def test_expired_results_are_404():
-    from dashboard.results_store import ResultsStore, make_stored_image
-    from dashboard.routes import register_routes
-    from dashboard.urls import result_download_url
+    from dashboard.stores.results_store import ResultsStore, make_stored_image
+    from dashboard.routes.images import register_routes
+    from dashboard.routes.urls import result_download_url
 
     now = [0.0]
     store = ResultsStore(max_bytes=10**6, ttl_seconds=60, clock=lambda: now[0])
@@ -132,7 +132,7 @@ def test_expired_results_are_404():
 
 def test_gallery_thumbnails_are_served_small(client, colour_gallery):
     from dashboard import settings
-    from dashboard.urls import gallery_thumbnail_url
+    from dashboard.routes.urls import gallery_thumbnail_url
 
     photo = gallery()[0]
     response = client.get(gallery_thumbnail_url(photo.name))
@@ -166,14 +166,14 @@ def test_the_dashboard_never_imports_tensorflow(colour_gallery):
 # --- Jobs: uploads in, results in the store -----------------------------------------------------------------------
 
 def uploads_of(*named_data: tuple[str, bytes]):
-    from dashboard.uploads import UploadedFile
+    from dashboard.routes.uploads import UploadedFile
 
     return [UploadedFile(name, data) for name, data in named_data]
 
 
 def test_welsh_results_have_the_uploads_size_and_the_chosen_reference(client, store, colour_gallery):
-    from dashboard.jobs import colorize_uploads, keep_uploads
-    from dashboard.urls import result_download_url
+    from dashboard.jobs.photos import colorize_uploads, keep_uploads
+    from dashboard.routes.urls import result_download_url
 
     reference = gallery()[0]
     kept = keep_uploads(uploads_of(("old.png", png_of(gray_photo(120, 160)))), SESSION, store)
@@ -189,7 +189,7 @@ def test_welsh_results_have_the_uploads_size_and_the_chosen_reference(client, st
 
 def test_suggested_reference_is_reported(store):
     from colorizers.library import library
-    from dashboard.jobs import AUTO_REFERENCE, colorize_uploads, keep_uploads
+    from dashboard.jobs.photos import AUTO_REFERENCE, colorize_uploads, keep_uploads
 
     kept = keep_uploads(uploads_of(("old.png", png_of(gray_photo()))), SESSION, store)
     [result] = colorize_uploads(kept, SESSION, store, ["welsh"], AUTO_REFERENCE)[0].results
@@ -203,7 +203,7 @@ def test_suggested_reference_is_reported(store):
 
 
 def test_a_bad_file_gets_its_message_and_the_others_still_get_results(store):
-    from dashboard.jobs import colorize_uploads, keep_uploads
+    from dashboard.jobs.photos import colorize_uploads, keep_uploads
 
     files = uploads_of(("good.png", png_of(gray_photo())), ("notes.png", b"just some text"),
                        ("also-good.png", png_of(gray_photo(64, 64))))
@@ -214,7 +214,7 @@ def test_a_bad_file_gets_its_message_and_the_others_still_get_results(store):
 
 
 def test_a_colour_upload_is_flagged(store):
-    from dashboard.jobs import keep_uploads
+    from dashboard.jobs.photos import keep_uploads
 
     colour = np.zeros((40, 40, 3), np.uint8)
     colour[..., 0] = 200
@@ -223,7 +223,7 @@ def test_a_colour_upload_is_flagged(store):
 
 
 def test_one_failing_model_does_not_stop_the_others(store):
-    from dashboard.jobs import colorize_uploads, keep_uploads
+    from dashboard.jobs.photos import colorize_uploads, keep_uploads
 
     kept = keep_uploads(uploads_of(("old.png", png_of(gray_photo()))), SESSION, store)
     [photo] = colorize_uploads(kept, SESSION, store, ["welsh", "no-such-model"])
@@ -233,21 +233,21 @@ def test_one_failing_model_does_not_stop_the_others(store):
 
 
 def test_unexpected_errors_are_logged_and_replaced_by_a_generic_message(store, monkeypatch, caplog):
-    from dashboard import jobs
+    from dashboard.jobs import photos as jobs
 
     def broken_colorize(*_args, **_kwargs):
         raise RuntimeError("internal detail that must not reach the page")
 
     monkeypatch.setattr(jobs, "colorize", broken_colorize)
     kept = jobs.keep_uploads(uploads_of(("old.png", png_of(gray_photo()))), SESSION, store)
-    with caplog.at_level(logging.ERROR, logger="dashboard.jobs"):
+    with caplog.at_level(logging.ERROR, logger="dashboard.jobs.photos"):
         [result] = jobs.colorize_uploads(kept, SESSION, store, ["welsh"])[0].results
     assert result.error == jobs.GENERIC_ERROR
     assert "internal detail" in caplog.text
 
 
 def test_an_expired_original_asks_for_the_photo_again(store):
-    from dashboard.jobs import KeptUpload, colorize_uploads
+    from dashboard.jobs.photos import KeptUpload, colorize_uploads
 
     [photo] = colorize_uploads([KeptUpload("gone.png", image_id="expired")], SESSION, store, ["welsh"])
     assert "upload it again" in photo.error
@@ -255,7 +255,7 @@ def test_an_expired_original_asks_for_the_photo_again(store):
 
 def test_own_reference_must_be_a_colour_photo(store):
     from colorizers import ColorizerError
-    from dashboard.jobs import OWN_REFERENCE, keep_reference, reference_request
+    from dashboard.jobs.photos import OWN_REFERENCE, keep_reference, reference_request
 
     [gray_file] = uploads_of(("gray.png", png_of(gray_photo())))
     with pytest.raises(ColorizerError, match="no colour"):
@@ -265,7 +265,7 @@ def test_own_reference_must_be_a_colour_photo(store):
 
 
 def test_own_reference_is_used(store):
-    from dashboard.jobs import OWN_REFERENCE, colorize_uploads, keep_reference, keep_uploads, reference_request
+    from dashboard.jobs.photos import OWN_REFERENCE, colorize_uploads, keep_reference, keep_uploads, reference_request
 
     colour = np.zeros((64, 64, 3), np.uint8)
     colour[..., 2] = np.linspace(60, 250, 64, dtype=np.uint8)[:, None]
@@ -289,15 +289,15 @@ def test_own_reference_is_used(store):
 def studio_with_a_result(dashboard_app):
     """A studio (no worker thread) with one finished Welsh result, behind a Flask app with the routes."""
     from dashboard.studio import Studio
-    from dashboard.uploads import UploadedFile
+    from dashboard.routes.uploads import UploadedFile
 
     studio = Studio(max_bytes=10**9, ttl_seconds=600, display_long_side=100, autostart=False)
     studio.add_uploads(SESSION, [UploadedFile("old.png", png_of(gray_photo(120, 160)))], ["welsh"])
     studio.process_pending()
     row = studio.view(SESSION).rows[0]
     server = Flask("studio-routes-test")
-    from dashboard.results_store import ResultsStore
-    from dashboard.routes import register_routes
+    from dashboard.stores.results_store import ResultsStore
+    from dashboard.routes.images import register_routes
 
     register_routes(server, ResultsStore(10**6, 60), studio)
     client = server.test_client()
@@ -306,7 +306,7 @@ def studio_with_a_result(dashboard_app):
 
 
 def test_studio_display_images_are_jpeg_and_downloads_full_size_png(studio_with_a_result):
-    from dashboard.urls import studio_display_url, studio_download_url, studio_original_url, studio_zip_url
+    from dashboard.routes.urls import studio_display_url, studio_download_url, studio_original_url, studio_zip_url
 
     client, row, result_id = studio_with_a_result
     original = client.get(studio_original_url(row.row_id))
@@ -337,8 +337,8 @@ def test_studio_routes_answer_404_for_anything_unknown(studio_with_a_result, tem
 
 @pytest.mark.parametrize("cookie", [None, "A" * 22, "A" * 22 + ".0123456789abcdef0123456789abcdef", "garbage"])
 def test_the_zip_needs_the_session_cookie_the_server_signed(studio_with_a_result, cookie):
-    from dashboard.session import COOKIE_NAME
-    from dashboard.urls import studio_zip_url
+    from dashboard.guards.session import COOKIE_NAME
+    from dashboard.routes.urls import studio_zip_url
 
     client, _row, _result_id = studio_with_a_result
     client.delete_cookie(COOKIE_NAME)
@@ -348,7 +348,7 @@ def test_the_zip_needs_the_session_cookie_the_server_signed(studio_with_a_result
 
 
 def test_the_measured_showcase_is_read_as_made(tmp_path):
-    from dashboard.showcase import measured_showcase
+    from dashboard.page_logic.showcase import measured_showcase
 
     assert measured_showcase(tmp_path) is None  # nothing measured here: the gallery example is used instead
     rng = np.random.default_rng(0)
@@ -395,7 +395,7 @@ def test_a_hand_made_callback_for_outputs_no_callback_has_is_400_without_a_trace
 
 def test_a_page_state_listing_one_upload_forty_times_colours_it_once(store):
     """The Welsh page's callback colours what its state lists: a hand-made state must not multiply the work."""
-    from dashboard.jobs import colorize_uploads, keep_uploads, uploads_from_state
+    from dashboard.jobs.photos import colorize_uploads, keep_uploads, uploads_from_state
 
     [kept] = keep_uploads(uploads_of(("old.png", png_of(gray_photo()))), SESSION, store)
     [failed] = keep_uploads(uploads_of(("notes.png", b"not an image")), SESSION, store)
@@ -411,7 +411,7 @@ def test_readyz_is_503_until_every_model_has_loaded_and_run_once(client, monkeyp
     import threading
 
     from colorizers import available_models
-    from dashboard import readiness
+    from dashboard.server import readiness
 
     monkeypatch.setattr(readiness, "_ready", threading.Event())
     monkeypatch.setattr(readiness, "_warmed", [])
@@ -471,7 +471,7 @@ def test_behind_a_trusted_tls_proxy_the_cookie_is_secure_and_hsts_is_sent(dashbo
 
 
 def test_without_trusted_proxies_forwarded_headers_are_not_believed(dashboard_app, monkeypatch):
-    from dashboard.security import TrustedProxyHeaders
+    from dashboard.guards.security import TrustedProxyHeaders
 
     from colorizers import settings
 

@@ -1,4 +1,4 @@
-"""dashboard.first_photo, the home page's first path, without a browser: the recommended model (and why, from the
+"""dashboard.page_logic.first_photo, the home page's first path, without a browser: the recommended model (and why, from the
 committed foreign-split figures), colouring a kept photo with and without the Restore step, the records the page
 keeps, and the cards it shows. The learned models are the browser tests' fakes (no weights needed)."""
 from __future__ import annotations
@@ -18,7 +18,7 @@ FOREIGN_METRICS = Path(__file__).resolve().parents[1] / "weights" / "evaluation"
 
 @pytest.fixture()
 def store(colour_gallery):
-    from dashboard.results_store import ResultsStore
+    from dashboard.stores.results_store import ResultsStore
 
     return ResultsStore(max_bytes=10**9, ttl_seconds=600)
 
@@ -33,7 +33,7 @@ def fakes(monkeypatch):
 @pytest.fixture()
 def no_restore(monkeypatch):
     """As where colorizers.restore is not installed."""
-    from dashboard import first_photo
+    from dashboard.page_logic import first_photo
 
     monkeypatch.setattr(first_photo, "restore_lightness", None)
     monkeypatch.setattr(first_photo, "looks_like_scan", None)
@@ -43,7 +43,7 @@ def no_restore(monkeypatch):
 def flat_restore(monkeypatch):
     """A stand-in Restore step that flattens the lightness to 50 (easy to recognise in the result), and a scan
     check that says "scan" for any photo with a white line in it (the test's scratch)."""
-    from dashboard import first_photo
+    from dashboard.page_logic import first_photo
 
     calls = []
 
@@ -71,8 +71,8 @@ def png_of(rgb: np.ndarray) -> bytes:
 
 
 def kept(store, rgb: np.ndarray, name: str = "Grandma 1931.png", session: str = SESSION):
-    from dashboard.jobs import keep_uploads
-    from dashboard.uploads import UploadedFile
+    from dashboard.jobs.photos import keep_uploads
+    from dashboard.routes.uploads import UploadedFile
 
     [upload] = keep_uploads([UploadedFile(name, png_of(rgb))], session, store)
     assert upload.image_id, upload.error
@@ -94,7 +94,7 @@ def chroma_of(rgb: np.ndarray) -> float:
 # --- Which model ----------------------------------------------------------------------------------------------------
 
 def test_the_recommended_model_is_the_first_installed_of_the_order():
-    from dashboard.first_photo import other_models, recommended_model
+    from dashboard.page_logic.first_photo import other_models, recommended_model
 
     assert recommended_model(["welsh", "exemplar", "cnn", "cgan", "blend"]) == "cnn"
     assert recommended_model(["welsh", "cgan", "blend"]) == "blend"
@@ -106,10 +106,10 @@ def test_the_recommended_model_is_the_first_installed_of_the_order():
 
 @pytest.mark.skipif(not FOREIGN_METRICS.exists(), reason="no committed foreign-split evaluation")
 def test_the_recommended_model_measures_best_on_foreign_photos():
-    """The reason given in dashboard.first_photo, checked against the committed figures: of the colouring models,
+    """The reason given in dashboard.page_logic.first_photo, checked against the committed figures: of the colouring models,
     the first in the order has the best SSIM and the colourfulness closest to the truth, and is within 0.3 dB of
     the best PSNR (so a new evaluation that changes this fails here, and the order must be looked at again)."""
-    from dashboard.first_photo import RECOMMENDED_ORDER
+    from dashboard.page_logic.first_photo import RECOMMENDED_ORDER
 
     models = {name: entry["mean"] for name, entry in json.loads(FOREIGN_METRICS.read_text())["models"].items()
               if name != "gray" and entry.get("mean")}
@@ -120,7 +120,7 @@ def test_the_recommended_model_measures_best_on_foreign_photos():
 
 
 def test_download_names_follow_the_titles_on_screen():
-    from dashboard.first_photo import download_suffix
+    from dashboard.page_logic.first_photo import download_suffix
 
     assert download_suffix("Fusion CNN") == "coloured-fusion-cnn"
     assert download_suffix("pix2pix cGAN") == "coloured-pix2pix-cgan"
@@ -130,7 +130,7 @@ def test_download_names_follow_the_titles_on_screen():
 # --- Colouring a first photo ----------------------------------------------------------------------------------------
 
 def test_a_gray_photo_is_coloured_at_full_size_with_its_own_lightness(store, fakes, no_restore):
-    from dashboard.first_photo import colour_first_photo
+    from dashboard.page_logic.first_photo import colour_first_photo
 
     photo = gray_photo()
     upload = kept(store, photo)
@@ -150,7 +150,7 @@ def test_a_gray_photo_is_coloured_at_full_size_with_its_own_lightness(store, fak
 
 
 def test_restore_is_on_by_default_for_scans_and_colours_the_restored_lightness(store, fakes, flat_restore):
-    from dashboard.first_photo import RESTORE_ON_WORDS, colour_first_photo
+    from dashboard.page_logic.first_photo import RESTORE_ON_WORDS, colour_first_photo
 
     scan = gray_photo(scratch=True)
     result = colour_first_photo(kept(store, scan), SESSION, store, "cnn")
@@ -166,7 +166,7 @@ def test_restore_is_on_by_default_for_scans_and_colours_the_restored_lightness(s
 
 
 def test_restore_can_be_turned_off_and_is_off_for_photos_that_are_not_scans(store, fakes, flat_restore):
-    from dashboard.first_photo import RESTORE_OFF_WORDS, colour_first_photo
+    from dashboard.page_logic.first_photo import RESTORE_OFF_WORDS, colour_first_photo
 
     scan = gray_photo(scratch=True)
     off = colour_first_photo(kept(store, scan), SESSION, store, "cnn", restore=False)
@@ -180,7 +180,7 @@ def test_restore_can_be_turned_off_and_is_off_for_photos_that_are_not_scans(stor
 
 
 def test_without_the_restore_module_restore_is_neither_offered_nor_done(store, fakes, no_restore):
-    from dashboard.first_photo import colour_first_photo, restore_available, restore_by_default
+    from dashboard.page_logic.first_photo import colour_first_photo, restore_available, restore_by_default
 
     assert not restore_available()
     result = colour_first_photo(kept(store, gray_photo(scratch=True)), SESSION, store, "cnn", restore=True)
@@ -192,7 +192,7 @@ def test_without_the_restore_module_restore_is_neither_offered_nor_done(store, f
 
 def test_the_real_restore_step_when_installed(store, fakes):
     restore = pytest.importorskip("colorizers.restore")
-    from dashboard.first_photo import colour_first_photo, restore_available
+    from dashboard.page_logic.first_photo import colour_first_photo, restore_available
 
     assert restore_available() and restore.restore_lightness and restore.looks_like_scan
     scan = gray_photo(96, 128, scratch=True)
@@ -203,8 +203,8 @@ def test_the_real_restore_step_when_installed(store, fakes):
 
 
 def test_failures_come_back_as_messages(store, fakes, no_restore):
-    from dashboard.first_photo import PHOTO_EXPIRED, colour_first_photo
-    from dashboard.jobs import KeptUpload
+    from dashboard.page_logic.first_photo import PHOTO_EXPIRED, colour_first_photo
+    from dashboard.jobs.photos import KeptUpload
 
     rejected = colour_first_photo(KeptUpload("notes.pdf", error="This file is not an image we can read."),
                                   SESSION, store, "cnn")
@@ -218,7 +218,7 @@ def test_failures_come_back_as_messages(store, fakes, no_restore):
 # --- The page's records ---------------------------------------------------------------------------------------------
 
 def test_records_round_trip_and_forged_ones_are_dropped(store, fakes, no_restore):
-    from dashboard.first_photo import FirstResult, colour_first_photo, results_from_state
+    from dashboard.page_logic.first_photo import FirstResult, colour_first_photo, results_from_state
 
     first = colour_first_photo(kept(store, gray_photo(), "a.png"), SESSION, store, "cnn")
     second = colour_first_photo(kept(store, gray_photo(), "b.png"), SESSION, store, "cgan")
@@ -233,9 +233,9 @@ def test_records_round_trip_and_forged_ones_are_dropped(store, fakes, no_restore
 
 def test_the_card_shows_the_result_large_with_its_download_and_restore_before_after(store, fakes, flat_restore):
     from dashboard.components.first_photo_views import first_photo_card
-    from dashboard.first_photo import colour_first_photo
-    from dashboard.jobs import KeptUpload
-    from dashboard.urls import result_download_url, result_thumbnail_url
+    from dashboard.page_logic.first_photo import colour_first_photo
+    from dashboard.jobs.photos import KeptUpload
+    from dashboard.routes.urls import result_download_url, result_thumbnail_url
 
     upload = kept(store, gray_photo(scratch=True))
     sepia = KeptUpload(upload.filename, upload.image_id, was_color=False, tint="sepia")

@@ -11,7 +11,7 @@ from colorizers import decode_image
 from colorizers.color import lab_to_rgb, rgb_to_lightness
 from colorizers.prints import print_tint
 from dashboard.components.result_views import COLOUR_UPLOAD_NOTE, upload_note
-from dashboard.jobs import KeptUpload
+from dashboard.jobs.photos import KeptUpload
 from video_clips import pattern_frames
 
 SEPIA, CYANOTYPE, GREENISH = (6.0, 16.0), (-4.0, -14.0), (-8.0, 4.0)

@@ -2,7 +2,7 @@
 import threading
 import time
 
-from dashboard.process_wide import process_wide
+from dashboard.server.process_wide import process_wide
 
 
 def test_factory_runs_once_across_threads():

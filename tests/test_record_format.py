@@ -1,4 +1,4 @@
-"""dashboard.record_format: what the stores write to Redis round-trips, and nothing read from Redis can run code (a
+"""dashboard.stores.record_format: what the stores write to Redis round-trips, and nothing read from Redis can run code (a
 pickle planted there by whoever can write to it reads as missing, and runs nothing)."""
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from colorizers import Colorization, Stroke
-from dashboard.record_format import RecordFormat, UnreadableRecordError
-from dashboard.results_store import RedisResultsStore, StoredImage, TouchUpState
+from dashboard.stores.record_format import RecordFormat, UnreadableRecordError
+from dashboard.stores.results_store import RedisResultsStore, StoredImage, TouchUpState
 
 
 class WritesAMarker:

@@ -1,4 +1,4 @@
-"""dashboard.redis_link and its settings: Redis behind Sentinel is chosen by COLORIZER_REDIS_SENTINELS and
+"""dashboard.server.redis_link and its settings: Redis behind Sentinel is chosen by COLORIZER_REDIS_SENTINELS and
 COLORIZER_REDIS_MASTER, for the site and for Celery, and a primary that cannot be found is an outage (503), never
 an error of the site (500)."""
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from dashboard import settings
-from dashboard.redis_link import StoreUnavailableError, celery_transport_options, connect_sentinel
+from dashboard.server.redis_link import StoreUnavailableError, celery_transport_options, connect_sentinel
 from tests.redis_server import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -61,5 +61,5 @@ def test_celery_gets_the_primarys_name_only_with_sentinel(monkeypatch):
 
 def test_a_primary_the_sentinels_cannot_name_is_an_outage():
     client = connect_sentinel([("127.0.0.1", free_port()), ("127.0.0.1", free_port())], "colorizer")
-    with pytest.raises(StoreUnavailableError):  # answered 503 with Retry-After by the site (dashboard.outage)
+    with pytest.raises(StoreUnavailableError):  # answered 503 with Retry-After by the site (dashboard.guards.outage)
         client.get("anything")

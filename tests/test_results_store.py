@@ -1,4 +1,4 @@
-"""dashboard.results_store: LRU by bytes, expiry, per-session isolation and thread safety, in this process's memory
+"""dashboard.stores.results_store: LRU by bytes, expiry, per-session isolation and thread safety, in this process's memory
 and in a real Redis (shared by several web processes)."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from dashboard.results_store import (
+from dashboard.stores.results_store import (
     ImageTooLargeToKeepError,
     RedisResultsStore,
     ResultsStore,
@@ -346,8 +346,9 @@ def test_concurrent_puts_from_several_processes_keep_the_budgets(redis_client, r
 
 
 def test_default_store_is_in_redis_when_a_url_is_set(monkeypatch, redis_client, redis_url):
-    from dashboard import redis_link, settings
-    from dashboard.results_store import default_store
+    from dashboard.server import redis_link
+    from dashboard import settings
+    from dashboard.stores.results_store import default_store
 
     made, make_client = [], redis_link.redis_client.__wrapped__
 

@@ -1,4 +1,4 @@
-"""dashboard.run_scaled (`make run-scaled`): one signing key for every process it starts, and nothing that stops
+"""dashboard.server.run_scaled (`make run-scaled`): one signing key for every process it starts, and nothing that stops
 (Redis included) takes the site down or loses its photos."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 
 import redis
 
-from dashboard.run_scaled import (keep_running, primary_port, scaled_env, start_redis, start_redis_again,
+from dashboard.server.run_scaled import (keep_running, primary_port, scaled_env, start_redis, start_redis_again,
                                   start_sentinel, stop, wait_until_monitored)
 from tests.redis_server import free_port
 

@@ -1,4 +1,4 @@
-"""dashboard.session's signing key: one key for every process at every moment. Real processes on a real Redis sign
+"""dashboard.guards.session's signing key: one key for every process at every moment. Real processes on a real Redis sign
 and check cookies while Redis loses the key (as a restart without persistence does) and new processes start."""
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # whether a cookie is this server's) and answers one line each.
 _PROCESS = """
 import sys
-from dashboard.session import cookie_value, new_session_id, session_id_from_cookie
+from dashboard.guards.session import cookie_value, new_session_id, session_id_from_cookie
 for line in sys.stdin:
     command, _, value = line.strip().partition(" ")
     answer = cookie_value(new_session_id()) if command == "sign" else str(session_id_from_cookie(value) is not None)

@@ -1,5 +1,5 @@
 """dashboard.studio without a browser: the job queue's states, per-file errors, strength re-merges and their cache,
-reference changes, downloads and the zip, expiry; and dashboard.archive's zip building."""
+reference changes, downloads and the zip, expiry; and dashboard.page_logic.archive's zip building."""
 from __future__ import annotations
 
 import io
@@ -44,7 +44,7 @@ def gray_png(height: int = 90, width: int = 120) -> bytes:
 
 
 def files(*named: tuple[str, bytes | None]):
-    from dashboard.uploads import UploadedFile
+    from dashboard.routes.uploads import UploadedFile
 
     return [UploadedFile(name, data, None if data is not None else "The browser sent nothing.") for name, data in named]
 
@@ -204,7 +204,7 @@ def test_a_rows_reference_reaches_every_reference_model_the_exemplar_too(studio,
     """Nothing in the studio is Welsh's own: the row's reference choice (a gallery photo, then the user's own)
     colours Welsh and the exemplar again, and only them."""
     from colorizers.references import gallery
-    from dashboard.jobs import OWN_REFERENCE
+    from dashboard.jobs.photos import OWN_REFERENCE
     from dashboard.studio import DONE, QUEUED
 
     assert models_with_exemplar == ["welsh", "exemplar", "cnn", "cgan"]
@@ -239,7 +239,7 @@ def test_a_rows_reference_reaches_every_reference_model_the_exemplar_too(studio,
 
 
 def test_own_reference_must_be_colour_and_is_then_used(studio, models):
-    from dashboard.jobs import OWN_REFERENCE
+    from dashboard.jobs.photos import OWN_REFERENCE
     from dashboard.studio import StudioError
 
     studio.add_uploads(SESSION, files(("a.png", gray_png()),), models)
@@ -334,17 +334,17 @@ def test_the_worker_thread_processes_uploads(models):
     assert all(cell.result_id for row in studio.view(SESSION).rows for cell in row.cells)
 
 
-# --- dashboard.archive ---------------------------------------------------------------------------------------------
+# --- dashboard.page_logic.archive ---------------------------------------------------------------------------------------------
 
 def test_unique_names_numbers_repeats_before_the_extension():
-    from dashboard.archive import unique_names
+    from dashboard.page_logic.archive import unique_names
 
     assert unique_names(["a.png", "b.png", "a.png", "a.png", "a-2.png"]) == [
         "a.png", "b.png", "a-2.png", "a-3.png", "a-2-2.png"]
 
 
 def test_zip_bytes_round_trips_and_stores_pngs_uncompressed():
-    from dashboard.archive import zip_bytes
+    from dashboard.page_logic.archive import zip_bytes
 
     data = zip_bytes([("x.png", b"first"), ("x.png", b"second"), ("y.png", b"")])
     archive = zipfile.ZipFile(io.BytesIO(data))
@@ -427,8 +427,8 @@ def test_a_session_may_keep_only_so_many_rows(models, make_studio):
 
 
 def test_uploading_the_same_file_forty_times_reads_it_once_and_caps_the_count():
-    from dashboard.upload_inbox import UploadInbox
-    from dashboard.uploads import uploaded_files
+    from dashboard.stores.upload_inbox import UploadInbox
+    from dashboard.routes.uploads import uploaded_files
 
     inbox = UploadInbox(10**8, 60)
     token = "upload:" + inbox.put(SESSION, gray_png())
@@ -439,13 +439,13 @@ def test_uploading_the_same_file_forty_times_reads_it_once_and_caps_the_count():
     assert "Only 3 photos" in capped[4].error
 
 
-# --- dashboard.model_slots -----------------------------------------------------------------------------------------
+# --- dashboard.server.model_slots -----------------------------------------------------------------------------------------
 
 def test_model_slots_admit_at_most_n_at_once_first_come_first_served():
     import threading
     import time
 
-    from dashboard.model_slots import ModelSlots
+    from dashboard.server.model_slots import ModelSlots
 
     slots = ModelSlots(2)
     running, most, order = [0], [0], []
@@ -475,7 +475,7 @@ def test_model_slots_admit_at_most_n_at_once_first_come_first_served():
 def test_model_slots_refuse_a_wait_that_would_be_too_long():
     import threading
 
-    from dashboard.model_slots import ModelSlots, SlotWaitTooLong
+    from dashboard.server.model_slots import ModelSlots, SlotWaitTooLong
 
     slots = ModelSlots(1, typical_seconds=10.0)
     release = threading.Event()
@@ -496,8 +496,8 @@ def test_model_slots_tell_a_session_its_place_in_line_and_pages_say_it():
     import threading
     import time
 
-    from dashboard.jobs import waiting_words
-    from dashboard.model_slots import ModelSlots
+    from dashboard.jobs.photos import waiting_words
+    from dashboard.server.model_slots import ModelSlots
 
     slots = ModelSlots(1)
     release = threading.Event()

@@ -91,7 +91,7 @@ def test_a_poll_without_a_cookie_makes_no_session(server):
 
 
 def test_a_poll_at_the_default_strength_with_a_cookie_makes_no_session_either(server):
-    from dashboard.session import COOKIE_NAME, cookie_value
+    from dashboard.guards.session import COOKIE_NAME, cookie_value
     from dashboard.studio import default_studio
 
     studio = default_studio()

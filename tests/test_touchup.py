@@ -296,7 +296,7 @@ def test_the_api_takes_a_hints_png_and_refuses_a_bad_one(colour_gallery):
 
 def test_the_studio_touches_up_a_result_keeps_its_strokes_and_clears_back(monkeypatch, colour_gallery, make_studio):
     from dashboard.studio import StudioError
-    from dashboard.uploads import UploadedFile
+    from dashboard.routes.uploads import UploadedFile
     from tests.browser import fake_models
 
     models = fake_models.register_fakes(monkeypatch)
@@ -344,9 +344,9 @@ def welsh_result_in_store(session: str):
     """A results store holding a gray disc photo and its Welsh result; returns (store, the result's id, the
     photo's id)."""
     from colorizers.references import gallery
-    from dashboard.jobs import colorize_uploads, keep_uploads
-    from dashboard.results_store import ResultsStore
-    from dashboard.uploads import UploadedFile
+    from dashboard.jobs.photos import colorize_uploads, keep_uploads
+    from dashboard.stores.results_store import ResultsStore
+    from dashboard.routes.uploads import UploadedFile
 
     store = ResultsStore(max_bytes=10**9, ttl_seconds=600)
     kept = keep_uploads([UploadedFile("disc.png", png_bytes_of(gray_disc_photo()))], session, store)
@@ -362,7 +362,7 @@ def median_distance_to(rgb: np.ndarray, box: tuple[slice, slice], colour: tuple[
 
 
 def test_a_welsh_result_is_touched_up_as_a_new_image_that_keeps_its_strokes_and_the_models_own(colour_gallery):
-    from dashboard.jobs import result_touch_up_state, touch_up_result
+    from dashboard.jobs.photos import result_touch_up_state, touch_up_result
 
     session = "welsh-touchup-aaaaaaaaaaaaaaaa"
     store, model_id, _ = welsh_result_in_store(session)
@@ -394,7 +394,7 @@ def test_a_welsh_result_is_touched_up_as_a_new_image_that_keeps_its_strokes_and_
 
 
 def test_a_touch_up_whose_models_own_result_was_evicted_still_clears_back_to_it(colour_gallery):
-    from dashboard.jobs import result_touch_up_state, touch_up_result
+    from dashboard.jobs.photos import result_touch_up_state, touch_up_result
 
     session = "welsh-touchup-bbbbbbbbbbbbbbbb"
     store, model_id, _ = welsh_result_in_store(session)
@@ -409,7 +409,7 @@ def test_a_touch_up_whose_models_own_result_was_evicted_still_clears_back_to_it(
 
 
 def test_touch_up_refuses_another_sessions_result_an_upload_and_an_unknown_id(colour_gallery):
-    from dashboard.jobs import TouchUpError, result_touch_up_state, touch_up_result
+    from dashboard.jobs.photos import TouchUpError, result_touch_up_state, touch_up_result
 
     session = "welsh-touchup-cccccccccccccccc"
     store, model_id, upload_id = welsh_result_in_store(session)
@@ -423,7 +423,7 @@ def test_touch_up_refuses_another_sessions_result_an_upload_and_an_unknown_id(co
 
 
 def test_the_store_discards_one_image_of_its_own_session_only():
-    from dashboard.results_store import ResultsStore, make_stored_image
+    from dashboard.stores.results_store import ResultsStore, make_stored_image
 
     store = ResultsStore(max_bytes=10**6, ttl_seconds=600)
     image_id = store.put("session-a", make_stored_image(np.zeros((10, 10, 3), np.uint8), "a.png"))
@@ -525,7 +525,7 @@ def test_strokes_have_a_bounded_number_of_points():
 
 
 def test_strokes_past_the_bound_on_a_kept_result_are_told_on_the_welsh_page_path(colour_gallery):
-    from dashboard.jobs import touch_up_result
+    from dashboard.jobs.photos import touch_up_result
 
     session = "welsh-touchup-dddddddddddddddd"
     store, model_id, _ = welsh_result_in_store(session)

@@ -15,7 +15,7 @@ RED_STROKES = [*BLUE_STROKES, Stroke(((130, 130), (140, 135)), RED, 6)]
 
 
 def studio_with_a_result(monkeypatch, make_studio, session: str):
-    from dashboard.uploads import UploadedFile
+    from dashboard.routes.uploads import UploadedFile
     from tests.browser import fake_models
 
     models = fake_models.register_fakes(monkeypatch, exemplar=False)
@@ -67,7 +67,7 @@ def test_touch_ups_at_once_on_one_studio_result_all_succeed(monkeypatch, colour_
 
 
 def test_a_kept_result_replaced_meanwhile_is_touched_up_from_the_models_own(colour_gallery):
-    from dashboard.jobs import TouchUpError, result_touch_up_state, touch_up_result
+    from dashboard.jobs.photos import TouchUpError, result_touch_up_state, touch_up_result
 
     session = "race-welsh-aaaaaaaaaaaaaaaaaa"
     store, model_id, _ = welsh_result_in_store(session)
@@ -86,7 +86,7 @@ def test_the_editors_request_is_read_checked_and_always_answered():
     from dash import no_update
     from dash.exceptions import PreventUpdate
 
-    from dashboard.callback_guard import friendly_errors
+    from dashboard.guards.callback_guard import friendly_errors
     from dashboard.components.touchup_editor import always_answered, queued_touch_up, shapes_from_strokes
 
     size = (160, 160)

@@ -1,4 +1,4 @@
-"""dashboard.uploads and dashboard.upload_inbox: POST /uploads keeps files per session under tokens, and
+"""dashboard.routes.uploads and dashboard.stores.upload_inbox: POST /uploads keeps files per session under tokens, and
 `uploaded_files` turns a page's tokens and file names into bytes, with a clear error per file."""
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import time
 import pytest
 
 from colorizers import ColorizerError
-from dashboard.session import COOKIE_NAME, cookie_value
-from dashboard.upload_inbox import RedisUploadInbox, UploadInbox
-from dashboard.uploads import EXPIRED_UPLOAD, NOT_UPLOADED, UploadError, uploaded_files
+from dashboard.guards.session import COOKIE_NAME, cookie_value
+from dashboard.stores.upload_inbox import RedisUploadInbox, UploadInbox
+from dashboard.routes.uploads import EXPIRED_UPLOAD, NOT_UPLOADED, UploadError, uploaded_files
 
 SESSION = "upload-session-aaaaaaa"
 OTHER = "upload-session-bbbbbbb"
@@ -123,7 +123,7 @@ def post_files(client, *files: tuple[str, bytes], **headers):
 
 
 def test_the_route_keeps_each_file_for_the_visitors_session(server):
-    from dashboard.upload_inbox import default_inbox
+    from dashboard.stores.upload_inbox import default_inbox
 
     client = server.test_client()
     client.set_cookie(COOKIE_NAME, cookie_value(SESSION))

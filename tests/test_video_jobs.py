@@ -1,4 +1,4 @@
-"""dashboard.video_jobs and dashboard.video_store: video jobs with the real engine (`colorizers.video`) on tiny clips
+"""dashboard.jobs.videos and dashboard.stores.video_store: video jobs with the real engine (`colorizers.video`) on tiny clips
 made in memory (`tests.video_clips`), kept in this process's memory or in a real Redis (the scaled set-up's
 tables; the Celery worker itself is tests/scaled/test_video_celery.py), and the routes that serve their results."""
 from __future__ import annotations
@@ -15,11 +15,11 @@ from PIL import Image
 
 from colorizers import ColorizerError, UnknownModelError
 from colorizers.video import VideoError
-from dashboard.results_store import RedisResultsStore, ResultsStore, StoredVideo, make_stored_image
-from dashboard.video_jobs import (
+from dashboard.stores.results_store import RedisResultsStore, ResultsStore, StoredVideo, make_stored_image
+from dashboard.jobs.videos import (
     CLIP_EXPIRED, GENERIC_ERROR, LOST_MESSAGE, RESULT_EXPIRED, VideoJobs, VideoStatus, video_download_name,
 )
-from dashboard.video_store import (
+from dashboard.stores.video_store import (
     CANCELLED, DONE, FAILED, QUEUED, RUNNING, MemoryVideoTable, RedisVideoTable, VideoBusyError, VideoSpec,
     spec_from_bytes, spec_to_bytes,
 )
@@ -198,7 +198,7 @@ def test_bad_options_are_refused_at_once(make_jobs):
 
 
 def test_a_job_that_fails_keeps_the_message_and_the_worker_goes_on(make_jobs, monkeypatch):
-    import dashboard.video_jobs as video_jobs
+    import dashboard.jobs.videos as video_jobs
 
     jobs = make_jobs(autostart=True)
     real = video_jobs.colorize_video
@@ -322,7 +322,7 @@ def test_download_names():
 # --- The routes ---------------------------------------------------------------------------------------------------
 
 def test_the_routes_play_with_byte_ranges_download_and_preview(make_jobs):
-    from dashboard.routes import register_video_routes
+    from dashboard.routes.images import register_video_routes
 
     jobs = make_jobs()
     server = Flask(__name__)

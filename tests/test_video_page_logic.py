@@ -1,4 +1,4 @@
-"""The Video page without a browser: its logic (`dashboard.video_page_logic`: the clip, keyframes, the job's
+"""The Video page without a browser: its logic (`dashboard.page_logic.video_page_logic`: the clip, keyframes, the job's
 progress), its views, and the upload side of clips (`POST /uploads?kind=video`, clips read without being taken,
 `GET /uploads/<token>/clip`)."""
 from __future__ import annotations
@@ -10,15 +10,15 @@ import pytest
 
 from colorizers import ColorizerError
 from colorizers.video import MAX_CLIP_BYTES, VideoError
-from dashboard import video_page_logic as logic
-from dashboard.jobs import AUTO_REFERENCE, ReferenceRequest
-from dashboard.results_store import ResultsStore, TouchUpState, make_stored_image
-from dashboard.session import COOKIE_NAME, cookie_value
-from dashboard.upload_inbox import RedisUploadInbox, UploadInbox
+from dashboard.page_logic import video_page_logic as logic
+from dashboard.jobs.photos import AUTO_REFERENCE, ReferenceRequest
+from dashboard.stores.results_store import ResultsStore, TouchUpState, make_stored_image
+from dashboard.guards.session import COOKIE_NAME, cookie_value
+from dashboard.stores.upload_inbox import RedisUploadInbox, UploadInbox
 from dashboard.settings import video_request_max_bytes
-from dashboard.uploads import (EXPIRED_UPLOAD, NOT_UPLOADED, UploadedFile, clip_bytes,
+from dashboard.routes.uploads import (EXPIRED_UPLOAD, NOT_UPLOADED, UploadedFile, clip_bytes,
                                clip_kept, clip_media_type, clip_url, forget_clip, uploaded_clip)
-from dashboard.video_jobs import VideoStatus
+from dashboard.jobs.videos import VideoStatus
 from tests.video_clips import encode_frames, make_clip, pattern_frames
 
 SESSION = "video-session-aaaaaaaaaaa"
@@ -474,7 +474,7 @@ def test_a_clip_may_be_larger_than_a_photo_and_than_a_photo_request(server, monk
 
 
 def test_a_clip_over_the_clip_limit_is_refused(server, monkeypatch):
-    from dashboard import uploads
+    from dashboard.routes import uploads
 
     monkeypatch.setattr(uploads, "MAX_CLIP_BYTES", 100)
     [file] = post_clip(client_of(server), b"x" * 101).get_json()["files"]

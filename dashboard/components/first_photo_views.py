@@ -1,12 +1,12 @@
-"""How the home page shows a first photo (`dashboard.first_photo.FirstResult`): the recommended result large, in
+"""How the home page shows a first photo (`dashboard.page_logic.first_photo.FirstResult`): the recommended result large, in
 plain words, with its download; the Restore switch and its before/after; the way to every other model."""
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
 from dash import html
 
-from ..first_photo import FirstResult
-from ..urls import result_download_url, result_thumbnail_url
+from ..page_logic.first_photo import FirstResult
+from ..routes.urls import result_download_url, result_thumbnail_url
 from .result_views import file_alert, upload_note
 
 

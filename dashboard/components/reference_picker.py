@@ -3,14 +3,20 @@
 photos as thumbnails with a remove button each."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import dash_bootstrap_components as dbc
 from dash import html
 
 from colorizers.library import LibraryPhoto
 from colorizers.references import GalleryPhoto
 
-from ..jobs import AUTO_REFERENCE, MAX_OWN_REFERENCES, OWN_REFERENCE, OwnReferenceRecord, ReferenceMethod
-from ..urls import gallery_thumbnail_url, library_photo_url, result_thumbnail_url
+from ..jobs.photos import AUTO_REFERENCE, MAX_OWN_REFERENCES, OWN_REFERENCE, OwnReferenceRecord, ReferenceMethod
+from ..routes.urls import gallery_webp_url, library_webp_url, result_thumbnail_url
+from .picture import TILE_SIZES, file_picture, sized_img
+
+TILE_WIDTHS = (160, 320)  # the tiles are about 7rem wide: 1x and 2x screens
+TILE_BOX = (160, 120)  # a tile's picture box (4:3; the picture covers it)
 
 OWN_REFERENCE_REMOVE = "welsh-own-reference-remove"  # the pattern id type of the remove buttons
 METHOD_HINTS = {
@@ -34,8 +40,8 @@ def reference_options(photos: list[GalleryPhoto], own_reference_src: str | None 
     gallery_tiles = [
         {
             "label": _tile(
-                html.Img(src=gallery_thumbnail_url(photo.name), alt=photo.title,
-                         className="reference-tile-image"),
+                file_picture(photo.file, lambda rung, token, name=photo.name: gallery_webp_url(name, rung, token),
+                             photo.title, TILE_SIZES, widths=TILE_WIDTHS, className="reference-tile-image"),
                 photo.title,
             ),
             "value": photo.name,
@@ -43,7 +49,7 @@ def reference_options(photos: list[GalleryPhoto], own_reference_src: str | None 
         for photo in photos
     ]
     own_picture = (
-        html.Img(src=own_reference_src, alt="Your reference photos", className="reference-tile-image")
+        sized_img(own_reference_src, *TILE_BOX, alt="Your reference photos", className="reference-tile-image")
         if own_reference_src
         else html.Div("+", className="reference-tile-symbol", **{"aria-hidden": "true"})
     )
@@ -51,7 +57,8 @@ def reference_options(photos: list[GalleryPhoto], own_reference_src: str | None 
                    else "My own photo" if own_count == 1 else f"My own photos ({own_count})")
     own = {"label": _tile(own_picture, own_caption), "value": OWN_REFERENCE, "disabled": own_reference_src is None}
     picked_tiles = [] if picked is None else [{
-        "label": _tile(html.Img(src=library_photo_url(picked), alt=picked.title, className="reference-tile-image"),
+        "label": _tile(file_picture(Path(picked.file), lambda rung, token: library_webp_url(picked.name, rung, token),
+                                    picked.title, TILE_SIZES, widths=TILE_WIDTHS, className="reference-tile-image"),
                        picked.title),
         "value": picked.name,
     }]
@@ -115,8 +122,8 @@ def own_reference_thumbnails(own: list[OwnReferenceRecord]) -> html.Div:
     items = [
         html.Li(
             [
-                html.Img(src=result_thumbnail_url(record.image_id), alt=record.filename,
-                         className="own-reference-thumb rounded"),
+                sized_img(result_thumbnail_url(record.image_id), 48, 36, alt=record.filename,
+                          className="own-reference-thumb rounded"),
                 html.Span(record.filename, className="own-reference-name text-truncate small", title=record.filename),
                 html.Button("×", id={"type": OWN_REFERENCE_REMOVE, "image": record.image_id},
                             className="btn btn-sm btn-outline-secondary own-reference-remove", n_clicks=0,

@@ -1,17 +1,20 @@
 """How photos and results look on the pages: per-file alerts, image panels, Reference transfer result cards,
 comparison rows.
 
-Images are `<img>`s pointing at the server's routes (see `dashboard.urls`); nothing large is sent as base64.
+Images are `<img>`s pointing at the server's routes (see `dashboard.routes.urls`); nothing large is sent as base64.
 """
 from __future__ import annotations
+
+from pathlib import Path
 
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from colorizers.library import LibraryPhoto
 
-from ..jobs import KeptUpload, ModelResult, PhotoResults, method_label
-from ..urls import library_photo_url, result_download_url, result_thumbnail_url
+from ..jobs.photos import KeptUpload, ModelResult, PhotoResults, method_label
+from ..routes.urls import library_webp_url, result_download_url, result_thumbnail_url
+from .picture import SUGGESTED_THUMB_SIZES, file_picture
 from .touchup_editor import edit_button
 
 COLOUR_UPLOAD_NOTE = (
@@ -88,7 +91,8 @@ def suggested_references(photos: tuple[LibraryPhoto, ...], id_type: str, key: st
     """The library photos "Suggest for me" used, as thumbnail buttons (pattern ids {type, key, name}): a click
     colours the photo from that reference alone. `own`: the file names of the visitor's own photos among them."""
     buttons = [
-        html.Button(html.Img(src=library_photo_url(photo), alt=photo.title, className="suggested-thumb rounded"),
+        html.Button(file_picture(Path(photo.file), lambda rung, token, name=photo.name: library_webp_url(name, rung, token),
+                                 photo.title, SUGGESTED_THUMB_SIZES, widths=(160,), className="suggested-thumb rounded"),
                     id={"type": id_type, "key": key, "name": photo.name}, className="suggested-reference",
                     title=f"Use only “{photo.title}” ({photo.licence})", n_clicks=0)
         for photo in photos

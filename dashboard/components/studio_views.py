@@ -3,14 +3,16 @@ reference controls and the before/after viewer. Built from `dashboard.studio` sn
 """
 from __future__ import annotations
 
+import json
+
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from colorizers.references import GalleryPhoto
 
-from ..jobs import AUTO_REFERENCE, OWN_REFERENCE, library_photo
+from ..jobs.photos import AUTO_REFERENCE, OWN_REFERENCE, library_photo
 from ..studio import DONE, ERROR, QUEUED, WORKING, CellView, RowView, Studio
-from ..urls import studio_display_url, studio_download_url, studio_original_url
+from ..routes.urls import studio_display_url, studio_download_url, studio_original_url
 from .result_views import suggested_references, upload_note
 from .touchup_editor import edit_button
 from .upload_area import ACCEPTED_TYPES, upload_status
@@ -38,8 +40,7 @@ def queue_list(rows: tuple[RowView, ...]) -> html.Div | html.Ol:
             [
                 html.Span(row.filename, className="queue-name text-truncate"),
                 status_badge(row.status),
-                dbc.Progress(value=progress, class_name="queue-progress", color=STATUS_COLOURS.get(row.status),
-                             striped=row.status == WORKING, animated=row.status == WORKING),
+                progress_bar(progress, row.status, f"{row.filename}: models finished"),
                 # A file's error is shown whole (it says what to do); the short progress words may be cut.
                 html.Small(waiting_words(row) or (f"{finished}/{total} models" if total else (row.error or "")),
                            className="queue-detail text-body-secondary "
@@ -49,6 +50,23 @@ def queue_list(rows: tuple[RowView, ...]) -> html.Div | html.Ol:
             **{"data-row": row.row_id},
         ))
     return html.Ol(items, className="queue-list list-unstyled mb-0")
+
+
+def progress_bar(percent: int, status: str, name: str) -> html.Div:
+    """Bootstrap's progress bar with a name for screen readers (dbc.Progress takes no aria-label)."""
+    working = status == WORKING
+    bar_class = f"progress-bar bg-{STATUS_COLOURS.get(status, 'secondary')}" + (
+        " progress-bar-striped progress-bar-animated" if working else "")
+    return html.Div(html.Div(className=bar_class, style={"width": f"{percent}%"}),
+                    className="progress queue-progress", role="progressbar",
+                    **{"aria-label": name, "aria-valuenow": str(percent), "aria-valuemin": "0", "aria-valuemax": "100"})
+
+
+def dom_id(component_id: str | dict) -> str:
+    """The HTML id Dash gives a component (a pattern-matching id is its JSON, keys sorted), for a label's `for`."""
+    if isinstance(component_id, str):
+        return component_id
+    return json.dumps(component_id, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def waiting_words(row: RowView) -> str | None:
@@ -157,8 +175,8 @@ def reference_controls(row: RowView, photos: list[GalleryPhoto], model_titles: l
                     "value": OWN_REFERENCE, "disabled": not row.has_own_reference})
     return html.Div(
         [
-            dbc.Label(f"Reference for {' and '.join(model_titles)}", html_for=f"reference-{row.row_id}",
-                      class_name="small mb-1"),
+            dbc.Label(f"Reference for {' and '.join(model_titles)}",
+                      html_for=dom_id({"type": "row-reference", "row": row.row_id}), class_name="small mb-1"),
             dbc.Select(id={"type": "row-reference", "row": row.row_id}, options=options, value=row.reference_choice,
                        size="sm", class_name="row-reference"),
             dcc.Upload(

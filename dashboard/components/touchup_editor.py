@@ -23,7 +23,7 @@ from dash.exceptions import PreventUpdate
 
 from colorizers import Stroke
 
-from ..urls import result_thumbnail_url
+from ..routes.urls import result_thumbnail_url
 
 # Colours people most often need to put right, as sRGB hex.
 PALETTE = (
@@ -169,8 +169,9 @@ def editor_modal(prefix: str) -> dbc.Modal:
     )
     tools = html.Div(
         [
-            html.Div([dbc.Label("Colour", class_name="small fw-semibold mb-1 d-block"),
-                      html.Div(swatches, className="touchup-palette d-flex flex-wrap gap-1"),
+            html.Div([dbc.Label("Colour", html_for=f"{prefix}-colour", class_name="small fw-semibold mb-1 d-block"),
+                      html.Div(swatches, className="touchup-palette d-flex flex-wrap gap-1", role="group",
+                               **{"aria-label": "Common colours"}),
                       dbc.Input(id=f"{prefix}-colour", type="color", value=DEFAULT_COLOUR,
                                 class_name="touchup-colour form-control-color mt-2")],
                      className="mb-3"),
@@ -184,7 +185,7 @@ def editor_modal(prefix: str) -> dbc.Modal:
         ],
         className="touchup-tools",
     )
-    from ..callback_guard import expect_value  # here: the guard imports the components
+    from ..guards.callback_guard import expect_value  # here: the guard imports the components
 
     expect_value(f"{prefix}-target", "data", "an object", lambda value: value is None or isinstance(value, dict))
     expect_value(f"{prefix}-shapes", "data", "a list", lambda value: value is None or isinstance(value, list))
@@ -215,6 +216,7 @@ def editor_modal(prefix: str) -> dbc.Modal:
             dcc.Store(id=f"{prefix}-max-height", data=CANVAS_MAX_HEIGHT),
         ],
         id=f"{prefix}-modal", is_open=False, size="xl", centered=True, class_name="touchup-modal",
+        labelledby=f"{prefix}-title",
     )
 
 

@@ -9,9 +9,9 @@ from dash import dcc, html
 from colorizers.video import LIMITS_SENTENCE
 
 from ..settings import video_request_max_bytes
-from ..uploads import VIDEO_KIND, clip_url
-from ..urls import result_thumbnail_url
-from ..video_page_logic import (
+from ..routes.uploads import VIDEO_KIND, clip_url
+from ..routes.urls import result_thumbnail_url
+from ..page_logic.video_page_logic import (
     ACCEPTED_VIDEO_TYPES,
     ClipRecord,
     Keyframe,

@@ -10,7 +10,7 @@ from dash.exceptions import PreventUpdate
 
 from colorizers import ColorizerError, available_models
 from colorizers.references import gallery
-from dashboard.callback_guard import friendly_errors
+from dashboard.guards.callback_guard import friendly_errors
 from dashboard.components.result_views import file_alert
 from dashboard.components.studio_views import COMPARE_TOUCHUP, queue_list, row_card, viewer_body
 from dashboard.components.touchup_editor import (
@@ -26,13 +26,26 @@ from dashboard.components.touchup_editor import (
     shapes_from_strokes,
 )
 from dashboard.components.upload_area import upload_area
-from dashboard.legacy import find_legacy_photo
-from dashboard.session import current_session_id, existing_session_id
+from dashboard.page_logic.legacy import find_legacy_photo
+from dashboard.guards.session import current_session_id, existing_session_id
 from dashboard import settings
 from dashboard.studio import DEFAULT_STRENGTH, MAX_STRENGTH, StudioError, default_studio
 from dashboard.studio.model import checked_strength
-from dashboard.uploads import uploaded_files
-from dashboard.urls import studio_display_url, studio_original_url, studio_zip_url
+from dashboard.routes.uploads import uploaded_files
+from dashboard.routes.urls import studio_display_url, studio_original_url, studio_zip_url
+
+def intro() -> list:
+    """Written out on the server (`dashboard.components.document`), per visit: the models installed now."""
+    return [
+        html.H1("Compare models", className="h3"),
+        html.P(
+            ["Each photo becomes a row: the original, then one column per model installed here (",
+             ", ".join(model.title for model in available_models()),
+             "). Click a result to compare it with the original."],
+            className="text-body-secondary",
+        ),
+    ]
+
 
 dash.register_page(
     __name__,
@@ -40,23 +53,16 @@ dash.register_page(
     name="Compare",
     order=0,
     description="Colour photos with every model at once, side by side: colourfulness, time, strength, downloads.",
+    intro=intro,
 )
 
 POLL_MILLISECONDS = 350
 
 
 def layout(legacy: str | None = None, **_query: str) -> html.Div:
-    """Built per visit, so models installed since start-up are included. `?legacy=<name>` opens a legacy photo."""
-    models = available_models()
+    """`?legacy=<name>` opens a legacy photo."""
     return html.Div(
         [
-            html.H1("Compare models", className="h3"),
-            html.P(
-                ["Each photo becomes a row: the original, then one column per model installed here (",
-                 ", ".join(model.title for model in models),
-                 "). Click a result to compare it with the original."],
-                className="text-body-secondary",
-            ),
             dbc.Row(
                 [
                     dbc.Col(upload_area("compare-upload", "Black-and-white photos",
@@ -79,7 +85,7 @@ def layout(legacy: str | None = None, **_query: str) -> html.Div:
                 class_name="g-3 mb-3",
             ),
             html.Div(id="compare-feedback"),
-            html.Section([html.H2("Queue", className="h6 visually-hidden"), html.Div(id="compare-queue")],
+            html.Section([html.H2("Queue", className="h6 visually-hidden"), html.Div(id="compare-queue", **{"aria-live": "polite"})],
                          className="compare-queue mb-3"),
             html.Div(html.P("Each photo will appear here as a row: the original, then one column per model.",
                             className="text-body-secondary results-placeholder"), id="compare-results"),
@@ -97,7 +103,7 @@ def layout(legacy: str | None = None, **_query: str) -> html.Div:
                                    updatemode="drag", className="reveal-slider"),
                     ]),
                 ],
-                id="compare-viewer", is_open=False, size="xl", centered=True,
+                id="compare-viewer", is_open=False, size="xl", centered=True, labelledby="compare-viewer-title",
             ),
             editor_modal(COMPARE_TOUCHUP),
         ]

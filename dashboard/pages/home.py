@@ -1,6 +1,6 @@
 """Home: a first path for an old photo (upload it, see it coloured by the recommended model, large, with a
 download; an optional Restore step for scans; every other model a click away on Compare), then what the studio
-does, a before/after example, and the way to the other pages. The logic is `dashboard.first_photo`."""
+does, a before/after example, and the way to the other pages. The logic is `dashboard.page_logic.first_photo`."""
 from __future__ import annotations
 
 import dash
@@ -9,32 +9,25 @@ from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, 
 from dash.exceptions import PreventUpdate
 
 from colorizers import available_models, encode_png
-from dashboard import settings, showcase
-from dashboard.callback_guard import friendly_errors
+from dashboard import settings
+from dashboard.page_logic import showcase
+from dashboard.guards.callback_guard import friendly_errors
 from dashboard.components.first_photo_views import first_photo_card
 from dashboard.components.result_views import file_alert
 from dashboard.components.upload_area import upload_area
-from dashboard.first_photo import (
+from dashboard.page_logic.first_photo import (
     colour_first_photo,
     other_models,
     recommended_model,
     results_from_state,
 )
-from dashboard.jobs import keep_uploads
-from dashboard.results_store import default_store
-from dashboard.session import current_session_id
+from dashboard.jobs.photos import keep_uploads
+from dashboard.stores.results_store import default_store
+from dashboard.guards.session import current_session_id
 from dashboard.studio import default_studio
-from dashboard.uploads import uploaded_files
-from dashboard.urls import showcase_url
-
-dash.register_page(
-    __name__,
-    path="/",
-    name="Intro",
-    order=4,
-    description="Bring colour back to black-and-white photos.",
-)
-
+from dashboard.routes.uploads import uploaded_files
+from dashboard.routes.urls import showcase_url
+from dashboard.components.picture import showcase_img, showcase_picture_attributes
 
 def _example() -> html.Div:
     example = showcase.get_showcase()
@@ -50,12 +43,13 @@ def _example() -> html.Div:
                 html.Figure(
                     [
                         html.Div(heading, className="panel-heading"),
-                        html.Img(src=src, alt=caption, className="img-fluid rounded result-image"),
+                        showcase_img("before" if src == showcase_url("before") else "after",
+                                     className="img-fluid rounded result-image"),
                         html.Figcaption(caption, className="small text-body-secondary mt-1"),
                     ],
                     className="image-panel",
                 ),
-                xs=12, md=6,
+                xs=6,  # side by side on a phone too: the upload stays in view
             )
             for src, heading, caption in panels
         ] + ([dbc.Col(html.Small(example.credit, className="text-body-secondary showcase-credit"), xs=12)]
@@ -108,30 +102,48 @@ def _first_photo() -> html.Section:
     )
 
 
+def intro() -> list:
+    """Written out on the server (`dashboard.components.document`), so that a phone paints the heading and the
+    example (the page's largest picture, fetched first) before any script has run."""
+    return [
+        html.Section(
+            [
+                html.H1("Give old photos their colour back", className="display-6 fw-semibold"),
+                html.P(
+                    "Add a black-and-white photo below and get it back in colour, at full resolution. "
+                    "Colour photos from a reference of your choice, or compare every model side by side.",
+                    className="lead",
+                ),
+            ],
+            className="hero mb-3",
+        ),
+        _example(),
+    ]
+
+
 def layout(**_query: str) -> html.Div:
     """Built per visit, so models installed since start-up are listed."""
     models = available_models()
     return html.Div(
         [
-            html.Section(
-                [
-                    html.H1("Give old photos their colour back", className="display-6 fw-semibold"),
-                    html.P(
-                        "Add a black-and-white photo below and get it back in colour, at full resolution. "
-                        "Colour photos from a reference of your choice, or compare every model side by side.",
-                        className="lead",
-                    ),
-                ],
-                className="hero mb-3",
-            ),
             _first_photo(),
-            _example(),
             _page_cards(),
             html.H2("Models available here", className="h5"),
             html.Ul([html.Li([html.Strong(model.title), " — ", model.summary]) for model in models],
                     className="models-list"),
         ]
     )
+
+
+dash.register_page(
+    __name__,
+    path="/",
+    name="Intro",
+    order=4,
+    description="Bring colour back to black-and-white photos.",
+    intro=intro,
+    preload_image=lambda: showcase_picture_attributes("before"),  # the page's largest picture, fetched first
+)
 
 
 @callback(

@@ -7,17 +7,9 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import html
 
-from dashboard.legacy import legacy_photos
-from dashboard.urls import legacy_photo_url
-
-dash.register_page(
-    __name__,
-    path="/legacy",
-    name="Legacy photos",
-    order=1,
-    description="Sample black-and-white photos to try: one click colours a photo with every model.",
-)
-
+from dashboard.page_logic.legacy import legacy_photos
+from dashboard.routes.urls import legacy_webp_url
+from dashboard.components.picture import LEGACY_SIZES, file_picture
 
 def _card(photo) -> dbc.Col:
     kind = "Genuine old photo" if photo.genuine_old_photo else "Modern photo, turned grayscale"
@@ -25,7 +17,9 @@ def _card(photo) -> dbc.Col:
     return dbc.Col(
         dbc.Card(
             [
-                html.Img(src=legacy_photo_url(photo.file), alt=photo.title, className="card-img-top legacy-image"),
+                file_picture(photo.path, lambda rung, token: legacy_webp_url(photo.name, rung, token), photo.title,
+                             LEGACY_SIZES, widths=(320, 480, 640, 960), lazy=photo != legacy_photos()[0],
+                             className="card-img-top legacy-image"),
                 dbc.CardBody(
                     [
                         html.H2(photo.title, className="h6 mb-1"),
@@ -52,7 +46,8 @@ def _section(title: str, note: str, photos: list, class_name: str) -> html.Secti
     )
 
 
-def layout(**_query: str) -> html.Div:
+def content() -> html.Div:
+    """The whole page, written out on the server (`dashboard.components.document`): it only shows things."""
     photos = legacy_photos()
     old = [photo for photo in photos if photo.genuine_old_photo]
     modern = [photo for photo in photos if not photo.genuine_old_photo]
@@ -78,3 +73,16 @@ def layout(**_query: str) -> html.Div:
         [html.H1("Legacy photos", className="h3"),
          dbc.Alert("No legacy photos are installed (assets/legacy/manifest.json).", color="info")]
     )
+
+
+dash.register_page(
+    __name__,
+    path="/legacy",
+    name="Legacy photos",
+    order=1,
+    description="Sample black-and-white photos to try: one click colours a photo with every model.",
+    intro=content,
+    static=True,  # no callback: the page gets no script (dashboard.components.document)
+)
+
+layout = html.Div()  # nothing on this page needs a callback

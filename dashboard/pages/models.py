@@ -9,16 +9,12 @@ from dash import dcc, html
 
 from colorizers.registry import MODELS, ModelInfo
 from colorizers.references import gallery
-from dashboard import model_docs
-from dashboard.urls import contact_sheet_url
+from dashboard.page_logic import model_docs
+from dashboard.routes.urls import contact_sheet_url, contact_sheet_webp_url
+from dashboard.components.picture import CONTACT_SHEET_SIZES, file_picture, sized_img, svg_size
+from colorizers.settings import REPO_ROOT
 
-dash.register_page(
-    __name__,
-    path="/models",
-    name="Models",
-    order=3,
-    description="How each model works, what it was trained on, how it scores on held-out photos, where it fails.",
-)
+ASSETS_DIR = REPO_ROOT / "assets"
 
 NOT_EVALUATED = ("Not yet evaluated: the scores appear here once the evaluation (make evaluate) has written "
                  "weights/evaluation.")
@@ -40,7 +36,8 @@ def diagram(stages: tuple[str, ...], name: str) -> html.Div:
 def drawn_diagram(figure: tuple[str, str]) -> html.Figure:
     """A diagram drawn as an image in assets/ (`figure`: its path there and its alt text)."""
     path, alt = figure
-    return html.Figure(html.Img(src=dash.get_asset_url(path), alt=alt, className="model-diagram-image"),
+    return html.Figure(sized_img(dash.get_asset_url(path), *svg_size(ASSETS_DIR / path), alt=alt,
+                                 className="model-diagram-image"),
                        className="model-diagram-figure my-2")
 
 
@@ -54,8 +51,8 @@ def reference_scores(info: ModelInfo, scores: model_docs.ReferenceScores | None)
     for protocol in protocols:
         others = [name for name in protocol.rows if name not in (info.name, model_docs.BASELINE_ROW)]
         names = [info.name, *others] + ([model_docs.BASELINE_ROW] if model_docs.BASELINE_ROW in protocol.rows else [])
-        header = html.Thead(html.Tr([html.Th("")] + [html.Th(label, className="text-end")
-                                                     for _, label, _ in model_docs.REFERENCE_COLUMNS]))
+        header = html.Thead(html.Tr([_corner_header()] + [html.Th(label, className="text-end")
+                                                          for _, label, _ in model_docs.REFERENCE_COLUMNS]))
         body = html.Tbody([
             html.Tr([html.Th(_row_title(name), scope="row")] + [
                 html.Td(model_docs.format_metric(protocol.rows[name].get(key), pattern), className="text-end")
@@ -75,6 +72,11 @@ def reference_scores(info: ModelInfo, scores: model_docs.ReferenceScores | None)
     children.append(html.Small(where + ". PSNR and SSIM against the colour original (higher is closer); ΔCF = "
                                "distance from the truth's colourfulness.", className="text-body-secondary"))
     return children
+
+
+def _corner_header() -> html.Th:
+    """The header over the rows' titles: empty on screen, named for screen readers."""
+    return html.Th(html.Span("Model", className="visually-hidden"), scope="col")
 
 
 def _row_title(name: str) -> str:
@@ -100,8 +102,8 @@ def metrics_table(info: ModelInfo, metrics: dict | None) -> html.Div:
     if row.get("skipped"):
         return html.P(f"Not evaluated: {row['skipped']}.", className="text-body-secondary not-evaluated")
     baseline = model_docs.metrics_row(metrics, model_docs.BASELINE_ROW)
-    header = html.Thead(html.Tr([html.Th("")] + [html.Th(label, className="text-end")
-                                                 for _, label, _ in model_docs.METRIC_COLUMNS]))
+    header = html.Thead(html.Tr([_corner_header()] + [html.Th(label, className="text-end")
+                                                      for _, label, _ in model_docs.METRIC_COLUMNS]))
     body_rows = [(info.title, row)]
     if baseline and not baseline.get("skipped"):
         body_rows.append(("Gray (no colour) baseline", baseline))
@@ -184,14 +186,17 @@ def contact_sheet_section() -> html.Section:
             children.append(html.P("Not yet evaluated: the contact sheet appears here once the evaluation "
                                    "(make evaluate) has run.", className="text-body-secondary not-evaluated"))
             continue
-        image = html.Img(src=contact_sheet_url(split), alt=f"Contact sheet ({title}): gray, each model, and the truth",
-                         className="img-fluid rounded contact-sheet mb-3")
+        image = file_picture(model_docs.contact_sheet_path(split),
+                             lambda rung, token, split=split: contact_sheet_webp_url(split, rung, token),
+                             f"Contact sheet ({title}): gray, each model, and the truth", CONTACT_SHEET_SIZES,
+                             className="img-fluid rounded contact-sheet mb-3")
         children.append(html.A(image, href=contact_sheet_url(split), target="_blank"))
     return html.Section(children, className="mb-4", id="contact-sheet")
 
 
-def layout(**_query: str) -> html.Div:
-    """Read per visit, so a new evaluation shows without a restart."""
+def content() -> html.Div:
+    """The whole page, written out on the server (`dashboard.components.document`): it only shows things. Read per
+    visit, so a new evaluation shows without a restart."""
     metrics_by_split = {split: model_docs.load_metrics(split=split) for split in model_docs.SPLITS}
     scores = model_docs.load_reference_scores()
     return html.Div(
@@ -205,3 +210,16 @@ def layout(**_query: str) -> html.Div:
             contact_sheet_section(),
         ]
     )
+
+
+dash.register_page(
+    __name__,
+    path="/models",
+    name="Models",
+    order=3,
+    description="How each model works, what it was trained on, how it scores on held-out photos, where it fails.",
+    intro=content,
+    static=True,  # no callback: the page gets no script (dashboard.components.document)
+)
+
+layout = html.Div()  # nothing on this page needs a callback

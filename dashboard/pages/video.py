@@ -3,8 +3,8 @@ keyframes the user colours on the spot (any model and reference, then the touch-
 shots. A progress bar with the time left and a cancel button while the job runs; the latest coloured frame as it
 comes; the result plays beside the original and downloads as MP4.
 
-The page is thin: what it does lives in `dashboard.video_page_logic` (tested without a browser) and how it looks in
-`dashboard.components.video_views`; the job itself in `dashboard.video_jobs`. Stores hold small records (ids and
+The page is thin: what it does lives in `dashboard.page_logic.video_page_logic` (tested without a browser) and how it looks in
+`dashboard.components.video_views`; the job itself in `dashboard.jobs.videos`. Stores hold small records (ids and
 facts); the clip waits in the upload inbox, images in the results store.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dash.exceptions import PreventUpdate
 from colorizers import ColorizerError
 from colorizers.references import gallery
 from colorizers.video import MAX_CLIP_BYTES
-from dashboard.callback_guard import friendly_errors
+from dashboard.guards.callback_guard import friendly_errors
 from dashboard.components.reference_picker import own_reference_options, reference_picker
 from dashboard.components.result_views import file_alert, page_alert
 from dashboard.components.touchup_editor import (
@@ -42,7 +42,7 @@ from dashboard.components.video_views import (
     progress_bar,
     result_players,
 )
-from dashboard.jobs import (
+from dashboard.jobs.photos import (
     AUTO_REFERENCE,
     OWN_REFERENCE,
     TouchUpError,
@@ -52,12 +52,21 @@ from dashboard.jobs import (
     result_touch_up_state,
     touch_up_result,
 )
-from dashboard.results_store import ImageTooLargeToKeepError, default_store
-from dashboard.session import current_session_id
-from dashboard.uploads import clip_kept, clip_token, forget_clip, uploaded_clip, uploaded_files
-from dashboard.urls import result_thumbnail_url
-from dashboard import video_page_logic as logic
-from dashboard.video_jobs import cancel_video, video_status
+from dashboard.stores.results_store import ImageTooLargeToKeepError, default_store
+from dashboard.guards.session import current_session_id
+from dashboard.routes.uploads import clip_kept, clip_token, forget_clip, uploaded_clip, uploaded_files
+from dashboard.routes.urls import result_thumbnail_url
+from dashboard.page_logic import video_page_logic as logic
+from dashboard.jobs.videos import cancel_video, video_status
+
+def intro() -> list:
+    """Written out on the server (`dashboard.components.document`)."""
+    return [
+        html.H1("Colour a film clip", className="h3"),
+        html.P("Old family films and archive clips: coloured frame by frame and kept steady, or from a frame you "
+               "colour yourself, whose colour is carried through its whole shot.", className="text-body-secondary"),
+    ]
+
 
 dash.register_page(
     __name__,
@@ -66,6 +75,7 @@ dash.register_page(
     order=2.5,  # after Reference transfer
     description="Colour black-and-white film clips: automatically, or from a frame you colour yourself, carried "
                 "through the whole shot.",
+    intro=intro,
 )
 
 POLL_MILLISECONDS = 500
@@ -76,9 +86,6 @@ register_editor_clientside_callbacks(TOUCHUP)
 def layout(**_query: str) -> html.Div:
     """Built per visit, so the models installed and the gallery's photos are current."""
     return html.Div([
-        html.H1("Colour a film clip", className="h3"),
-        html.P("Old family films and archive clips: coloured frame by frame and kept steady, or from a frame you "
-               "colour yourself, whose colour is carried through its whole shot.", className="text-body-secondary"),
         dbc.Card(dbc.CardBody([
             html.H2("1. Add a clip", className="h5"),
             clip_drop_zone("video-upload", MAX_CLIP_BYTES),

@@ -11,7 +11,7 @@ from dash.exceptions import PreventUpdate
 
 from colorizers import ColorizerError
 from colorizers.references import gallery
-from dashboard.callback_guard import friendly_errors, unchanged_outputs
+from dashboard.guards.callback_guard import friendly_errors, unchanged_outputs
 from dashboard.components.reference_picker import (
     OWN_REFERENCE_REMOVE,
     method_picker,
@@ -32,7 +32,7 @@ from dashboard.components.touchup_editor import (
     shapes_from_strokes,
 )
 from dashboard.components.upload_area import upload_area
-from dashboard.jobs import (
+from dashboard.jobs.photos import (
     AUTO_REFERENCE,
     MAX_OWN_REFERENCES,
     OWN_REFERENCE,
@@ -52,11 +52,20 @@ from dashboard.jobs import (
     waiting_words,
 )
 from dashboard import settings
-from dashboard.model_slots import model_slots
-from dashboard.results_store import ImageTooLargeToKeepError, default_store
-from dashboard.session import current_session_id
-from dashboard.uploads import uploaded_files
-from dashboard.urls import result_download_url, result_thumbnail_url
+from dashboard.server.model_slots import model_slots
+from dashboard.stores.results_store import ImageTooLargeToKeepError, default_store
+from dashboard.guards.session import current_session_id
+from dashboard.routes.uploads import uploaded_files
+from dashboard.routes.urls import result_download_url, result_thumbnail_url
+
+def intro() -> list:
+    """Written out on the server (`dashboard.components.document`)."""
+    return [
+        html.H1("Reference transfer", className="h3"),
+        html.P("Colours are taken from reference photos: the more alike in content (a beach for a beach, the same "
+               "people, the same house), the better.", className="text-body-secondary"),
+    ]
+
 
 dash.register_page(
     __name__,
@@ -65,6 +74,7 @@ dash.register_page(
     order=2,
     description="Colour your photos from reference photos, matched by content: from our gallery, up to five of "
                 "your own, or ones we suggest.",
+    intro=intro,
 )
 
 PLACEHOLDER = html.P("Your coloured photos will appear here.", className="text-body-secondary results-placeholder")
@@ -75,12 +85,6 @@ def layout(**_query: str) -> html.Div:
     photos = gallery()
     return html.Div(
         [
-            html.H1("Reference transfer", className="h3"),
-            html.P(
-                "Colours are taken from reference photos: the more alike in content (a beach for a beach, the same "
-                "people, the same house), the better.",
-                className="text-body-secondary",
-            ),
             dbc.Row(
                 [
                     dbc.Col(

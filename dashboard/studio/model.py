@@ -17,7 +17,7 @@ import numpy as np
 from colorizers import ColorizerError, Colorization, Stroke
 from colorizers.library import LibraryPhoto
 
-from ..jobs import AUTO_REFERENCE
+from ..jobs.photos import AUTO_REFERENCE
 
 QUEUED, WORKING, DONE, ERROR = "queued", "working", "done", "error"
 DEFAULT_STRENGTH = 100  # percent

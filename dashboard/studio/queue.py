@@ -1,6 +1,6 @@
 """Who colours the studio's queued photos: threads of this process (`ThreadQueue`, the default) or Celery workers
 fed through Redis (`CeleryQueue`, when `COLORIZER_REDIS_URL` or `COLORIZER_REDIS_SENTINELS` is set; see
-`dashboard.worker`).
+`dashboard.server.worker`).
 
 Both take `Task`s (ids only: the photo waits in the studio's store) and say each waiting photo's place in line.
 """
@@ -13,12 +13,12 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
-from ..model_slots import model_slots
+from ..server.model_slots import model_slots
 from .model import Task
 
 logger = logging.getLogger(__name__)
 
-TASK_NAME = "colorizer.colour_row"  # the Celery task `dashboard.worker` runs: (session id, row id, model names)
+TASK_NAME = "colorizer.colour_row"  # the Celery task `dashboard.server.worker` runs: (session id, row id, model names)
 
 
 class ThreadQueue:
@@ -164,7 +164,7 @@ class CeleryQueue:
             self._client.delete(lease)
 
     def ensure_workers(self) -> None:
-        """Nothing to start here: the workers are their own processes (`celery -A dashboard.worker worker`)."""
+        """Nothing to start here: the workers are their own processes (`celery -A dashboard.server.worker worker`)."""
 
     keep_alive = ensure_workers
 
@@ -172,10 +172,10 @@ class CeleryQueue:
 @functools.cache
 def celery_client(broker_url: str):
     """The web process's Celery client for the workers on `broker_url`: it sends tasks by their names (the web
-    processes need not import the worker), the studio's rows and the video jobs (`dashboard.video_jobs`) alike."""
+    processes need not import the worker), the studio's rows and the video jobs (`dashboard.jobs.videos`) alike."""
     from celery import Celery
 
-    from ..redis_link import celery_transport_options
+    from ..server.redis_link import celery_transport_options
 
     client = Celery("colorizer-web", broker=broker_url, set_as_current=False)
     client.conf.broker_transport_options = celery_transport_options(broker_url)  # Sentinel: the primary's name

@@ -15,7 +15,7 @@ from PIL import Image
 from colorizers import Colorization
 from colorizers.metrics import colourfulness
 
-from ..imaging import jpeg_bytes, png_bytes
+from ..page_logic.imaging import jpeg_bytes, png_bytes
 from .model import DEFAULT_STRENGTH, Blob, KeptResult, Render, Row
 
 CACHED_RENDERS = 64  # display renders at other strengths kept by this process, most recently used

@@ -4,7 +4,7 @@
 Both give the same few operations: a session, locked, for reading and changing it (`session`), a session read
 without the lock (`peek`, for images looked up by their URL's id), who owns a row or result id (`owner_of`), and
 the other sessions' sizes for the studio's memory budget (`others`). Sessions expire `ttl_seconds` after their last
-use. In Redis a session is a small record (`dashboard.record_format`: JSON, never pickle); its `Blob`s (photos,
+use. In Redis a session is a small record (`dashboard.stores.record_format`: JSON, never pickle); its `Blob`s (photos,
 planes, JPEGs) are keys of their own, written once, with the same expiry, so that polling a page never moves
 megabytes.
 """
@@ -21,7 +21,7 @@ import numpy as np
 
 from colorizers import Colorization, Stroke
 
-from ..record_format import Custom, RecordFormat, dataclasses_of
+from ..stores.record_format import Custom, RecordFormat, dataclasses_of
 from . import model
 from .model import Blob, Session, StudioError
 

@@ -1,7 +1,7 @@
 """The comparison studio without Dash: per-session photo rows, a queue of colouring tasks, and results re-merged at
 any colour strength without running a model again.
 
-A browser session (its id from `dashboard.session`) owns rows, one per photo (`dashboard.studio.model`). Each row
+A browser session (its id from `dashboard.guards.session`) owns rows, one per photo (`dashboard.studio.model`). Each row
 keeps the photo's lightness and, per model, a cell: queued, working, done (with its result) or error. Uploads only
 add rows and tasks; workers colour them (`dashboard.studio.queue`: threads of this process, or Celery workers),
 and pages poll `view()` to show progress and each queued photo's place. Sessions live in a store
@@ -39,13 +39,13 @@ from colorizers.references import gallery, suggest_references
 from colorizers.suggestion import OwnReference
 
 from .. import settings
-from ..archive import zip_bytes
-from ..imaging import download_name, jpeg_bytes, thumbnail
-from ..jobs import AUTO_REFERENCE, OWN_REFERENCE, friendly_message, library_photo, reference_title, suggested_names
-from ..model_slots import model_slots
-from ..process_wide import process_wide
-from ..redis_link import redis_client
-from ..uploads import UploadedFile
+from ..page_logic.archive import zip_bytes
+from ..page_logic.imaging import download_name, jpeg_bytes, thumbnail
+from ..jobs.photos import AUTO_REFERENCE, OWN_REFERENCE, friendly_message, library_photo, reference_title, suggested_names
+from ..server.model_slots import model_slots
+from ..server.process_wide import process_wide
+from ..server.redis_link import redis_client
+from ..routes.uploads import UploadedFile
 from .model import (
     DEFAULT_STRENGTH, DONE, ERROR, EXPIRED_MESSAGE, GONE_RESULT_MESSAGE, QUEUED, WORKING, Blob, Cell, CellView,
     KeptResult, Render, Row, RowView, Session, SessionView, StudioError, Task, checked_strength, new_token,
@@ -568,7 +568,7 @@ def studio_in_redis(client, broker_url: str, ttl_seconds: float, **options) -> S
 def default_studio() -> Studio:
     """The process's studio, sized like the results store (COLORIZER_RESULTS_MAX_BYTES, ..._TTL_SECONDS,
     COLORIZER_SESSION_MAX_BYTES, ..._ROWS): in this process with a worker thread per model slot, or, with
-    COLORIZER_REDIS_URL, in Redis with Celery workers (`dashboard.worker`)."""
+    COLORIZER_REDIS_URL, in Redis with Celery workers (`dashboard.server.worker`)."""
     limits = {"max_bytes": settings.RESULTS_MAX_BYTES, "session_max_bytes": settings.SESSION_MAX_BYTES,
               "session_max_rows": settings.SESSION_MAX_ROWS}
     client = redis_client()

@@ -38,7 +38,7 @@ def studio_app(colour_gallery):
     from dashboard.app import app
     from dashboard.studio import default_studio
 
-    from dashboard.video_jobs import default_video_jobs
+    from dashboard.jobs.videos import default_video_jobs
 
     # dash_duo stops its server by killing every thread started after it: start the workers before.
     default_studio().ensure_worker()

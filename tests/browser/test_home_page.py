@@ -11,7 +11,7 @@ from PIL import Image
 from selenium.webdriver.support.ui import WebDriverWait
 
 from browser_steps import RESULT_TIMEOUT, upload, wait_for_images_loaded
-from dashboard.session import COOKIE_NAME
+from dashboard.guards.session import COOKIE_NAME
 
 IMAGE = ".first-photo img.first-photo-image"
 

@@ -8,7 +8,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from browser_steps import RESULT_TIMEOUT, click_when_uncovered, wait_for_count, wait_for_images_loaded
 from colorizers import registry
-from dashboard.legacy import legacy_photos
+from dashboard.page_logic.legacy import legacy_photos
 
 MODEL_TITLES = ["Welsh transfer", "Fusion CNN", "pix2pix cGAN"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from selenium.webdriver.support.ui import WebDriverWait
 
 from browser_steps import RESULT_TIMEOUT, resource_urls, upload, wait_for_count, wait_for_images_loaded
-from dashboard.session import COOKIE_NAME
+from dashboard.guards.session import COOKIE_NAME
 
 PHONE_WIDTH, DESKTOP_WIDTH = 390, 1440
 

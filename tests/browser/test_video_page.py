@@ -15,8 +15,8 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from browser_steps import RESULT_TIMEOUT, click_when_uncovered, resource_urls, upload, wait_for_images_loaded
 from colorizers.color import rgb_to_lab
 from dashboard.components.touchup_editor import PALETTE, canvas_size
-from dashboard.model_slots import model_slots
-from dashboard.session import COOKIE_NAME
+from dashboard.server.model_slots import model_slots
+from dashboard.guards.session import COOKIE_NAME
 from tests.browser.test_pages import _screenshot_at_both_widths as screenshot_at_both_widths
 from tests.browser.test_touchup_editor import draw_stroke
 from tests.video_clips import make_clip

@@ -141,7 +141,7 @@ def test_a_photo_waiting_for_the_server_shows_its_place_in_line(dash_duo, studio
     """Every model slot is taken by other people's photos: the page says this photo is next, then colours it."""
     import threading
 
-    from dashboard.model_slots import model_slots
+    from dashboard.server.model_slots import model_slots
 
     slots = model_slots()
     release, held = threading.Event(), threading.Barrier(slots.count + 1)

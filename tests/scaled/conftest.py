@@ -1,5 +1,5 @@
-"""The scaled set-up, really started: Debian's redis-server, two Celery workers (`celery -A dashboard.worker
-worker`) and two web servers (`python -m dashboard.serve`), all on one Redis, with the functions
+"""The scaled set-up, really started: Debian's redis-server, two Celery workers (`celery -A dashboard.server.worker
+worker`) and two web servers (`python -m dashboard.server.serve`), all on one Redis, with the functions
 `make run-scaled` uses. No fakes: the models are the real ones, the queue is Celery's, the store is Redis."""
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from dashboard.run_scaled import start_redis, start_web, start_worker, stop
+from dashboard.server.run_scaled import start_redis, start_web, start_worker, stop
 from tests.redis_server import free_port
 
 SESSION_MAX_BYTES = 80_000_000  # small enough for the byte-cap test to pass it with a dozen 1 MP photos

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import requests
 
-from dashboard.results_store import RedisResultsStore, make_stored_image
-from dashboard.run_scaled import start_redis, start_web, stop
+from dashboard.stores.results_store import RedisResultsStore, make_stored_image
+from dashboard.server.run_scaled import start_redis, start_web, stop
 from tests.redis_server import free_port
 
 OUTAGE_SECONDS = 20  # as the issue measured it

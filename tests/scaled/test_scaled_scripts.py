@@ -24,7 +24,7 @@ def test_load_scaled_measures_a_batch_and_leaves_no_key_of_the_site_in_redis():
 
 def test_several_web_processes_without_redis_are_refused_with_the_reason():
     env = {**os.environ, "COLORIZER_WEB_PROCESSES": "2", "COLORIZER_REDIS_URL": "", "PORT": "0"}
-    run = subprocess.run([sys.executable, "-m", "dashboard.serve"], cwd=REPO_ROOT, env=env, capture_output=True,
+    run = subprocess.run([sys.executable, "-m", "dashboard.server.serve"], cwd=REPO_ROOT, env=env, capture_output=True,
                          text=True, timeout=60)
     assert run.returncode != 0
     assert "needs COLORIZER_REDIS_URL" in run.stderr

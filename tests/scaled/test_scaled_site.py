@@ -50,7 +50,7 @@ def wait_until_finished(studio, session_id: str, timeout: float = TIMEOUT):
 
 
 def upload(studio, session_id: str, *photos: tuple[str, bytes]) -> list[str]:
-    from dashboard.uploads import UploadedFile
+    from dashboard.routes.uploads import UploadedFile
 
     return studio.add_uploads(session_id, [UploadedFile(name, data, None) for name, data in photos], MODELS)
 
@@ -213,7 +213,7 @@ def test_a_sessions_byte_cap_holds_in_redis(scaled_site, site_studio):
 # --- The API on several web processes ------------------------------------------------------------------------------
 
 def test_the_api_answers_from_every_web_process_and_from_a_server_of_several_even_when_one_dies(scaled_site, tmp_path):
-    from dashboard.run_scaled import start_web, stop
+    from dashboard.server.run_scaled import start_web, stop
     from tests.redis_server import free_port
 
     port = free_port()

@@ -12,10 +12,10 @@ import pytest
 import requests
 
 from dashboard import settings
-from dashboard.redis_link import StoreUnavailableError, connect_sentinel
-from dashboard.run_scaled import (MASTER_NAME, primary_port, scaled_env, start_redis, start_sentinel, start_web,
+from dashboard.server.redis_link import StoreUnavailableError, connect_sentinel
+from dashboard.server.run_scaled import (MASTER_NAME, primary_port, scaled_env, start_redis, start_sentinel, start_web,
                                   start_worker, stop, wait_until_monitored)
-from dashboard.uploads import UploadedFile
+from dashboard.routes.uploads import UploadedFile
 from tests.redis_server import free_port
 from tests.scaled.test_scaled_site import gray_png, wait_until_finished
 

@@ -10,8 +10,8 @@ import time
 import av
 import requests
 
-from dashboard.imaging import png_bytes
-from dashboard.record_format import MAGIC
+from dashboard.page_logic.imaging import png_bytes
+from dashboard.stores.record_format import MAGIC
 from tests.video_clips import make_clip, pattern_frames
 
 TIMEOUT = 240

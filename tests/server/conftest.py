@@ -1,4 +1,4 @@
-"""The production server, really started (`python -m dashboard.serve`, as `make run` and the Procfile do), for the
+"""The production server, really started (`python -m dashboard.server.serve`, as `make run` and the Procfile do), for the
 tests that prove what it does with slow, huge or hostile requests."""
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ def running_server(folder: Path, **settings: str):
     log = folder / "server.log"
     env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "PYTHONUNBUFFERED": "1", **settings}
     with open(log, "wb") as output:
-        process = subprocess.Popen([sys.executable, "-m", "dashboard.serve"], cwd=REPO_ROOT, env=env,
+        process = subprocess.Popen([sys.executable, "-m", "dashboard.server.serve"], cwd=REPO_ROOT, env=env,
                                    stdout=output, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + START_SECONDS

@@ -1,6 +1,6 @@
 """Issue 20 against the real server: under more API clients than app threads, the wait the API allows
 (COLORIZER_API_MAX_WAIT_SECONDS) counts the time a request spent queued for an app thread, so a busy server answers
-503 with Retry-After instead of holding clients far past the limit (`dashboard.api`, `dashboard.connections`)."""
+503 with Retry-After instead of holding clients far past the limit (`dashboard.routes.api`, `dashboard.server.connections`)."""
 from __future__ import annotations
 
 import http.client
@@ -42,7 +42,7 @@ def photo_png() -> bytes:
 
 def post_photo(server: LiveServer, source: str, body: bytes, content_type: str) -> Answer:
     """POST the form to /api/colorize over a connection from the local address `source` (each client its own
-    address, so that the per-address share of heavy requests, `dashboard.fair_share`, does not refuse it)."""
+    address, so that the per-address share of heavy requests, `dashboard.guards.fair_share`, does not refuse it)."""
     started = time.monotonic()
     connection = http.client.HTTPConnection(server.host, server.port, timeout=120, source_address=(source, 0))
     try:

@@ -1,6 +1,6 @@
 """Issue 20 against the real server: one client address cannot take the site down by trickling requests on many
-connections (`dashboard.connections`), and Waitress's own error answers look like the app's
-(`dashboard.waitress_errors`)."""
+connections (`dashboard.server.connections`), and Waitress's own error answers look like the app's
+(`dashboard.server.waitress_errors`)."""
 from __future__ import annotations
 
 import json

@@ -1,5 +1,5 @@
 """Issue 20 against the real server: one visitor's heavy requests cannot starve everybody else
-(`dashboard.fair_share`)."""
+(`dashboard.guards.fair_share`)."""
 from __future__ import annotations
 
 import io

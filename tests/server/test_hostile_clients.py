@@ -51,7 +51,7 @@ def test_sixteen_slow_clients_do_not_delay_other_requests(live_server):
     try:
         time.sleep(2.0)  # every slow client is connected and trickling
         waits = []
-        for _ in range(3):  # from another address: one address may hold 16 connections (dashboard.connections)
+        for _ in range(3):  # from another address: one address may hold 16 connections (dashboard.server.connections)
             status, seconds, _ = get_from("127.0.0.2", live_server, "/api/models", timeout=30)
             assert status == 200
             waits.append(seconds)

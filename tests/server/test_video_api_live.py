@@ -1,5 +1,5 @@
-"""The video API (`POST /api/videos`, `dashboard.api`) against the production server really started (Waitress, the
-worker thread of `dashboard.video_jobs`, the real engine): post, poll, fetch, cancel; a bad clip and a request too
+"""The video API (`POST /api/videos`, `dashboard.routes.api`) against the production server really started (Waitress, the
+worker thread of `dashboard.jobs.videos`, the real engine): post, poll, fetch, cancel; a bad clip and a request too
 large are JSON errors. The server runs with small clip and request limits, so that passing them is cheap; only
 /api/videos may send more than a photo request."""
 from __future__ import annotations
@@ -114,7 +114,7 @@ def test_post_poll_and_fetch_a_coloured_clip(server):
 
 def test_keyframes_named_by_frame_number_colour_the_clip(server):
     keyframe = pattern_frames(96, 64, 12, colour=True)[5]
-    from dashboard.imaging import png_bytes
+    from dashboard.page_logic.imaging import png_bytes
 
     fields = clip_fields(make_clip(), "exemplar", ("keyframe", ("5.png", png_bytes(keyframe), "image/png")))
     url = job_url(server, post_video(server, fields))

@@ -1,0 +1,1 @@
+"""What the pages show and decide, without Dash: testable without a browser."""
