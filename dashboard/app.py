@@ -22,14 +22,17 @@ from .guards.callback_guard import install_callback_request_checks
 from .server.compression import GzipResponses, cache_fingerprinted_assets
 from .server.readiness import register_health_routes
 from .components.document import (
-    DEFERRED_RENDERER,
     INDEX_TEMPLATE,
+    SCRIPT_LOADER,
     framed_entry,
+    page_container_at,
+    page_title,
     is_static,
     page_for_path,
-    page_scripts,
     preload_links,
+    scripts_loaded_after_page,
     without_scripts,
+    without_unused_scripts,
 )
 from .components.navbar import SITE_NAME
 from .guards.fair_share import install_fair_share
@@ -58,15 +61,16 @@ class StudioDash(Dash):
     def index(self, *args, **kwargs) -> str:
         document = super().index(*args, **kwargs)
         if is_static(page_for_path(dash.page_registry.values(), flask.request.path)):
-            document = without_scripts(document)
-        return document
+            return without_scripts(document)
+        return scripts_loaded_after_page(document)
 
     def interpolate_index(self, **kwargs) -> str:
         path = flask.request.path if flask.request else "/"
         pages = dash.page_registry.values()
         kwargs["metas"] = preload_links(pages, path) + kwargs.get("metas", "")
+        kwargs["title"] = page_title(pages, path, kwargs.get("title", ""))
         kwargs["app_entry"] = framed_entry(kwargs["app_entry"], pages, path)
-        kwargs["scripts"] = page_scripts(kwargs["scripts"])
+        kwargs["scripts"] = without_unused_scripts(kwargs["scripts"])
         return super().interpolate_index(**kwargs)
 
 
@@ -89,7 +93,7 @@ app = StudioDash(
     suppress_callback_exceptions=True,
 )
 app.index_string = INDEX_TEMPLATE
-app.renderer = DEFERRED_RENDERER
+app.renderer = SCRIPT_LOADER  # Dash's scripts once the page has loaded (dashboard.components.document)
 server = app.server
 server.request_class = InMemoryRequest
 server.json = BoundedJSONProvider(server)  # a body nested too deeply to parse is a 400, not a RecursionError
@@ -120,8 +124,10 @@ def serve_layout() -> html.Div:
         [
             dbc.Container(dbc.Alert(id=OUTAGE_BANNER_ID, color="warning", is_open=False, dismissable=True,
                                     class_name="mt-3"), fluid="lg"),
-            dbc.Container(dash.page_container, fluid="lg", class_name="pb-5"),
-        ]
+            dbc.Container(page_container_at(flask.request.referrer, dash.page_registry.values()), fluid="lg",
+                          class_name="pb-5"),
+        ],
+        className="page-app",  # assets/document.css: the page's first margins stay inside it
     )
 
 

@@ -76,16 +76,30 @@ def test_page_layouts_build(dashboard_app, models):
     import dash
 
     # The page modules as Dash registered them: importing them under another name would register them twice.
-    pages = {page["path"]: page["layout"] for page in dash.page_registry.values()}
-    for layout in (pages["/compare"](), pages["/compare"](legacy="castle"), pages["/legacy"](), pages["/models"](),
-                   pages["/welsh"]()):
-        assert layout.to_plotly_json()
+    pages = {page["path"]: page for page in dash.page_registry.values()}
+    assert {"/", "/compare", "/legacy", "/models", "/welsh", "/video"} <= set(pages)
+    for path, query in (("/", {}), ("/compare", {}), ("/compare", {"legacy": "castle"}), ("/legacy", {}),
+                        ("/models", {}), ("/welsh", {}), ("/video", {})):
+        for part in _page_parts(pages[path], **query):
+            assert part.to_plotly_json()
+
+
+def _page_parts(page: dict, **query: str) -> list:
+    """What a page shows: its introduction (written out on the server, `intro=`) and its Dash layout (a function of
+    the query, or a fixed component on a page with no callback)."""
+    intro = page["intro"]() if page.get("intro") else []
+    layout = page["layout"]
+    parts = list(intro) if isinstance(intro, (list, tuple)) else [intro]
+    parts.append(layout(**query) if callable(layout) else layout)
+    return parts
 
 
 def _page(path: str) -> str:
+    """The page's introduction then its layout, as text."""
     import dash
 
-    return str(next(page["layout"] for page in dash.page_registry.values() if page["path"] == path)().to_plotly_json())
+    page = next(page for page in dash.page_registry.values() if page["path"] == path)
+    return str([part.to_plotly_json() for part in _page_parts(page)])
 
 
 def test_reference_transfer_page_offers_both_methods_match_by_content_first(dashboard_app, models):

@@ -9,8 +9,13 @@ least a screen's height, so that the footer below it never jumps into view while
 from __future__ import annotations
 
 from collections.abc import Iterable
-from html import escape
+import json
 import re
+from html import escape
+from urllib.parse import parse_qsl, urlsplit
+
+import dash
+from dash import dcc, html
 
 from .navbar import site_footer, site_header
 from .static_html import to_html
@@ -34,8 +39,24 @@ INDEX_TEMPLATE = """<!DOCTYPE html>
 # Dash serves these to every page; none is needed here: Babel's polyfill is for browsers without ES2015 (which Dash
 # 4's own bundles no longer run on) and the data table is not used.
 UNUSED_SCRIPTS = ("/deps/polyfill@", "/dash/dash_table/")
-# Dash's renderer starts once the deferred scripts have run (they run, in order, just before DOMContentLoaded).
-DEFERRED_RENDERER = 'window.addEventListener("DOMContentLoaded", function () { new DashRenderer(); });'
+# Dash's scripts are fetched once the page has loaded (its introduction painted, its largest picture in), all at
+# once and run in order; the renderer starts after the last. Their URLs are in a JSON block (PAGE_SCRIPTS_ID), so
+# that this loader is one fixed inline script, allowed by its hash like Dash's own (`Dash.csp_hashes`).
+PAGE_SCRIPTS_ID = "page-scripts"
+SCRIPT_LOADER = (
+    'window.addEventListener("load", function () {'
+    ' var sources = JSON.parse(document.getElementById("' + PAGE_SCRIPTS_ID + '").textContent), last;'
+    ' sources.forEach(function (source) {'
+    ' last = document.createElement("script"); last.src = source; last.async = false;'
+    ' document.body.appendChild(last); });'
+    ' last.addEventListener("load", function () {'
+    ' React.startTransition(function () { new DashRenderer(); }); }); });'
+)
+# Dash's core components load these parts only when a component that needs them first renders (the drop zones, the
+# sliders): loaded with the rest instead, they are there at the first render, so nothing below them moves when they
+# arrive. Named like the core bundle, with its version (a year's cache).
+EAGER_CORE_PARTS = ("async-upload", "async-slider")
+_CORE_BUNDLE = re.compile(r"(.*/dash/dcc/)dash_core_components(\.v[^/]*?)\.js$")
 EMPTY_ENTRY = '<div id="react-entry-point" hidden></div>'
 
 
@@ -69,6 +90,13 @@ def framed_entry(app_entry: str, pages: Iterable[dict], path: str) -> str:
     ])
 
 
+def page_title(pages: Iterable[dict], path: str, site_title: str) -> str:
+    """The document's title: the page's own (Dash's router would set it only once it ran), else the site's."""
+    page = page_for_path(pages, path)
+    title = page.get("title") if page else None
+    return title if isinstance(title, str) and title else site_title
+
+
 def preload_links(pages: Iterable[dict], path: str) -> str:
     """<link rel="preload"> for the page's largest picture (`dash.register_page(..., preload_image=<function
     returning the <img> attributes src, srcset and sizes>)`), so that it is fetched before the stylesheets are
@@ -86,13 +114,50 @@ def preload_links(pages: Iterable[dict], path: str) -> str:
     return f"<link {' '.join(parts)}>"
 
 
-def page_scripts(scripts: str) -> str:
-    """Dash's script tags (one per line) less those in UNUSED_SCRIPTS, deferred, so that the page is painted before
-    any of them runs."""
-    return "\n".join(line.replace("<script src=", "<script defer src=") for line in scripts.split("\n")
-                     if not any(part in line for part in UNUSED_SCRIPTS))
+def without_unused_scripts(scripts: str) -> str:
+    """Dash's script tags (one per line) less UNUSED_SCRIPTS."""
+    return "\n".join(line for line in scripts.split("\n") if not any(part in line for part in UNUSED_SCRIPTS))
+
+
+def scripts_loaded_after_page(document: str) -> str:
+    """The document with its script files listed in the JSON block SCRIPT_LOADER reads, where the first of them was
+    (Dash checks its index for its own script tags before this runs); inline scripts (Dash's client-side callbacks
+    only define functions) stay as they are."""
+    tag = re.compile(r'[ \t]*<script src="([^"]+)"></script>\n?')
+    sources = tag.findall(document)
+    if not sources:
+        return document
+    core = next((match for source in sources if (match := _CORE_BUNDLE.match(source))), None)
+    if core is not None:
+        sources += [f"{core.group(1)}{part}{core.group(2)}.js" for part in EAGER_CORE_PARTS]
+    listed = json.dumps(sources).replace("</", "<\\/")
+    block = f'<script type="application/json" id="{PAGE_SCRIPTS_ID}">{listed}</script>\n'
+    first = tag.search(document)
+    return document[:first.start()] + block + tag.sub("", document[first.start():])
 
 
 def without_scripts(document: str) -> str:
     """A static page's document without any script (Dash checks that its own are in the document first)."""
     return re.sub(r"<script\b[^>]*>.*?</script>", "", document, flags=re.S)
+
+
+def page_container_at(page_url: str | None, pages: Iterable[dict]):
+    """Dash's page container with the page at `page_url` already in it, for the layout Dash asks for first (the
+    page's URL is the request's Referer). Dash would otherwise render an empty container, then ask a callback for
+    the page (a second, blocking render); here the location already holds the page's path and query, so that
+    callback does not run at load. Without a URL, or for a path that is no page, Dash's own container."""
+    page = page_for_path(pages, urlsplit(page_url).path) if page_url else None
+    if page is None:
+        return dash.page_container
+    query = urlsplit(page_url).query
+    layout = page["layout"]
+    content = layout(**dict(parse_qsl(query))) if callable(layout) else layout
+    location, page_content, page_store, *others = dash.page_container.children
+    return html.Div([
+        # As the browser's location reads, so that the location sets nothing when it first renders.
+        dcc.Location(id=location.id, refresh=location.refresh, href=page_url, pathname=urlsplit(page_url).path,
+                     search=f"?{query}" if query else "", hash=""),
+        html.Div(content, id=page_content.id, disable_n_clicks=True),
+        dcc.Store(id=page_store.id, data={"title": page["title"]}),  # what the router would have stored
+        *others,
+    ])

@@ -10,11 +10,14 @@ from __future__ import annotations
 from dash import dcc, html
 
 ACCEPTED_TYPES = "image/*,.png,.jpg,.jpeg,.webp,.gif,.tif,.tiff,.bmp"
+# The drop zone's room is kept before dcc.Upload renders (assets/document.css).
+UPLOAD_AREA_CLASS = "upload-area"
 
 
 def upload_area(component_id: str, title: str, hint: str, multiple: bool = True) -> html.Div:
     """A `dcc.Upload` drop zone; with `multiple` every dropped file arrives (as lists) in one callback."""
-    return html.Div([_drop_zone(component_id, title, hint, multiple), upload_status(f"{component_id}-too-large")])
+    return html.Div([_drop_zone(component_id, title, hint, multiple), upload_status(f"{component_id}-too-large")],
+                    className=UPLOAD_AREA_CLASS)
 
 
 def upload_status(status_id: str | dict | None = None) -> html.Div:

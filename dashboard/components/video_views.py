@@ -19,7 +19,7 @@ from ..page_logic.video_page_logic import (
     clip_facts,
     shot_label,
 )
-from .upload_area import upload_status
+from .upload_area import UPLOAD_AREA_CLASS, upload_status
 
 SHOT_BUTTON = "video-shot"  # pattern id type of the strip's shots: {"type": SHOT_BUTTON, "index": i}
 KEYFRAME_REMOVE = "video-keyframe-remove"  # {"type": KEYFRAME_REMOVE, "frame": n}
@@ -43,6 +43,7 @@ def clip_drop_zone(component_id: str, max_clip_bytes: int) -> html.Div:
     )
     return html.Div(
         [zone, upload_status(f"{component_id}-too-large")],
+        className=UPLOAD_AREA_CLASS,
         **{"data-upload-kind": VIDEO_KIND, "data-max-file-bytes": str(max_clip_bytes),
            "data-max-request-bytes": str(video_request_max_bytes())},
     )

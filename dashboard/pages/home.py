@@ -89,7 +89,8 @@ def _first_photo() -> html.Section:
                         "Black-and-white, sepia or faded: PNG, JPEG, WebP, TIFF… It comes back in colour, "
                         "full size."),
             html.Div(id="home-feedback", className="mt-2"),
-            dcc.Loading(html.Div(id="home-results", className="mt-3"), type="circle",
+            # A new result is said by screen readers (a polite live region: after what they are reading).
+            dcc.Loading(html.Div(id="home-results", className="mt-3", **{"aria-live": "polite"}), type="circle",
                         overlay_style={"visibility": "visible", "opacity": 0.4},
                         parent_className="results-loading"),
             # Small records only (ids and names): the images stay on the server.

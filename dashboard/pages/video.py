@@ -64,7 +64,7 @@ def intro() -> list:
     return [
         html.H1("Colour a film clip", className="h3"),
         html.P("Old family films and archive clips: coloured frame by frame and kept steady, or from a frame you "
-               "colour yourself, whose colour is carried through its whole shot.", className="text-body-secondary"),
+               "colour yourself, whose colour is carried through its whole shot.", className="lead text-body-secondary"),
     ]
 
 

@@ -63,7 +63,7 @@ def intro() -> list:
     return [
         html.H1("Reference transfer", className="h3"),
         html.P("Colours are taken from reference photos: the more alike in content (a beach for a beach, the same "
-               "people, the same house), the better.", className="text-body-secondary"),
+               "people, the same house), the better.", className="lead text-body-secondary"),
     ]
 
 
@@ -138,7 +138,7 @@ def layout(**_query: str) -> html.Div:
             html.Div(id="welsh-wait", className="alert alert-info py-2 small", role="status", hidden=True),
             dcc.Interval(id="welsh-wait-poll", interval=700, disabled=True),
             dcc.Loading(
-                html.Div(PLACEHOLDER, id="welsh-results"),
+                html.Div(PLACEHOLDER, id="welsh-results", **{"aria-live": "polite"}),  # results, said when in
                 type="circle",
                 overlay_style={"visibility": "visible", "opacity": 0.4},
                 parent_className="results-loading",
@@ -290,7 +290,8 @@ def remove_reference(clicks, own_references, choice):
     return data, _picker_options(session_id, data, choice), value, None
 
 
-@callback(Output("welsh-own-references-list", "children"), Input("welsh-own-references", "data"))
+@callback(Output("welsh-own-references-list", "children"), Input("welsh-own-references", "data"),
+          prevent_initial_call=True)  # none at first
 def show_own_references(own_references):
     """The user's own references as thumbnails, each with its remove button."""
     return own_reference_thumbnails(own_references_from_state(own_references, current_session_id(), default_store()))

@@ -25,9 +25,11 @@ def wait_for_count(dash_duo, selector: str, count: int, timeout: float = RESULT_
 
 
 def wait_for_images_loaded(dash_duo, selector: str = "img", timeout: float = RESULT_TIMEOUT) -> None:
-    """Wait until every image matching `selector` has loaded with a real size (a 404 would never load)."""
+    """Wait until every image matching `selector` has loaded with a real size (a 404 would never load); those
+    loaded lazily are asked for now, wherever they are on the page."""
     script = (
         "const images = [...document.querySelectorAll(arguments[0])];"
+        "images.filter(image => image.loading === 'lazy').forEach(image => { image.loading = 'eager'; });"
         "return images.length > 0 && images.every(image => image.complete && image.naturalWidth > 0);"
     )
     WebDriverWait(dash_duo.driver, timeout).until(lambda driver: driver.execute_script(script, selector))

@@ -89,6 +89,7 @@ def test_home_welsh_and_video_with_results_have_no_axe_violations(dash_duo, stud
                                                                    tmp_path):
     dash_duo.start_server(studio_app)
     open_page(dash_duo, "/", "#home-upload")
+    assert attribute(dash_duo, "#home-results", "aria-live") == "polite"  # a new result, or what went wrong
     upload(dash_duo, "home-upload", photo_files((120, 160), prefix="home"))
     dash_duo.wait_for_element(".first-photo img.first-photo-image", timeout=RESULT_TIMEOUT)
     wait_for_images_loaded(dash_duo, ".first-photo img")
@@ -96,6 +97,7 @@ def test_home_welsh_and_video_with_results_have_no_axe_violations(dash_duo, stud
 
     open_page(dash_duo, "/welsh", "#welsh-upload")
     assert attribute(dash_duo, "#welsh-wait", "role") == "status"  # the place in line
+    assert attribute(dash_duo, "#welsh-results", "aria-live") == "polite"
     upload(dash_duo, "welsh-upload", photo_files((120, 160), prefix="welsh"))
     wait_for_count(dash_duo, ".photo-card", 1)
     wait_for_images_loaded(dash_duo, "#welsh-results img")
