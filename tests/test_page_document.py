@@ -422,8 +422,9 @@ def test_first_layout_without_a_page_is_dash_s_empty_container(client, referer):
 
 
 # --- Callbacks name components that exist ---------------------------------------------------------------------------
-# Ids only a callback creates (none in any layout); each with the reason it is fine.
+# Plain ids only a callback creates (in no layout); each with the reason it is fine. None at present.
 CREATED_BY_CALLBACKS: dict[str, str] = {}
+DEPENDENCIES = {"Input", "Output", "State"}
 
 
 def _walk(node):
@@ -459,7 +460,8 @@ def _every_layout(dashboard_app):
             yield layout
 
 
-def _callback_ids(dashboard_app) -> set:
+def _callback_ids(dashboard_app) -> tuple[set, set]:
+    """The plain ids the callbacks name, and the `type` of the pattern-matching ones."""
     from dash import _callback
     from dash._utils import split_callback_id
 
@@ -473,17 +475,99 @@ def _callback_ids(dashboard_app) -> set:
         outputs = split_callback_id(spec["output"])
         outputs = outputs if isinstance(outputs, list) else [outputs]
         ids += [output["id"] for output in outputs] + [item["id"] for item in spec["inputs"] + spec["state"]]
-    parsed = set()
+    string_ids, types = set(), set()
     for component_id in ids:
         if isinstance(component_id, str) and component_id.startswith("{"):
             component_id = json.loads(component_id)
-        parsed.add(json.dumps(component_id, sort_keys=True) if isinstance(component_id, dict) else component_id)
-    return parsed
+        if isinstance(component_id, dict):
+            types.add(component_id["type"])
+        else:
+            string_ids.add(component_id)
+    return string_ids, types
+
+
+def _pattern_id_types_in_source() -> list[re.Pattern]:
+    """The `type` of every dict id the dashboard's code builds for a component (pattern-matching ids live in the
+    views callbacks return, not in the layouts): dict literals with a "type" key that are not a callback's
+    Input/Output/State, their type a string, a module constant, an f-string (a field matches any text, or one of
+    the strings a comprehension takes it from), or a function's parameter (the strings its callers pass)."""
+    import ast
+    from pathlib import Path
+
+    import dashboard
+
+    types, parameters = [], set()  # parameters: (function name, position, parameter name) holding a type
+    trees = [ast.parse(source.read_text(), str(source)) for source in Path(dashboard.__file__).parent.rglob("*.py")]
+    for tree in trees:
+        constants = {target.id: node.value.value for node in tree.body if isinstance(node, ast.Assign)
+                     and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+                     for target in node.targets if isinstance(target, ast.Name)}
+        # Names a comprehension takes from a literal tuple of strings (`for part in ("image", "download")`).
+        choices = {generator.target.id: [item.value for item in generator.iter.elts]
+                   for generator in ast.walk(tree) if isinstance(generator, ast.comprehension)
+                   and isinstance(generator.target, ast.Name) and isinstance(generator.iter, (ast.Tuple, ast.List))
+                   and all(isinstance(item, ast.Constant) and isinstance(item.value, str)
+                           for item in generator.iter.elts)}
+        dependencies = {id(node.args[0]) for node in ast.walk(tree) if isinstance(node, ast.Call) and node.args
+                        and getattr(node.func, "id", getattr(node.func, "attr", None)) in DEPENDENCIES}
+        functions = [node for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        for function in functions:
+            arguments = [argument.arg for argument in function.args.args]
+            for node in ast.walk(function):
+                if not isinstance(node, ast.Dict) or id(node) in dependencies:
+                    continue
+                for key, value in zip(node.keys, node.values):
+                    if not (isinstance(key, ast.Constant) and key.value == "type"):
+                        continue
+                    if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                        types.append(re.compile(re.escape(value.value)))
+                    elif isinstance(value, ast.Name) and value.id in constants:
+                        types.append(re.compile(re.escape(constants[value.id])))
+                    elif isinstance(value, ast.Name) and value.id in arguments:
+                        parameters.add((function.name, arguments.index(value.id), value.id))
+                    elif isinstance(value, ast.JoinedStr):
+                        types.append(re.compile("".join(_f_string_part(part, choices) for part in value.values)))
+    # What callers pass for those parameters: strings, or their own parameters in turn.
+    calls = [(function, call) for tree in trees for function in ast.walk(tree)
+             if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef))
+             for call in ast.walk(function) if isinstance(call, ast.Call)]
+    calls += [(None, call) for tree in trees for node in tree.body if not isinstance(
+        node, (ast.FunctionDef, ast.AsyncFunctionDef)) for call in ast.walk(node) if isinstance(call, ast.Call)]
+    done: set = set()
+    while parameters - done:
+        for function_name, position, name in parameters - done:
+            done.add((function_name, position, name))
+            for function, call in calls:
+                if getattr(call.func, "id", getattr(call.func, "attr", None)) != function_name:
+                    continue
+                passed = [call.args[position]] if position < len(call.args) else []
+                passed += [keyword.value for keyword in call.keywords if keyword.arg == name]
+                for value in passed:
+                    if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                        types.append(re.compile(re.escape(value.value)))
+                    elif isinstance(value, ast.Name) and function is not None:
+                        arguments = [argument.arg for argument in function.args.args]
+                        if value.id in arguments:
+                            parameters = parameters | {(function.name, arguments.index(value.id), value.id)}
+    # A type made of fields alone would match anything: the check would check nothing.
+    assert not [pattern for pattern in types if not re.sub(r"\\.|\.\+|\(.*?\)", "", pattern.pattern)
+                and "(" not in pattern.pattern]
+    return types
+
+
+def _f_string_part(part, choices: dict[str, list[str]]) -> str:
+    import ast
+
+    if isinstance(part, ast.Constant):
+        return re.escape(part.value)
+    if isinstance(part.value, ast.Name) and part.value.id in choices:
+        return "(" + "|".join(re.escape(choice) for choice in choices[part.value.id]) + ")"
+    return ".+"
 
 
 def test_callbacks_name_components_that_exist(dashboard_app, models):
-    named = _callback_ids(dashboard_app)
-    assert len(named) > 50  # the callbacks were found
+    named, named_types = _callback_ids(dashboard_app)
+    assert len(named) > 50 and named_types  # the callbacks were found
     string_ids, type_ids = set(), set()
     for layout in _every_layout(dashboard_app):
         for component in _walk(layout):
@@ -492,9 +576,9 @@ def test_callbacks_name_components_that_exist(dashboard_app, models):
                 type_ids.add(component_id.get("type"))
             elif component_id is not None:
                 string_ids.add(component_id)
-    missing = sorted(component_id for component_id in named if not component_id.startswith("{")
-                     and component_id not in string_ids and component_id not in CREATED_BY_CALLBACKS)
+    missing = sorted(named - string_ids - set(CREATED_BY_CALLBACKS))
     assert not missing, f"callbacks name components that no layout has: {missing}"
-    missing_types = sorted({json.loads(component_id)["type"] for component_id in named if component_id.startswith("{")}
-                           - type_ids - set(CREATED_BY_CALLBACKS))
-    assert not missing_types, f"pattern-matching callbacks name types no layout has: {missing_types}"
+    made = _pattern_id_types_in_source()
+    missing_types = sorted(name for name in named_types - type_ids
+                           if not any(pattern.fullmatch(name) for pattern in made))
+    assert not missing_types, f"pattern-matching callbacks name types no component is made with: {missing_types}"

@@ -50,7 +50,7 @@ SCRIPT_LOADER = (
     ' last = document.createElement("script"); last.src = source; last.async = false;'
     ' document.body.appendChild(last); });'
     ' last.addEventListener("load", function () {'
-    ' React.startTransition(function () { new DashRenderer(); }); }); });'
+    ' new DashRenderer(); }); });'
 )
 # Dash's core components load these parts only when a component that needs them first renders (the drop zones, the
 # sliders): loaded with the rest instead, they are there at the first render, so nothing below them moves when they

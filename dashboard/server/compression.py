@@ -46,7 +46,8 @@ class GzipResponses:
             if _compressible(status, headers):
                 headers = [(name, value) for name, value in headers if name.lower() != "content-length"]
                 headers += [("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")]
-                decision.update(compress=True, reusable=_is_long_cached(headers), status=status, headers=headers)
+                reusable = environ["REQUEST_METHOD"] == "GET" and _is_long_cached(headers)  # a POST's answer is its own
+                decision.update(compress=True, reusable=reusable, status=status, headers=headers)
             return start_response(status, headers, exc_info)
 
         if cached is not None:
@@ -106,8 +107,15 @@ def _is_long_cached(headers: list[tuple[str, str]]) -> bool:
 
 
 def _accepts_gzip(environ: dict) -> bool:
-    return any(part.split(";")[0].strip() == "gzip" and not part.replace(" ", "").endswith(";q=0")
-               for part in environ.get("HTTP_ACCEPT_ENCODING", "").split(","))
+    for part in environ.get("HTTP_ACCEPT_ENCODING", "").split(","):
+        coding, *parameters = [piece.strip() for piece in part.split(";")]
+        if coding == "gzip":
+            quality = next((value for name, _, value in (p.partition("=") for p in parameters) if name == "q"), "1")
+            try:
+                return float(quality) > 0
+            except ValueError:
+                return False
+    return False
 
 
 def _url_of(environ: dict) -> str:
