@@ -45,6 +45,27 @@ def colour_gallery(tmp_path_factory):
 
 
 # --- A real Redis server for the scaled set-up's tests -----------------------------------------------------------
+@pytest.fixture(scope="module")
+def dashboard_app(colour_gallery):
+    """dashboard.app, imported only once the gallery is in place."""
+    from dashboard import app as app_module
+
+    return app_module
+
+
+@pytest.fixture()
+def client(dashboard_app):
+    return dashboard_app.server.test_client()
+
+
+@pytest.fixture()
+def models(monkeypatch, dashboard_app):
+    """Welsh, the real exemplar and the fake cnn and cgan, registered once the app is imported."""
+    from tests.browser.fake_models import register_fakes
+
+    return register_fakes(monkeypatch)
+
+
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory):
     """The URL of a redis-server started for this test session."""

@@ -218,13 +218,6 @@ def test_the_cache_evicts_the_least_recently_used_past_its_limit():
 
 
 # --- The real app ---------------------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def dashboard_app(colour_gallery):
-    from dashboard import app as app_module
-
-    return app_module
-
-
 def test_fingerprinted_assets_are_cached_for_a_year(dashboard_app):
     client = dashboard_app.server.test_client()
     response = client.get("/assets/style.css?m=1")

@@ -7,22 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.browser import fake_models
 
 SESSION = "pages-session-aaaaaaaaaaaaa"
-
-
-@pytest.fixture(scope="module")
-def dashboard_app(colour_gallery):
-    from dashboard import app as app_module
-
-    return app_module
-
-
-@pytest.fixture()
-def models(monkeypatch, dashboard_app):
-    """Welsh, the real exemplar and the fake cnn and cgan."""
-    return fake_models.register_fakes(monkeypatch)
 
 
 def gray_png(height: int = 60, width: int = 80) -> bytes:

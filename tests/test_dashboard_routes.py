@@ -24,19 +24,6 @@ SESSION = "test-session-aaaaaaaaa"
 OTHER_SESSION = "test-session-bbbbbbbbb"
 
 
-@pytest.fixture(scope="module")
-def dashboard_app(colour_gallery):
-    """dashboard.app, imported only once the gallery is in place."""
-    from dashboard import app as app_module
-
-    return app_module
-
-
-@pytest.fixture()
-def client(dashboard_app):
-    return dashboard_app.server.test_client()
-
-
 @pytest.fixture()
 def store(dashboard_app):
     from dashboard.stores.results_store import default_store

@@ -16,7 +16,6 @@ from dashboard import settings as dashboard_settings
 from dashboard.app import server
 from dashboard.jobs.videos import MAX_KEYFRAMES
 from dashboard.routes.api import _request_limit
-from dashboard.routes.openapi import openapi_document
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 # Flask's own, and the routes that only answer 405 (with Allow) or 404 for what the API does not have.

@@ -16,7 +16,6 @@ import pytest
 from dash import dcc, html
 
 from dashboard.components.static_html import to_html
-from tests.browser import fake_models
 
 INTERACTIVE_PAGES = ["/", "/compare", "/welsh", "/video"]
 STATIC_PAGES = ["/legacy", "/models"]
@@ -33,19 +32,6 @@ HEADINGS = {
 # A component each interactive page's Dash layout holds (its drop zone).
 PAGE_COMPONENT = {"/": "home-upload", "/compare": "compare-upload", "/welsh": "welsh-upload", "/video": "video-upload"}
 VOID = {"area", "br", "col", "hr", "img", "input", "link", "meta", "source", "track", "wbr", "base", "embed", "param"}
-
-
-@pytest.fixture(scope="module")
-def dashboard_app(colour_gallery):
-    from dashboard import app as app_module
-
-    return app_module
-
-
-@pytest.fixture()
-def models(monkeypatch, dashboard_app):
-    """Welsh, the real exemplar and the fake cnn and cgan."""
-    return fake_models.register_fakes(monkeypatch)
 
 
 @pytest.fixture()

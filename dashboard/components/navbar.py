@@ -39,5 +39,6 @@ def site_header(pages: Iterable[dict], current_path: str) -> html.Header:
 
 
 def site_footer() -> html.Footer:
-    return html.Footer(html.Div(FOOTER_TEXT, className="container-lg"),
+    return html.Footer(html.Div([FOOTER_TEXT, " ", html.A("The REST API", href="/api/docs"), "."],
+                                className="container-lg"),
                        className="site-footer small text-body-secondary py-3")

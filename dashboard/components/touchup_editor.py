@@ -185,14 +185,6 @@ def editor_modal(prefix: str) -> dbc.Modal:
         ],
         className="touchup-tools",
     )
-    from ..guards.callback_guard import expect_value  # here: the guard imports the components
-
-    expect_value(f"{prefix}-target", "data", "an object", lambda value: value is None or isinstance(value, dict))
-    expect_value(f"{prefix}-shapes", "data", "a list", lambda value: value is None or isinstance(value, list))
-    expect_value(f"{prefix}-request", "data", "an object with a list of shapes and a target object",
-                 lambda value: value is None or (isinstance(value, dict)
-                                                 and isinstance(value.get("shapes", []), list)
-                                                 and isinstance(value.get("target", {}), dict)))
     canvas = dcc.Graph(id=f"{prefix}-canvas", figure=editor_figure("", (3, 4), []), className="touchup-canvas",
                        style={"width": "100%", "aspectRatio": "4 / 3"},
                        config={"displayModeBar": False, "scrollZoom": False, "doubleClick": False,
@@ -296,6 +288,16 @@ def register_editor_clientside_callbacks(prefix: str) -> None:
     server-side callback answers `{prefix}-request` with `{prefix}-target` and `{prefix}-applied`), and draw the
     result, before/after, the strokes and the next stroke's colour and size. Call once per prefix, at import of the
     page that shows the editor (the server-side callbacks, which know the page's results, stay there)."""
+    # Declared with the callbacks, when the page is imported: a hand-made request is checked before anyone has
+    # opened the page.
+    from ..guards.callback_guard import expect_value  # here: the guard imports the components
+
+    expect_value(f"{prefix}-target", "data", "an object", lambda value: value is None or isinstance(value, dict))
+    expect_value(f"{prefix}-shapes", "data", "a list", lambda value: value is None or isinstance(value, list))
+    expect_value(f"{prefix}-request", "data", "an object with a list of shapes and a target object",
+                 lambda value: value is None or (isinstance(value, dict)
+                                                 and isinstance(value.get("shapes", []), list)
+                                                 and isinstance(value.get("target", {}), dict)))
     # Plotly reports a drawn stroke as the figure's whole new list of shapes.
     clientside_callback(
         """

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 START_SECONDS = 120
 # Sentinel on this machine: the primary is judged down after 2 s without an answer, by 2 of the 3 sentinels; a
 # failover that has not finished within 5 s is tried again.
