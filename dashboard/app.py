@@ -55,6 +55,7 @@ from .studio import default_studio
 DASHBOARD_DIR = Path(__file__).resolve().parent
 ASSETS_DIR = DASHBOARD_DIR.parent / "assets"
 
+
 class StudioDash(Dash):
     """Dash, with each page's document framed on the server (`dashboard.components.document`)."""
 

@@ -8,9 +8,9 @@ least a screen's height, so that the footer below it never jumps into view while
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
 import json
 import re
+from collections.abc import Iterable
 from html import escape
 from urllib.parse import parse_qsl, urlsplit
 
