@@ -66,11 +66,11 @@ class StudioDash(Dash):
         return scripts_loaded_after_page(document)
 
     def interpolate_index(self, **kwargs) -> str:
-        path = flask.request.path if flask.request else "/"
-        pages = dash.page_registry.values()
-        kwargs["metas"] = preload_links(pages, path) + kwargs.get("metas", "")
-        kwargs["title"] = page_title(pages, path, kwargs.get("title", ""))
-        kwargs["app_entry"] = framed_entry(kwargs["app_entry"], pages, path)
+        pages = list(dash.page_registry.values())
+        page = page_for_path(pages, flask.request.path if flask.request else "/")
+        kwargs["metas"] = preload_links(page) + kwargs.get("metas", "")
+        kwargs["title"] = page_title(page, kwargs.get("title", ""))
+        kwargs["app_entry"] = framed_entry(kwargs["app_entry"], pages, page)
         kwargs["scripts"] = without_unused_scripts(kwargs["scripts"])
         return super().interpolate_index(**kwargs)
 

@@ -1,7 +1,7 @@
 """Lighthouse audit of every page against the production server (`make audit`).
 
-1. Starts the production server (`python -m <SERVE_MODULE>` with the serve environment's Python, HOST=127.0.0.1 on a
-   free port) and waits until GET /readyz answers 200 (the models are loaded: pages are served as users get them);
+1. Starts the production server (`python -m dashboard.server.serve` with the serve environment's Python,
+   HOST=127.0.0.1 on a free port) and waits until GET /readyz answers 200 (the models are loaded: pages are served as users get them);
    or, with --url, audits a server that is already running.
 2. Runs the pinned Lighthouse (tools/audit, installed by `make npm-tools`) on each page with its default mobile
    preset (simulated throttling) in Debian's headless Chromium, --runs times per page; each JSON report goes to
@@ -34,7 +34,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # The server module is moving into dashboard/server/: use whichever exists.
-SERVE_MODULE = "dashboard.server.serve" if (REPO_ROOT / "dashboard/server/serve.py").exists() else "dashboard.serve"
+SERVE_MODULE = "dashboard.server.serve"
 SERVE_PYTHON = REPO_ROOT / ".venv-serve/bin/python"
 LIGHTHOUSE = REPO_ROOT / "tools/audit/node_modules/lighthouse/cli/index.js"
 CHROME_PATH = os.environ.get("CHROME_PATH") or shutil.which("chromium") or "/usr/bin/chromium"

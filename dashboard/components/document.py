@@ -71,11 +71,9 @@ def is_static(page: dict | None) -> bool:
     return bool(page and page.get("static"))
 
 
-def framed_entry(app_entry: str, pages: Iterable[dict], path: str) -> str:
-    """The page's body: header, <main> holding the page's introduction and Dash's entry point (none on a static
-    page), footer."""
-    pages = list(pages)
-    page = page_for_path(pages, path)
+def framed_entry(app_entry: str, pages: Iterable[dict], page: dict | None) -> str:
+    """The body of `page` (None: a path that is no page): header, <main> holding the page's introduction and Dash's
+    entry point (none on a static page), footer."""
     intro = page.get("intro") if page else None
     if is_static(page):
         app_entry = EMPTY_ENTRY
@@ -90,18 +88,16 @@ def framed_entry(app_entry: str, pages: Iterable[dict], path: str) -> str:
     ])
 
 
-def page_title(pages: Iterable[dict], path: str, site_title: str) -> str:
+def page_title(page: dict | None, site_title: str) -> str:
     """The document's title: the page's own (Dash's router would set it only once it ran), else the site's."""
-    page = page_for_path(pages, path)
     title = page.get("title") if page else None
     return title if isinstance(title, str) and title else site_title
 
 
-def preload_links(pages: Iterable[dict], path: str) -> str:
+def preload_links(page: dict | None) -> str:
     """<link rel="preload"> for the page's largest picture (`dash.register_page(..., preload_image=<function
     returning the <img> attributes src, srcset and sizes>)`), so that it is fetched before the stylesheets are
     parsed."""
-    page = page_for_path(pages, path)
     preload = page.get("preload_image") if page else None
     attributes = preload() if preload else None
     if not attributes:
