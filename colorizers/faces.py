@@ -22,13 +22,13 @@ import numpy as np
 
 # The skin-tone range, as a sector of the a/b plane: hue angle (degrees, 0 = +a red, 90 = +b yellow) and chroma
 # (a/b units), the 5th to 95th percentiles of the pixels inside the inner ellipse (`inner_ellipse`) of the faces of
-# people in the training photos (datasets/manifest.csv split "train", long side 640). Measured by
+# people in the training photos (datasets/people.txt, long side 640). Measured by
 # `colorizers.training.face_evaluation.measure_skin_range`, which `python -m colorizers evaluate-faces --out DIR`
-# runs and writes to DIR/metrics.json ("measured_skin_range"). The train split holds one person's face that the
-# detector finds (5,049 pixels; the others it finds there are roofs, a statue and a lemur, checked by eye:
-# `face_evaluation.TRAIN_PEOPLE`): a narrow base, so the range is wide where it can be (lips, shadows included).
-SKIN_HUES = (18.7, 63.3)
-SKIN_CHROMA = (12.3, 41.2)
+# runs and writes to DIR/metrics.json ("measured_skin_range"): 7 faces in 3 photos (11,024 pixels; a portrait,
+# mariachi musicians, boys playing football). Still a small base: the 5 to 95 percent span keeps lips, shadows and
+# stage light in.
+SKIN_HUES = (25.3, 65.8)
+SKIN_CHROMA = (7.4, 40.3)
 # The projection aims this far inside the range (degrees, a/b units), so a face's mean lies within it too.
 HUE_MARGIN = 3.0
 CHROMA_MARGIN = 1.5

@@ -1,9 +1,10 @@
 """The reference library: every training photo, small, with its source, licence and content embedding.
 
-"Suggest for me" ranks it by content: the gray photo's embedding (`CNNColorizer.embed`: ImageNet features of
-the frozen MobileNetV2, pooled) against the library's, by cosine similarity. `scripts/build_reference_library.py`
-builds the folder (assets/library/: JPEGs, manifest.json, embeddings.npy, rows in manifest order) from the
-training split only; validation and foreign photos are never in it.
+"Suggest for me" ranks it by content: the gray photo's embedding (`CNNColorizer.embed`: ImageNet features of the
+frozen MobileNetV2, pooled) against the library's, by cosine similarity. Photos that show people
+(datasets/people.txt) are marked `people`, so a portrait can be given one (`colorizers.suggestion`).
+`scripts/build_reference_library.py` builds the folder (assets/library/: JPEGs, manifest.json, embeddings.npy, rows
+in manifest order) from the training split only; validation and foreign photos are never in it.
 """
 from __future__ import annotations
 
@@ -23,13 +24,15 @@ EMBEDDINGS_FILE = "embeddings.npy"
 
 @dataclass(frozen=True)
 class LibraryPhoto:
-    """One reference photo of the library: `name` identifies it (also in URLs), `file` is its path."""
+    """One reference photo of the library: `name` identifies it (also in URLs), `file` is its path; `people`: it
+    shows people."""
 
     name: str
     title: str
     file: Path
     source_package: str
     licence: str
+    people: bool = False
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,7 @@ def _library(folder: Path) -> Library | None:
     entries = json.loads(manifest.read_text())
     photos = tuple(
         LibraryPhoto(entry["name"], entry.get("title", entry["name"]), folder / entry["file"],
-                     entry.get("source_package", ""), entry.get("licence", ""))
+                     entry.get("source_package", ""), entry.get("licence", ""), bool(entry.get("people", False)))
         for entry in entries
     )
     vectors = np.load(embeddings).astype(np.float32)

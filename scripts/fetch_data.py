@@ -46,6 +46,7 @@ from colorizers.training.dataset import (  # noqa: E402
     load_rgb_or_rgba,
     parse_debian_copyright,
     rcc_file_offsets,
+    read_gallery_list,
     sha256_hex,
     write_manifest,
 )
@@ -596,18 +597,6 @@ def decide(candidate: Candidate, seen: dict[str, str]) -> Decision:
     return Decision(candidate, digest, width, height, keep, reason, thumbnail)
 
 
-def read_gallery_list(path: Path = GALLERY_LIST_PATH) -> list[tuple[str, str, str]]:
-    """(short name, photo name, title) per line of datasets/gallery.txt; `#` comments and blanks skipped."""
-    if not path.exists():
-        return []
-    entries = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            name, photo, title = (field.strip() for field in line.split("|"))
-            entries.append((name, photo, title))
-    return entries
-
-
 def manifest_rows(decisions: list[Decision], forced_train: set[str]) -> list[ManifestRow]:
     """One manifest row per decision; kept photos split by hash, gallery photos forced into train."""
     rows = []
@@ -702,7 +691,7 @@ def build_gallery(rows: list[ManifestRow], decisions: list[Decision]) -> None:
     for old in GALLERY_DIR.glob("*.jpg"):
         old.unlink()
     entries = []
-    for name, photo, title in read_gallery_list():
+    for name, photo, title in read_gallery_list(GALLERY_LIST_PATH):
         row = by_photo.get(photo)
         if row is None or row.split != TRAIN:
             raise RuntimeError(f"gallery photo {photo} is not a kept train photo ({row.split if row else 'missing'})")
@@ -825,7 +814,7 @@ def main(argv: list[str] | None = None) -> int:
     candidates = sorted(all_candidates(), key=lambda candidate: candidate.photo_name)
     seen: dict[str, str] = {}
     decisions = [decide(candidate, seen) for candidate in candidates]
-    forced_train = {photo for _, photo, _ in read_gallery_list()}
+    forced_train = {photo for _, photo, _ in read_gallery_list(GALLERY_LIST_PATH)}
     rows = manifest_rows(decisions, forced_train)
     copy_kept_photos(decisions)
     write_manifest(rows, MANIFEST_PATH)

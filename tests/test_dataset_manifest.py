@@ -3,6 +3,7 @@ import hashlib
 import io
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from colorizers.training.dataset import (
@@ -12,7 +13,9 @@ from colorizers.training.dataset import (
     find_webp_blobs,
     licence_for_path,
     parse_debian_copyright,
+    read_gallery_list,
     read_manifest,
+    read_people_list,
     write_manifest,
 )
 
@@ -114,3 +117,25 @@ def test_wordpress_readme_gives_each_image_its_title_licence_and_source(monkeypa
     assert images["botany-flowers-closeup.webp"]["title"] == images["botany-flowers.webp"]["title"] == "Botany flowers"
     assert images["link-in-bio-image.webp"]["title"] == "Evening Breeze by Asahachi Kono"
     assert images["northern-buttercups-flowers.webp"]["source_url"] == "https://example.org/1"
+
+
+def test_people_list_reads_faces_as_boxes(tmp_path):
+    listed = tmp_path / "people.txt"
+    listed.write_text("# comment\n\na.jpg | 1,2,3,4; 5,6,7,8\nb.webp |\n")
+    assert read_people_list(listed) == {"a.jpg": ((1, 2, 3, 4), (5, 6, 7, 8)), "b.webp": ()}
+    listed.write_text("a.jpg | 1,2,3\n")
+    with pytest.raises(ValueError, match="x,y,w,h"):
+        read_people_list(listed)
+
+
+def test_people_and_gallery_photos_are_training_photos_and_faces_lie_inside_them():
+    from colorizers import settings
+
+    rows = {row.file: row for row in read_manifest(settings.REPO_ROOT / "datasets" / "manifest.csv")}
+    people = read_people_list(settings.REPO_ROOT / "datasets" / "people.txt")
+    gallery = read_gallery_list(settings.REPO_ROOT / "datasets" / "gallery.txt")
+    assert sum(len(faces) for faces in people.values()) >= 5 and len(gallery) == len({name for name, _, _ in gallery})
+    assert {rows[photo].split for photo in [*people, *(photo for _, photo, _ in gallery)]} == {"train"}
+    for photo, faces in people.items():
+        assert all(x >= 0 and y >= 0 and x + w <= rows[photo].width and y + h <= rows[photo].height
+                   for x, y, w, h in faces), photo

@@ -141,6 +141,26 @@ def test_face_scores_measure_the_inner_ellipse_against_the_truth():
     assert not gray["in_range"] and gray["ab_error"] == pytest.approx(np.linalg.norm(truth_ab[0, 0]), abs=0.3)
 
 
+def test_skin_range_is_measured_on_the_listed_faces_of_training_photos_at_their_own_scale(tmp_path):
+    from colorizers.training.face_evaluation import MAX_SIDE, measure_skin_range
+
+    photo = np.zeros((2 * MAX_SIDE, MAX_SIDE, 3), np.uint8)  # shrunk by 2 for the measurement
+    photo[:] = (40, 160, 60)  # green all round the face: outside the inner ellipse, never measured
+    photo[200:800, 100:500] = (200, 150, 120)  # the listed face, in the photo's own pixels
+    Image.fromarray(photo).save(tmp_path / "person.png")
+    Image.fromarray(photo).save(tmp_path / "val.png")
+    (tmp_path / "manifest.csv").write_text("file,split\nperson.png,train\nval.png,val\nhands.png,train\n")
+    (tmp_path / "people.txt").write_text("person.png | 100,200,400,600\nhands.png |\n")
+    measured = measure_skin_range(tmp_path / "manifest.csv", tmp_path, tmp_path / "people.txt")
+    hue, chroma = _hue_and_chroma(rgb_to_lab(photo[500:501, 300:301])[0, 0, 1:])
+    assert measured["faces"] == 1 and measured["photos"] == ["person.png"]
+    assert measured["hues"] == pytest.approx([hue, hue], abs=0.1)
+    assert measured["chroma"] == pytest.approx([chroma, chroma], abs=0.1)
+    (tmp_path / "people.txt").write_text("val.png | 100,200,400,600\n")
+    with pytest.raises(ValueError, match="not a photo of the train split"):
+        measure_skin_range(tmp_path / "manifest.csv", tmp_path, tmp_path / "people.txt")
+
+
 def test_faces_are_found_in_several_threads_at_once():
     """The Compare page's workers colour photos in parallel threads: one shared OpenCV detector crashed the process
     (a segmentation fault) when two threads searched photos of different sizes at once."""

@@ -117,3 +117,61 @@ def test_the_shipped_library_holds_training_photos_only():
     for photo in found.photos[:5]:
         with Image.open(photo.file) as image:
             assert max(image.size) <= 512
+
+
+def _people_photos() -> set[str]:
+    from colorizers.training.dataset import read_people_list
+
+    return set(read_people_list(settings.REPO_ROOT / "datasets" / "people.txt"))
+
+
+# Foreign-split portraits (kphotoalbum: never trained on, never in the library); data/ is made by `make data`.
+PORTRAITS = ("kphotoalbum__bar55.jpg", "kphotoalbum__bar55_2.jpg", "kphotoalbum__new_wave_2.jpg",
+             "kphotoalbum__jesper_2.jpg", "kphotoalbum__anne_helene.jpg")
+
+
+@pytest.mark.parametrize("portrait", PORTRAITS)
+def test_a_portrait_is_suggested_people_from_the_shipped_library(portrait, monkeypatch):
+    """Issue 23: a family portrait's suggestions were flowers, a drum kit, a solar panel and wine."""
+    path = settings.REPO_ROOT / "data" / "photos" / portrait
+    if library_module.library() is None or not registry.model_info("cnn").is_available or not path.exists():
+        pytest.skip("needs the shipped library, the CNN's weights and `make data`")
+    monkeypatch.setattr(registry, "_loaded", {})
+    with Image.open(path) as image:
+        lightness = rgb_to_lightness(np.asarray(image.convert("RGB")))
+    photos = suggestion.suggested_references(lightness)
+    assert len(photos) == suggestion.SUGGESTED_COUNT
+    sources = {entry["name"]: entry["source_photo"]
+               for entry in json.loads((settings.LIBRARY_DIR / "manifest.json").read_text())}
+    assert {sources[photo.name] for photo in photos} & _people_photos()
+
+
+def _named(*names, people=()):
+    return [LibraryPhoto(name, name, None, "test", "CC0", name in people) for name in names]
+
+
+def test_people_take_the_last_place_only_for_a_portrait_without_any(monkeypatch):
+    ranked = _named("flowers", "drums", "solar", "wine", "portrait", people=("wine", "portrait"))
+    monkeypatch.setattr(suggestion, "detect_faces", lambda lightness, side: [(0, 0, 10, 10)])
+    face = np.zeros((40, 40), np.float32)
+    assert [photo.name for photo in suggestion.with_people_for_portraits(ranked, face, 3)] == ["flowers", "drums",
+                                                                                                "wine"]
+    assert [photo.name for photo in suggestion.with_people_for_portraits(ranked, face, 4)] == ["flowers", "drums",
+                                                                                                "solar", "wine"]
+    unmarked = _named("flowers", "drums", "solar")
+    assert suggestion.with_people_for_portraits(unmarked, face, 2) == unmarked[:2]  # nobody to offer
+    monkeypatch.setattr(suggestion, "detect_faces", lambda lightness, side: [])
+    assert suggestion.with_people_for_portraits(ranked, face, 3) == ranked[:3]  # no face: content alone
+
+
+def test_the_shipped_library_marks_the_people_photos_and_titles_gallery_photos_as_the_gallery_does():
+    if library_module.library() is None:
+        pytest.skip("no reference library built here")
+    from colorizers.training.dataset import read_gallery_list
+
+    entries = json.loads((settings.LIBRARY_DIR / "manifest.json").read_text())
+    assert {entry["source_photo"] for entry in entries if entry["people"]} == _people_photos()
+    listed = read_gallery_list(settings.REPO_ROOT / "datasets" / "gallery.txt")
+    gallery_titles = {photo: title for _, photo, title in listed}
+    assert all(entry["title"] == gallery_titles[entry["source_photo"]]
+               for entry in entries if entry["source_photo"] in gallery_titles)

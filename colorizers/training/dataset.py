@@ -295,6 +295,33 @@ def read_manifest(path: Path) -> list[ManifestRow]:
         ]
 
 
+def _list_lines(path: Path) -> list[list[str]]:
+    """The "|"-separated fields of each line of a datasets/*.txt list; `#` comments and blanks skipped."""
+    if not path.exists():
+        return []
+    return [[field.strip() for field in line.split("|")] for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#")]
+
+
+def read_gallery_list(path: Path) -> list[tuple[str, str, str]]:
+    """(short name, photo name, title) per line of datasets/gallery.txt."""
+    return [(name, photo, title) for name, photo, title in _list_lines(path)]
+
+
+Box = tuple[int, int, int, int]
+
+
+def read_people_list(path: Path) -> dict[str, tuple[Box, ...]]:
+    """datasets/people.txt: photo name -> its faces as boxes (x, y, w, h) in the photo's own pixels (maybe none)."""
+    people = {}
+    for photo, faces in _list_lines(path):
+        boxes = [face for face in faces.split(";") if face.strip()]
+        people[photo] = tuple(tuple(int(value) for value in face.split(",")) for face in boxes)
+        if any(len(box) != 4 for box in people[photo]):
+            raise ValueError(f"{path}: the faces of {photo} must be x,y,w,h boxes separated by ';'")
+    return people
+
+
 # --------------------------------------------------------------------------------------------
 # Images
 # --------------------------------------------------------------------------------------------

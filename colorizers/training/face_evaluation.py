@@ -1,8 +1,8 @@
 """Faces that look like skin: measure the skin-tone range on the training photos, and check the models' faces.
 
-`measure_skin_range` is where `colorizers.faces.SKIN_HUES` and `SKIN_CHROMA` come from: the faces of people in the
-train split (found by `faces.detect_faces`; the photos in TRAIN_PEOPLE), the a/b of the pixels of each face's inner
-ellipse, and the 5th to 95th percentiles of their hue angle and chroma.
+`measure_skin_range` is where `colorizers.faces.SKIN_HUES` and `SKIN_CHROMA` come from: the faces of the people in
+the train split (datasets/people.txt: boxes checked by eye, since `faces.detect_faces` finds only one of them), the
+a/b of the pixels of each face's inner ellipse, and the 5th to 95th percentiles of their hue angle and chroma.
 
 `run_face_evaluation` detects faces in every photo of the foreign split (packages never trained on) and, for each
 automatic model, colours the photos with faces without and with the skin step (`colorize(..., skin_tones=False)` and
@@ -21,10 +21,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from .. import settings
 from ..color import gray_rgb, rgb_to_lab, rgb_to_lightness
 from ..decode import read_image_file
 from ..faces import SKIN_CHROMA, SKIN_HUES, detect_faces, inner_ellipse, within_skin_range
 from ..registry import colorize
+from .dataset import read_people_list
 from .evaluation import (
     DEFAULT_MANIFEST, DEFAULT_PHOTOS_DIR, FOREIGN_SPLIT, GRAY, TRUTH, downscale, validation_photos,
 )
@@ -34,9 +36,7 @@ log = logging.getLogger(__name__)
 MODELS = ("cnn", "cgan", "blend")
 MAX_SIDE = 640
 TRAIN_SPLIT = "train"
-# The train-split photos whose detected faces are people's, checked by eye: the detector also finds faces in a
-# few roofs, a statue and a lemur there (gcompris-qt-data monuments and animals), which are not skin.
-TRAIN_PEOPLE = ("scribus-template__scribus_project_de_craigbradney.jpg",)
+PEOPLE_LIST = settings.REPO_ROOT / "datasets" / "people.txt"
 PERCENTILES = (5.0, 95.0)
 TILE = 96
 STRONG = 1.5  # the strength slider's top, where green faces were greenest
@@ -44,28 +44,34 @@ STAGES = ("before", "after", "before 150%", "after 150%")
 
 
 def measure_skin_range(manifest_path: Path = DEFAULT_MANIFEST, photos_dir: Path = DEFAULT_PHOTOS_DIR,
-                       people: tuple[str, ...] = TRAIN_PEOPLE) -> dict:
-    """The skin-tone range from the faces in the training photos `people`: {"hues": (low, high) degrees,
-    "chroma": (low, high) a/b units, "faces": count, "pixels": count}, the PERCENTILES of the inner-ellipse
-    pixels' hue angle and chroma. Raises ValueError when no face is found."""
+                       people_path: Path = PEOPLE_LIST) -> dict:
+    """The skin-tone range from the faces of the training photos in `people_path` (datasets/people.txt): {"hues":
+    (low, high) degrees, "chroma": (low, high) a/b units, "faces", "pixels", "photos"}, the PERCENTILES of the
+    inner-ellipse pixels' hue angle and chroma, each photo at long side MAX_SIDE. Raises ValueError when a listed
+    photo is not a training photo or no face is listed."""
     with open(manifest_path, newline="") as handle:
         train = {row["file"] for row in csv.DictReader(handle) if row.get("split") == TRAIN_SPLIT}
-    samples, faces = [], 0
-    for name in people:
+    samples, faces, photos = [], 0, []
+    for name, boxes in read_people_list(people_path).items():
         if name not in train:
             raise ValueError(f"{name} is not a photo of the {TRAIN_SPLIT} split in {manifest_path}.")
-        rgb = downscale(read_image_file(Path(photos_dir) / name).rgb, MAX_SIDE)
-        boxes = detect_faces(rgb_to_lightness(rgb))
+        if not boxes:
+            continue
+        full = read_image_file(Path(photos_dir) / name).rgb
+        rgb = downscale(full, MAX_SIDE)
+        scale = rgb.shape[0] / full.shape[0]  # the boxes are in the photo's own pixels
+        scaled = [tuple(round(value * scale) for value in box) for box in boxes]
+        samples.append(rgb_to_lab(rgb)[inner_ellipse(scaled, rgb.shape[:2])][:, 1:])
         faces += len(boxes)
-        samples.append(rgb_to_lab(rgb)[inner_ellipse(boxes, rgb.shape[:2])][:, 1:])
-    ab = np.concatenate(samples) if samples else np.zeros((0, 2), np.float32)
-    if not len(ab):
-        raise ValueError("No face was found in the training photos listed as people's.")
+        photos.append(name)
+    if not samples:
+        raise ValueError(f"No face is listed in {people_path}.")
+    ab = np.concatenate(samples)
     hue = np.degrees(np.arctan2(ab[:, 1], ab[:, 0]))
     chroma = np.hypot(ab[:, 0], ab[:, 1])
     return {"hues": [round(float(value), 1) for value in np.percentile(hue, PERCENTILES)],
             "chroma": [round(float(value), 1) for value in np.percentile(chroma, PERCENTILES)],
-            "faces": faces, "pixels": int(len(ab)), "photos": list(people)}
+            "faces": faces, "pixels": int(len(ab)), "photos": photos}
 
 
 def face_scores(result: np.ndarray, truth_ab: np.ndarray, box) -> dict:
