@@ -6,7 +6,8 @@
  *   <strong>, else its words); it is the zone's keyboard stop: Tab reaches it (the zone shows the focus ring, see
  *   `.upload-zone:focus-within` in style.css) and Enter or Space opens the file chooser;
  * - a dcc.Slider's thumb (role=slider) and its number box are named by the page's <label for="<slider id>">;
- * - a link drawn as a disabled button (`a.btn.disabled`) is aria-disabled and out of the Tab order.
+ * - a link drawn as a disabled button (`a.btn.disabled`) is aria-disabled and out of the Tab order;
+ * - Enter in a slider's number box sets the value (Dash's Slider otherwise takes it only when the box loses focus).
  *
  * Dash draws and redraws components at any time (pages, modals, rows), so this runs again on every change to the
  * document, touching only elements that still lack a name.
@@ -79,6 +80,18 @@
             event.preventDefault();
             input.click();
         }
+    });
+
+    // Enter in a slider's number box: the box is blurred and focused again, which is when Dash's Slider takes a
+    // typed value; the focus stays where the user is typing.
+    document.addEventListener("keydown", function (event) {
+        const input = event.target;
+        if (event.key !== "Enter" || !(input instanceof HTMLInputElement) || !input.closest(".dash-slider-container")) {
+            return;
+        }
+        event.preventDefault();
+        input.blur();
+        input.focus();
     });
 
     // New elements need names, and a link's `disabled` class comes and goes (the attributes set here are not

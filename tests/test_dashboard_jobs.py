@@ -170,7 +170,8 @@ def test_a_photo_coloured_from_two_own_references_names_both(store, model):
     assert result.error is None and result.model_name == model
     assert result.references == ("same-scene.png", "other.png") and result.reference_title == "same-scene.png"
     assert not result.reference_suggested and result.suggested == () and result.own_suggested == ()
-    assert result.filename == f"old-colorized-{model}.png"
+    assert result.filename == {"welsh": "old-colorized-welsh-transfer.png",
+                               "exemplar": "old-colorized-match-by-content.png"}[model]
     assert store.get(SESSION, result.image_id).size == (90, 120)
 
 

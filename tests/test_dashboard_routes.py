@@ -169,7 +169,7 @@ def test_welsh_results_have_the_uploads_size_and_the_chosen_reference(client, st
     assert result.error is None
     assert (result.reference_name, result.reference_title, result.reference_suggested) == (
         reference.name, reference.title, False)
-    assert result.filename == "old-colorized-welsh.png"
+    assert result.filename == "old-colorized-welsh-transfer.png"
     response = client.get(result_download_url(result.image_id))
     assert decoded_size(response.data) == (160, 120)
 
@@ -306,7 +306,7 @@ def test_studio_display_images_are_jpeg_and_downloads_full_size_png(studio_with_
     assert decoded_size(download.data) == (160, 120)
     archive = client.get(studio_zip_url(40))
     assert archive.mimetype == "application/zip" and archive.headers["Cache-Control"] == "no-store"
-    assert zipfile.ZipFile(io.BytesIO(archive.data)).namelist() == ["old-colorized-welsh.png"]
+    assert zipfile.ZipFile(io.BytesIO(archive.data)).namelist() == ["old-colorized-welsh-transfer.png"]
 
 
 @pytest.mark.parametrize("template", [

@@ -120,11 +120,12 @@ def test_the_recommended_model_measures_best_on_foreign_photos():
 
 
 def test_download_names_follow_the_titles_on_screen():
-    from dashboard.page_logic.first_photo import download_suffix
+    from dashboard.page_logic.imaging import colorized_name
 
-    assert download_suffix("Fusion CNN") == "coloured-fusion-cnn"
-    assert download_suffix("pix2pix cGAN") == "coloured-pix2pix-cgan"
-    assert download_suffix("  ") == "coloured"
+    assert colorized_name("old photo.jpg", "Fusion CNN") == "old-photo-colorized-fusion-cnn.png"
+    assert colorized_name("a.png", "pix2pix cGAN") == "a-colorized-pix2pix-cgan.png"
+    assert colorized_name("../x/Oma 1931.tif", "Match by content") == "Oma-1931-colorized-match-by-content.png"
+    assert colorized_name(None, "  ") == "photo-colorized.png"
 
 
 # --- Colouring a first photo ----------------------------------------------------------------------------------------
@@ -138,7 +139,7 @@ def test_a_gray_photo_is_coloured_at_full_size_with_its_own_lightness(store, fak
     assert result.error is None and result.result_id
     assert (result.model_title, result.restore, result.restore_offered, result.restored_id) == (
         "Fusion CNN", False, False, None)
-    assert result.filename == "Grandma-1931-coloured-fusion-cnn.png"
+    assert result.filename == "Grandma-1931-colorized-fusion-cnn.png"
     coloured = store.get(SESSION, result.result_id)
     assert coloured.rgb.shape == photo.shape
     assert coloured.filename == result.filename

@@ -154,7 +154,7 @@ def test_download_is_full_resolution_png_at_the_strength(studio, models):
     result_id = cell(studio.view(SESSION), 0, "cnn").result_id
     data, filename = studio.download_png(result_id, 0)
     image = Image.open(io.BytesIO(data))
-    assert (image.format, image.size, filename) == ("PNG", (400, 300), "My-photo-colorized-cnn.png")
+    assert (image.format, image.size, filename) == ("PNG", (400, 300), "My-photo-colorized-fusion-cnn.png")
     rgb = np.asarray(image).astype(int)
     assert np.abs(rgb[..., 0] - rgb[..., 2]).max() <= 1
     assert studio.download_png("an-id-nobody-was-given", 100) is None
@@ -166,8 +166,8 @@ def test_zip_has_every_result_as_full_size_png_with_unique_names(studio, models)
     studio.process_pending()
     archive = zipfile.ZipFile(io.BytesIO(studio.zip_png(SESSION, 80)))
     names = archive.namelist()
-    assert names == ["a-colorized-welsh.png", "a-colorized-cnn.png", "a-colorized-cgan.png",
-                     "a-colorized-welsh-2.png", "a-colorized-cnn-2.png", "a-colorized-cgan-2.png"]
+    assert names == ["a-colorized-welsh-transfer.png", "a-colorized-fusion-cnn.png", "a-colorized-pix2pix-cgan.png",
+                     "a-colorized-welsh-transfer-2.png", "a-colorized-fusion-cnn-2.png", "a-colorized-pix2pix-cgan-2.png"]
     sizes = [Image.open(io.BytesIO(archive.read(name))).size for name in names]
     assert sizes == [(120, 90)] * 3 + [(60, 40)] * 3
     assert studio.zip_png(OTHER) is None

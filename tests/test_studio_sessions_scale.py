@@ -85,7 +85,7 @@ def test_a_poll_without_a_cookie_makes_no_session(server):
     before = len(studio)
     for strength in (100, 50, None):
         with server.test_request_context("/_dash-update-component", method="POST"):
-            outputs = show_rows(1, strength, None, None)
+            outputs = show_rows(1, strength, None, None, None)
         assert outputs[3] is True  # nothing pending: the page stops polling
     assert len(studio) == before
 
@@ -98,8 +98,8 @@ def test_a_poll_at_the_default_strength_with_a_cookie_makes_no_session_either(se
     before = len(studio)
     cookie = f"{COOKIE_NAME}={cookie_value('P' * 22)}"
     with server.test_request_context("/_dash-update-component", method="POST", headers={"Cookie": cookie}):
-        show_rows(1, 100, None, None)
+        show_rows(1, 100, None, None, None)
     assert len(studio) == before
     with server.test_request_context("/_dash-update-component", method="POST", headers={"Cookie": cookie}):
-        show_rows(2, 60, None, None)  # a strength of its own is worth remembering (the zip uses it)
+        show_rows(2, 60, None, None, None)  # a strength of its own is worth remembering (the zip uses it)
     assert len(studio) == before + 1

@@ -318,13 +318,13 @@ def test_the_studio_touches_up_a_result_keeps_its_strokes_and_clears_back(monkey
     after_png, filename = studio.download_png(touched_id, 100)
     after = rgb_to_lab(np.asarray(Image.open(io.BytesIO(after_png))))
     before = rgb_to_lab(np.asarray(Image.open(io.BytesIO(before_png))))
-    assert filename == "disc-colorized-cnn.png"
+    assert filename == "disc-colorized-fusion-cnn.png"
     assert np.median(np.linalg.norm(after[30:50, 30:50, 1:] - shown_ab(DISC_LIGHTNESS, BLUE), axis=-1)) < 8.0
     assert np.median(np.linalg.norm(before[30:50, 30:50, 1:] - ab_of(BLUE), axis=-1)) > 30.0
     assert studio.display_render(touched_id, 100) is not None and studio.display_render(cell.result_id, 100)
     zipped = studio.zip_png(session)
     archive = zipfile.ZipFile(io.BytesIO(zipped))
-    in_zip = rgb_to_lab(np.asarray(Image.open(io.BytesIO(archive.read("disc-colorized-cnn.png")))))
+    in_zip = rgb_to_lab(np.asarray(Image.open(io.BytesIO(archive.read("disc-colorized-fusion-cnn.png")))))
     assert np.abs(in_zip.astype(float) - after).max() < 1.0
     # Another edit starts again from the model's own result, with every stroke; none gives that result back.
     second_id = studio.touch_up(session, touched_id, [*strokes, Stroke(((130, 130),), RED, 6)])
@@ -378,7 +378,7 @@ def test_a_welsh_result_is_touched_up_as_a_new_image_that_keeps_its_strokes_and_
     touched_id = touch_up_result(model_id, strokes, session, store)
     assert touched_id != model_id  # a new URL: no browser shows a cached copy of the old result
     touched = store.get(session, touched_id)
-    assert touched.filename == model_result.filename == "disc-colorized-welsh.png"
+    assert touched.filename == model_result.filename == "disc-colorized-welsh-transfer.png"
     assert result_touch_up_state(touched_id, session, store) == (tuple(strokes), model_id, (160, 160))
     assert median_distance_to(touched.rgb, disc, BLUE) < 8.0  # the download is the touched-up result
     assert store.get(session, model_id) is model_result  # kept, unchanged, for "before" and for "clear"

@@ -11,7 +11,7 @@ from dash import dcc, html
 from colorizers.references import GalleryPhoto
 
 from ..jobs.photos import AUTO_REFERENCE, OWN_REFERENCE, library_photo
-from ..studio import DONE, ERROR, QUEUED, WORKING, CellView, RowView, Studio
+from ..studio import DONE, ERROR, QUEUED, WORKING, CellView, RowView, SessionView, Studio
 from ..routes.urls import studio_display_url, studio_download_url, studio_original_url
 from .result_views import suggested_references, upload_note
 from .touchup_editor import edit_button
@@ -50,6 +50,11 @@ def queue_list(rows: tuple[RowView, ...]) -> html.Div | html.Ol:
             **{"data-row": row.row_id},
         ))
     return html.Ol(items, className="queue-list list-unstyled mb-0")
+
+
+def newest_row_id(view: SessionView) -> str | None:
+    """The session's newest row (shown first), None without rows."""
+    return view.rows[-1].row_id if view.rows else None
 
 
 def progress_bar(percent: int, status: str, name: str) -> html.Div:

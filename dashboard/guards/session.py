@@ -12,7 +12,7 @@ import hmac
 import os
 import secrets
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, g, has_request_context, request
 
 from .outage import unavailable_response
 from ..server.redis_link import RedisUnavailable, redis_client
@@ -94,7 +94,10 @@ def current_session_id() -> str:
 
 def existing_session_id() -> str | None:
     """The request's session if it has one (a valid cookie, or one made earlier in this request), else None and
-    nothing is made: for what only reads, such as a page's polls."""
+    nothing is made: for what only reads, such as a page's polls. Outside a request (a layout checked at start-up):
+    None."""
+    if not has_request_context():
+        return None
     if "session_id" in g:
         return g.session_id
     return session_id_from_cookie(request.cookies.get(COOKIE_NAME))

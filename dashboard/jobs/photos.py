@@ -26,7 +26,7 @@ from colorizers.references import gallery
 from colorizers.registry import MODELS
 from colorizers.suggestion import OwnReference
 
-from ..page_logic.imaging import download_name, thumbnail
+from ..page_logic.imaging import colorized_name, download_name, thumbnail
 from ..server.model_slots import model_slots
 from ..stores.results_store import ImageTooLargeToKeepError, ResultsStore, StoredImage, TouchUpState, make_stored_image
 from ..routes.uploads import UploadedFile
@@ -353,7 +353,7 @@ def _colorize_one(
         title = info.title
         with model_slots().slot(owner=session_id):
             colorization = colorize(rgb, model_name, **request.options())
-        filename = download_name(upload.filename, f"colorized-{model_name}")
+        filename = colorized_name(upload.filename, title)
         image_id = store.put(session_id, make_stored_image(colorization.rgb, filename,
                                                            touch_up_state=TouchUpState(_without_rgb(colorization))))
     except Exception as error:  # per model: the other models and photos go on

@@ -9,7 +9,6 @@ side so the visitor can judge it, and a switch turns it off.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, replace
 from typing import Callable, Sequence
 
@@ -18,7 +17,7 @@ import numpy as np
 from colorizers import Colorization, colorize, model_info
 from colorizers.color import gray_rgb, rgb_to_lightness
 
-from .imaging import download_name
+from .imaging import colorized_name, download_name
 from ..jobs.photos import KeptUpload, friendly_message
 from ..server.model_slots import model_slots
 from ..stores.results_store import ResultsStore, TouchUpState, make_stored_image
@@ -69,12 +68,6 @@ def recommended_model(available: Sequence[str]) -> str | None:
 def other_models(available: Sequence[str], recommended: str | None) -> list[str]:
     """The models the "Compare all models" link adds (every available one but the recommended one, in order)."""
     return [name for name in available if name != recommended]
-
-
-def download_suffix(model_title: str) -> str:
-    """A download's suffix named by what the page shows: "Colour CNN" -> "coloured-colour-cnn"."""
-    slug = re.sub(r"[^a-z0-9]+", "-", model_title.lower()).strip("-")
-    return f"coloured-{slug}" if slug else "coloured"
 
 
 def restore_by_default(rgb: np.ndarray, lightness: np.ndarray, tint: str | None,
@@ -171,7 +164,7 @@ def colour_first_photo(upload: KeptUpload, session_id: str, store: ResultsStore,
                 restored_id = store.put(session_id, make_stored_image(
                     gray_rgb(lightness), download_name(upload.filename, "restored")))
             colorization = colorize(lightness if restore else original.rgb, model_name)
-        filename = download_name(upload.filename, download_suffix(title))
+        filename = colorized_name(upload.filename, title)
         result_id = store.put(session_id, make_stored_image(
             colorization.rgb, filename, touch_up_state=TouchUpState(_without_rgb(colorization))))
     except Exception as error:  # the page shows the message in the photo's place

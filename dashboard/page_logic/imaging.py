@@ -119,3 +119,10 @@ def download_name(filename: str | None, suffix: str) -> str:
     stem = PurePath((filename or "").replace("\\", "/")).stem
     stem = _UNSAFE_NAME_CHARACTERS.sub("-", stem).strip("-.")[:80] or "photo"
     return f"{stem}-{suffix}.png" if suffix else f"{stem}.png"
+
+
+def colorized_name(filename: str | None, model_title: str) -> str:
+    """A result's download name, after the model's name as the page shows it, e.g. ("My photo.jpg", "Fusion CNN")
+    -> "My-photo-colorized-fusion-cnn.png"."""
+    slug = _UNSAFE_NAME_CHARACTERS.sub("-", model_title.lower()).strip("-.")
+    return download_name(filename, f"colorized-{slug}" if slug else "colorized")

@@ -12,7 +12,7 @@ from colorizers import ColorizerError, available_models
 from colorizers.references import gallery
 from dashboard.guards.callback_guard import friendly_errors
 from dashboard.components.result_views import file_alert
-from dashboard.components.studio_views import COMPARE_TOUCHUP, queue_list, row_card, viewer_body
+from dashboard.components.studio_views import COMPARE_TOUCHUP, newest_row_id, queue_list, row_card, viewer_body
 from dashboard.components.touchup_editor import (
     DEFAULT_BRUSH,
     DEFAULT_COLOUR,
@@ -25,6 +25,7 @@ from dashboard.components.touchup_editor import (
     register_editor_clientside_callbacks,
     shapes_from_strokes,
 )
+from dashboard.components.scrolling import register_scroll, scroll_target
 from dashboard.components.upload_area import upload_area
 from dashboard.page_logic.legacy import find_legacy_photo
 from dashboard.guards.session import current_session_id, existing_session_id
@@ -60,7 +61,9 @@ POLL_MILLISECONDS = 350
 
 
 def layout(legacy: str | None = None, **_query: str) -> html.Div:
-    """`?legacy=<name>` opens a legacy photo."""
+    """`?legacy=<name>` opens a legacy photo. The session's newest row at the visit is noted: a row newer than it
+    (an upload, the legacy photo) is scrolled into view when it appears."""
+    session_id = existing_session_id()
     return html.Div(
         [
             dbc.Row(
@@ -91,6 +94,8 @@ def layout(legacy: str | None = None, **_query: str) -> html.Div:
                             className="text-body-secondary results-placeholder"), id="compare-results"),
             dcc.Interval(id="compare-poll", interval=POLL_MILLISECONDS, disabled=False),
             dcc.Store(id="compare-rendered"),
+            dcc.Store(id="compare-newest", data=newest_row_id(default_studio().view(session_id)) if session_id else None),
+            dcc.Store(id="compare-scroll"),
             dcc.Store(id="compare-legacy-request", data=legacy),
             dbc.Modal(
                 [
@@ -137,15 +142,18 @@ def queue_uploads(contents, filenames):
     Output("compare-poll", "disabled"),
     Output("compare-zip", "href"),
     Output("compare-zip", "className"),
+    Output("compare-newest", "data"),
+    Output("compare-scroll", "data"),
     Input("compare-poll", "n_intervals"),
     Input("compare-strength", "value"),
     State("compare-legacy-request", "data"),
     State("compare-rendered", "data"),
+    State("compare-newest", "data"),
 )
-@friendly_errors(output_count=6, alert_index=1)
-def show_rows(_ticks, strength, legacy_name, rendered):
-    """Redraw the queue and rows when the session changed (or the strength did); stop polling when idle. A poll
-    without a session (no cookie) makes none: it has nothing to show."""
+@friendly_errors(output_count=8, alert_index=1)
+def show_rows(_ticks, strength, legacy_name, rendered, newest_shown):
+    """Redraw the queue and rows, newest first, when the session changed (or the strength did); a new row comes
+    into view; stop polling when idle. A poll without a session (no cookie) makes none: it has nothing to show."""
     session_id = existing_session_id() or (current_session_id() if legacy_name else None)
     studio = default_studio()
     strength = DEFAULT_STRENGTH if strength is None else strength
@@ -156,13 +164,18 @@ def show_rows(_ticks, strength, legacy_name, rendered):
     # Queue places change as other sessions' photos are worked on, without this session changing.
     key = f"{view.version}:{strength}:" + ",".join(str(row.queue_position) for row in view.rows if row.queue_position)
     if key == rendered:
-        return no_update, no_update, no_update, not view.pending, no_update, no_update
+        return no_update, no_update, no_update, not view.pending, no_update, no_update, no_update, no_update
     photos = gallery()
-    cards = [row_card(row, strength, studio, photos) for row in view.rows]
+    cards = [row_card(row, strength, studio, photos) for row in reversed(view.rows)]
     has_results = any(cell.result_id for row in view.rows for cell in row.cells)
     zip_class = "btn btn-outline-primary btn-sm" + ("" if has_results else " disabled")
+    newest = newest_row_id(view)
+    scroll = scroll_target("studio-row", "row", newest) if newest and newest != newest_shown else no_update
     return (queue_list(view.rows), cards or no_update, key, not view.pending, studio_zip_url(strength),
-            zip_class)
+            zip_class, newest, scroll)
+
+
+register_scroll("compare-scroll")
 
 
 def _open_legacy_photo(session_id: str, name: str) -> None:

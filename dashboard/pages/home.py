@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from colorizers import available_models, encode_png
@@ -14,6 +14,7 @@ from dashboard.page_logic import showcase
 from dashboard.guards.callback_guard import friendly_errors
 from dashboard.components.first_photo_views import first_photo_card
 from dashboard.components.result_views import file_alert
+from dashboard.components.scrolling import register_scroll, scroll_target
 from dashboard.components.upload_area import upload_area
 from dashboard.page_logic.first_photo import (
     colour_first_photo,
@@ -96,7 +97,6 @@ def _first_photo() -> html.Section:
             # Small records only (ids and names): the images stay on the server.
             dcc.Store(id="home-photos", data=[]),
             dcc.Store(id="home-scroll"),
-            dcc.Store(id="home-scrolled"),
             dcc.Location(id="home-location", refresh=True),
         ],
         className="first-photo-section mb-4",
@@ -176,7 +176,7 @@ def colour_photos(contents, _restore_values, filenames, kept):
         results[index] = colour_first_photo(old.upload, session_id, store, old.model_name, restore=bool(wanted))
         _discard_results(old, session_id)
         return ([first_photo_card(result) for result in results], [result.to_json() for result in results],
-                no_update, {"photo": trigger["photo"]}, no_update)
+                no_update, _photo_target(trigger["photo"]), no_update)
     if contents is None:
         raise PreventUpdate  # our own reset of the upload (so the same file can be dropped again)
     model = recommended_model([info.name for info in available_models()])
@@ -191,7 +191,11 @@ def colour_photos(contents, _restore_values, filenames, kept):
         return no_update, no_update, rejected, no_update, None
     results = list(reversed(new)) + results  # newest first
     return ([first_photo_card(result) for result in results], [result.to_json() for result in results],
-            rejected or None, {"photo": results[0].upload.image_id}, None)
+            rejected or None, _photo_target(results[0].upload.image_id), None)
+
+
+def _photo_target(image_id: str) -> dict:
+    return scroll_target("first-photo", "photo", image_id)
 
 
 def _discard_results(result, session_id: str) -> None:
@@ -203,26 +207,7 @@ def _discard_results(result, session_id: str) -> None:
 
 
 # The newest (or re-coloured) photo comes into view, its top at the window's top: its result below it.
-clientside_callback(
-    """
-    function (target) {
-        if (!target || !target.photo) {
-            return window.dash_clientside.no_update;
-        }
-        const selector = `.first-photo[data-photo="${CSS.escape(target.photo)}"]`;
-        window.requestAnimationFrame(function () {
-            const card = document.querySelector(selector);
-            if (card) {
-                card.scrollIntoView({block: "start", behavior: "instant"});
-            }
-        });
-        return window.dash_clientside.no_update;
-    }
-    """,
-    Output("home-scrolled", "data"),
-    Input("home-scroll", "data"),
-    prevent_initial_call=True,
-)
+register_scroll("home-scroll")
 
 
 @callback(

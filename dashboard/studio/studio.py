@@ -40,7 +40,7 @@ from colorizers.suggestion import OwnReference
 
 from .. import settings
 from ..page_logic.archive import zip_bytes
-from ..page_logic.imaging import download_name, jpeg_bytes, thumbnail
+from ..page_logic.imaging import colorized_name, jpeg_bytes, thumbnail
 from ..jobs.photos import AUTO_REFERENCE, OWN_REFERENCE, friendly_message, library_photo, reference_title, suggested_names
 from ..server.model_slots import model_slots
 from ..server.process_wide import process_wide
@@ -332,7 +332,7 @@ class Studio:
             chroma=Blob(colorization.chroma),
             first_render=render,
             colourfulness=render_colourfulness,
-            filename=download_name(row.filename, f"colorized-{model_name}"),
+            filename=colorized_name(row.filename, info.title),
             reference_name=reference_name,
             reference_suggested=suggested,
             suggested_names=suggested_names(colorization.details) if suggested else (),

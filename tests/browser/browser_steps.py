@@ -51,3 +51,12 @@ def click_when_uncovered(dash_duo, element, timeout: float = RESULT_TIMEOUT) -> 
         "const top = document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2);"
         "return top !== null && arguments[0].contains(top);", element))
     element.click()
+
+
+def top_in_view(dash_duo, selector: str) -> bool:
+    """Whether the first element matching `selector` starts inside the window's upper half (seen, not below)."""
+    return dash_duo.driver.execute_script(
+        "const element = document.querySelector(arguments[0]);"
+        "if (!element) { return false; }"
+        "const box = element.getBoundingClientRect();"
+        "return box.height > 0 && box.top >= -1 && box.top < window.innerHeight / 2;", selector)  # -1: sub-pixel

@@ -13,11 +13,12 @@ from PIL import Image
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from browser_steps import RESULT_TIMEOUT, upload, wait_for_images_loaded
+from browser_steps import RESULT_TIMEOUT, top_in_view, upload, wait_for_images_loaded
 from colorizers.references import gallery
 from tests.browser.fake_models import call_count
 
 MODEL_TITLES = ["Welsh transfer", "Fusion CNN", "pix2pix cGAN"]
+SCREEN_NAMES = ("welsh-transfer", "fusion-cnn", "pix2pix-cgan")  # in download names
 
 
 def open_compare_page(dash_duo, studio_app) -> None:
@@ -77,11 +78,14 @@ def test_many_files_with_a_bad_one_then_single_and_zip_downloads(
         "error", "done", "done"]
     assert "3/3 models" in queue[1].text
 
-    # The bad file has its own error in its row; the others have every model's result, figures and downloads.
-    error = rows[0].find_element("css selector", ".row-error")
+    # Rows newest first (the queue keeps its order of work). The bad file has its own error in its row; the others
+    # have every model's result, figures and downloads.
+    assert [row.find_element("css selector", ".card-header span").text for row in rows] == [
+        "old-photo-2.png", "old-photo-1.png", "notes.png"]
+    error = rows[2].find_element("css selector", ".row-error")
     assert error.text.startswith("notes.png:") and "not an image" in error.text
     assert "Traceback" not in dash_duo.find_element("#compare-results").text
-    for row in (rows[1], rows[2]):
+    for row in (rows[0], rows[1]):
         titles = [title.text for title in row.find_elements("css selector", ".panel-title")]
         assert titles == ["Original", *MODEL_TITLES]
         assert len(row.find_elements("css selector", ".result-colourfulness")) == 3
@@ -91,7 +95,7 @@ def test_many_files_with_a_bad_one_then_single_and_zip_downloads(
     # One download: full resolution PNG at the input's size.
     links = rows[1].find_elements("css selector", "a.result-download")
     assert [link.get_attribute("download") for link in links] == [
-        f"old-photo-1-colorized-{model}.png" for model in ("welsh", "cnn", "cgan")]
+        f"old-photo-1-colorized-{model}.png" for model in SCREEN_NAMES]
     for link in links:
         image = image_at(link.get_attribute("href"))
         assert (image.format, image.size) == ("PNG", (160, 120))
@@ -108,8 +112,25 @@ def test_many_files_with_a_bad_one_then_single_and_zip_downloads(
     archive = zipfile.ZipFile(io.BytesIO(response.content))
     sizes = {name: Image.open(io.BytesIO(archive.read(name))).size for name in archive.namelist()}
     assert len(sizes) == 6
-    assert {sizes[f"old-photo-1-colorized-{model}.png"] for model in ("welsh", "cnn", "cgan")} == {(160, 120)}
-    assert {sizes[f"old-photo-2-colorized-{model}.png"] for model in ("welsh", "cnn", "cgan")} == {(60, 90)}
+    assert {sizes[f"old-photo-1-colorized-{model}.png"] for model in SCREEN_NAMES} == {(160, 120)}
+    assert {sizes[f"old-photo-2-colorized-{model}.png"] for model in SCREEN_NAMES} == {(60, 90)}
+    assert dash_duo.get_logs() == []
+
+
+def test_on_a_phone_a_new_row_comes_first_and_into_view(dash_duo, studio_app, three_models, photo_files):
+    dash_duo.driver.set_window_size(390, 844)
+    open_compare_page(dash_duo, studio_app)
+    first, second = photo_files((120, 160), (90, 60))
+    upload(dash_duo, "compare-upload", [first])
+    wait_until_idle(dash_duo, 1)
+    WebDriverWait(dash_duo.driver, 10).until(lambda driver: top_in_view(dash_duo, ".studio-row"))
+    dash_duo.driver.execute_script("window.scrollTo(0, 0);")  # the user goes back up to add another
+
+    upload(dash_duo, "compare-upload", [second])
+    rows = wait_until_idle(dash_duo, 2)
+    assert [row.find_element("css selector", ".card-header span").text for row in rows] == [second.name, first.name]
+    WebDriverWait(dash_duo.driver, 10).until(lambda driver: top_in_view(dash_duo, ".studio-row"))
+    assert dash_duo.driver.execute_script("return window.scrollY;") > 0  # it was brought into view
     assert dash_duo.get_logs() == []
 
 
@@ -141,6 +162,19 @@ def test_strength_changes_the_shown_results_without_running_a_model_and_the_view
 
     # Back up a little with the arrow key: colour again, still no model run.
     thumb.send_keys(Keys.ARROW_RIGHT)
+    WebDriverWait(dash_duo.driver, 30).until(
+        lambda driver: cell_src(dash_duo, "cnn").endswith("/s5.jpg"))
+    assert {model: call_count(model) for model in ("cnn", "cgan")} == calls
+
+    # A strength typed in the slider's number box is taken on Enter, the box keeping the focus.
+    box = dash_duo.find_element("#compare-strength input")
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys("60", Keys.ENTER)
+    WebDriverWait(dash_duo.driver, 30).until(
+        lambda driver: cell_src(dash_duo, "cnn").endswith("/s60.jpg"))
+    assert dash_duo.driver.switch_to.active_element == box
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys("5", Keys.ENTER)
     WebDriverWait(dash_duo.driver, 30).until(
         lambda driver: cell_src(dash_duo, "cnn").endswith("/s5.jpg"))
     assert {model: call_count(model) for model in ("cnn", "cgan")} == calls

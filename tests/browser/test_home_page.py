@@ -51,7 +51,7 @@ def test_home_upload_shows_a_coloured_result_in_view_and_downloads_it(
 
     # The result is in colour (the fake CNN's warm chroma), at the photo's full size.
     link = dash_duo.find_element(".first-photo-download")
-    assert link.get_attribute("download") == "old-photo-1-coloured-fusion-cnn.png"
+    assert link.get_attribute("download") == "old-photo-1-colorized-fusion-cnn.png"
     response = _fetch(dash_duo, link.get_attribute("href"))
     assert response.content[:8] == b"\x89PNG\r\n\x1a\n"
     coloured = np.asarray(Image.open(io.BytesIO(response.content)).convert("RGB")).astype(int)

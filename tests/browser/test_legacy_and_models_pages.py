@@ -6,7 +6,7 @@ import numpy as np
 import requests
 from selenium.webdriver.support.ui import WebDriverWait
 
-from browser_steps import RESULT_TIMEOUT, click_when_uncovered, wait_for_count, wait_for_images_loaded
+from browser_steps import RESULT_TIMEOUT, click_when_uncovered, top_in_view, wait_for_count, wait_for_images_loaded
 from colorizers import registry
 from dashboard.page_logic.legacy import legacy_photos
 
@@ -35,6 +35,7 @@ def test_a_legacy_photo_opens_as_a_compare_row_with_every_model(dash_duo, studio
         lambda driver: dash_duo.find_elements(".studio-row.row-done"))
     [row] = dash_duo.find_elements(".studio-row")
     assert row.find_element("css selector", ".card-header").text.startswith(photos[0].title)  # not its file name
+    WebDriverWait(dash_duo.driver, 10).until(lambda driver: top_in_view(dash_duo, ".studio-row"))  # not below
     assert dash_duo.driver.current_url.endswith(f"/compare?legacy={photos[0].name}")
     assert [title.text for title in row.find_elements("css selector", ".panel-title")] == ["Original", *MODEL_TITLES]
     assert len(row.find_elements("css selector", "img.result-image")) == 4

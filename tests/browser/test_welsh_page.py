@@ -54,7 +54,7 @@ def test_suggested_reference_then_a_gallery_reference(dash_duo, studio_app, phot
 
     # The download is the full-resolution PNG.
     link = dash_duo.find_element(".photo-card a[download]")
-    assert link.get_attribute("download") == "old-photo-1-colorized-exemplar.png"  # Match by content: the default
+    assert link.get_attribute("download") == "old-photo-1-colorized-match-by-content.png"  # Match by content: the default
     response = requests.get(link.get_attribute("href"), timeout=30)
     assert response.status_code == 200
     assert Image.open(io.BytesIO(response.content)).size == (160, 120)
@@ -222,7 +222,7 @@ def test_two_own_references_colour_by_content_then_welsh_and_back(
     both = "my-reference.png, my-second-reference.png"
     dash_duo.wait_for_text_to_equal(".result-method", "Match by content", timeout=RESULT_TIMEOUT)
     dash_duo.wait_for_text_to_equal(".references-used", both, timeout=RESULT_TIMEOUT)
-    assert download_name(dash_duo) == "old-photo-1-colorized-exemplar.png"
+    assert download_name(dash_duo) == "old-photo-1-colorized-match-by-content.png"
     wait_for_images_loaded(dash_duo, "#welsh-results img")
     by_content = dash_duo.find_element(".photo-card a[download]").get_attribute("href")
     dash_duo.driver.set_window_size(1440, 1800)
@@ -233,7 +233,7 @@ def test_two_own_references_colour_by_content_then_welsh_and_back(
     dash_duo.wait_for_text_to_equal(".result-method", "Welsh 2002", timeout=RESULT_TIMEOUT)
     assert checked_method(dash_duo) == "Welsh 2002"
     dash_duo.wait_for_text_to_equal(".references-used", both, timeout=RESULT_TIMEOUT)
-    assert download_name(dash_duo) == "old-photo-1-colorized-welsh.png"
+    assert download_name(dash_duo) == "old-photo-1-colorized-welsh-transfer.png"
     wait_for_images_loaded(dash_duo, "#welsh-results img")
     response = requests.get(dash_duo.find_element(".photo-card a[download]").get_attribute("href"), timeout=30)
     assert response.status_code == 200 and Image.open(io.BytesIO(response.content)).size == (160, 120)
@@ -241,7 +241,7 @@ def test_two_own_references_colour_by_content_then_welsh_and_back(
     choose_method(dash_duo, "Match by content")
     dash_duo.wait_for_text_to_equal(".result-method", "Match by content", timeout=RESULT_TIMEOUT)
     dash_duo.wait_for_text_to_equal(".references-used", both, timeout=RESULT_TIMEOUT)
-    assert download_name(dash_duo) == "old-photo-1-colorized-exemplar.png"
+    assert download_name(dash_duo) == "old-photo-1-colorized-match-by-content.png"
     assert dash_duo.find_element(".photo-card a[download]").get_attribute("href") != by_content  # coloured again
     wait_for_images_loaded(dash_duo, "#welsh-results img")
     assert dash_duo.get_logs() == []

@@ -69,11 +69,13 @@ def queue_state(browser: requests.Session, url: str) -> dict[str, tuple[str, str
     """Row id -> (status, detail) as the Compare page's queue list shows them now."""
     request = dash_request(
         [("compare-queue", "children"), ("compare-results", "children"), ("compare-rendered", "data"),
-         ("compare-poll", "disabled"), ("compare-zip", "href"), ("compare-zip", "className")],
+         ("compare-poll", "disabled"), ("compare-zip", "href"), ("compare-zip", "className"), ("compare-newest", "data"),
+         ("compare-scroll", "data")],
         [{"id": "compare-poll", "property": "n_intervals", "value": 1},
          {"id": "compare-strength", "property": "value", "value": 100}],
         [{"id": "compare-legacy-request", "property": "data", "value": None},
-         {"id": "compare-rendered", "property": "data", "value": None}],
+         {"id": "compare-rendered", "property": "data", "value": None},
+         {"id": "compare-newest", "property": "data", "value": None}],
         "compare-poll.n_intervals",
     )
     answer = browser.post(f"{url}/_dash-update-component", json=request, timeout=60)

@@ -1,0 +1,16 @@
+"""Bringing a new result into view: a page's callback writes a target into a Store; `register_scroll` makes the
+browser scroll to it (assets/scroll_into_view.js) once Dash has drawn it."""
+from __future__ import annotations
+
+from dash import ClientsideFunction, Input, clientside_callback
+
+
+def scroll_target(css_class: str, attribute: str, value: str) -> dict:
+    """The element of class `css_class` whose data-`attribute` is `value` (ids are URL-safe tokens)."""
+    return {"selector": f'.{css_class}[data-{attribute}="{value}"]'}
+
+
+def register_scroll(store_id: str) -> None:
+    """Each new target written to the Store `store_id` scrolls its element to the window's top."""
+    clientside_callback(ClientsideFunction("page", "scrollIntoView"), Input(store_id, "data"),
+                        prevent_initial_call=True)
