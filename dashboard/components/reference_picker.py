@@ -33,9 +33,9 @@ def _tile(picture: html.Component, caption: str) -> html.Div:
 
 def reference_options(photos: list[GalleryPhoto], own_reference_src: str | None = None,
                       picked: LibraryPhoto | None = None, own_count: int = 1) -> list[dict]:
-    """Radio options: automatic suggestion first, then a library photo picked from the suggestions (if any), each
-    gallery photo, then the user's own references (`own_reference_src`: the first one's thumbnail, None when the
-    user has none; `own_count`: how many)."""
+    """Radio options: automatic suggestion first, then each gallery photo, the user's own references
+    (`own_reference_src`: the first one's thumbnail, None when the user has none; `own_count`: how many), and last a
+    library photo picked from the suggestions (if any: last, so that no tile moves when one is picked)."""
     auto = _tile(html.Div("✦", className="reference-tile-symbol", **{"aria-hidden": "true"}), "Suggest for me")
     gallery_tiles = [
         {
@@ -62,7 +62,7 @@ def reference_options(photos: list[GalleryPhoto], own_reference_src: str | None 
                        picked.title),
         "value": picked.name,
     }]
-    return [{"label": auto, "value": AUTO_REFERENCE}, *picked_tiles, *gallery_tiles, own]
+    return [{"label": auto, "value": AUTO_REFERENCE}, *gallery_tiles, own, *picked_tiles]
 
 
 def own_reference_options(photos: list[GalleryPhoto], own: list[OwnReferenceRecord],

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dash import ClientsideFunction, Input, clientside_callback
 
 
-def scroll_target(css_class: str, attribute: str, value: str) -> dict:
-    """The element of class `css_class` whose data-`attribute` is `value` (ids are URL-safe tokens)."""
-    return {"selector": f'.{css_class}[data-{attribute}="{value}"]'}
+def scroll_target(selector: str) -> dict:
+    """What the Store holds: the CSS selector of the element to bring into view."""
+    return {"selector": selector}
 
 
 def register_scroll(store_id: str) -> None:

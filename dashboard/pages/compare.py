@@ -170,7 +170,7 @@ def show_rows(_ticks, strength, legacy_name, rendered, newest_shown):
     has_results = any(cell.result_id for row in view.rows for cell in row.cells)
     zip_class = "btn btn-outline-primary btn-sm" + ("" if has_results else " disabled")
     newest = newest_row_id(view)
-    scroll = scroll_target("studio-row", "row", newest) if newest and newest != newest_shown else no_update
+    scroll = scroll_target(f'.studio-row[data-row="{newest}"]') if newest and newest != newest_shown else no_update
     return (queue_list(view.rows), cards or no_update, key, not view.pending, studio_zip_url(strength),
             zip_class, newest, scroll)
 

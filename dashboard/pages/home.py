@@ -195,7 +195,7 @@ def colour_photos(contents, _restore_values, filenames, kept):
 
 
 def _photo_target(image_id: str) -> dict:
-    return scroll_target("first-photo", "photo", image_id)
+    return scroll_target(f'.first-photo[data-photo="{image_id}"]')  # ids are URL-safe tokens
 
 
 def _discard_results(result, session_id: str) -> None:

@@ -31,6 +31,7 @@ from dashboard.components.touchup_editor import (
     register_editor_clientside_callbacks,
     shapes_from_strokes,
 )
+from dashboard.components.scrolling import register_scroll, scroll_target
 from dashboard.components.upload_area import upload_area
 from dashboard.jobs.photos import (
     AUTO_REFERENCE,
@@ -77,6 +78,7 @@ dash.register_page(
     intro=intro,
 )
 
+RESULTS_TARGET = scroll_target("#welsh-results")
 PLACEHOLDER = html.P("Your coloured photos will appear here.", className="text-body-secondary results-placeholder")
 
 
@@ -146,6 +148,7 @@ def layout(**_query: str) -> html.Div:
             # Small records only (file names and ids): the images themselves stay on the server.
             dcc.Store(id="welsh-uploads", data=[]),
             dcc.Store(id="welsh-own-references", data=[]),
+            dcc.Store(id="welsh-scroll"),
             editor_modal(WELSH_TOUCHUP),
         ]
     )
@@ -155,6 +158,7 @@ def layout(**_query: str) -> html.Div:
     Output("welsh-results", "children"),
     Output("welsh-uploads", "data"),
     Output("welsh-upload", "contents"),
+    Output("welsh-scroll", "data"),
     Input("welsh-upload", "contents"),
     Input("welsh-reference", "value"),
     Input("welsh-own-references", "data"),
@@ -164,10 +168,11 @@ def layout(**_query: str) -> html.Div:
     running=[(Output("welsh-wait-poll", "disabled"), False, True), (Output("welsh-wait", "hidden"), False, True)],
     prevent_initial_call=True,
 )
-@friendly_errors(output_count=3)
+@friendly_errors(output_count=4)
 def colour_photos(contents, reference_choice, own_references, method, filenames, kept):
-    """New uploads are kept and coloured; a new method or reference re-colours the photos already uploaded (the
-    results shown are always the current method's: each card is headed by the method that made it)."""
+    """New uploads are kept and coloured, and their results brought into view; a new method or reference re-colours
+    the photos already uploaded (the results shown are always the current method's: each card is headed by the
+    method that made it)."""
     session_id = current_session_id()
     triggers = {item["prop_id"].split(".")[0] for item in ctx.triggered}
     new_upload = "welsh-upload" in triggers
@@ -185,12 +190,26 @@ def colour_photos(contents, reference_choice, own_references, method, filenames,
             raise PreventUpdate  # a reference was picked before any photo: nothing to colour yet
     records = [upload.to_json() for upload in uploads]
     reset = None if new_upload else no_update
+    scroll = RESULTS_TARGET if new_upload else no_update
     try:
         reference = reference_request(reference_choice, own_references, session_id, store)
     except ColorizerError as error:
-        return page_alert(str(error)), records, reset
+        return page_alert(str(error)), records, reset, scroll
     photos = colorize_uploads(uploads, session_id, store, [checked_method(method)], reference)
-    return [reference_result_card(photo) for photo in photos], records, reset
+    return [reference_result_card(photo) for photo in photos], records, reset, scroll
+
+
+register_scroll("welsh-scroll")
+
+
+@callback(Output("welsh-reference-feedback", "children", allow_duplicate=True), Input("welsh-reference", "value"),
+          prevent_initial_call=True)
+def forget_own_reference_words(choice):
+    """What was said of the user's own references ("Added ... the photos are coloured from all of them") is stale
+    once another reference is picked."""
+    if choice == OWN_REFERENCE:
+        raise PreventUpdate
+    return None
 
 
 def _picker_options(session_id: str, own_references: list | None, choice: str | None = None) -> list[dict]:

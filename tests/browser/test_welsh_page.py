@@ -11,7 +11,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from PIL import Image
 
 import numpy as np
-from browser_steps import (RESULT_TIMEOUT, click_when_uncovered, resource_urls, upload, wait_for_count,
+from browser_steps import (RESULT_TIMEOUT, click_when_uncovered, resource_urls, top_in_view, upload, wait_for_count,
                            wait_for_images_loaded)
 from colorizers import exemplar
 from colorizers.library import library
@@ -30,6 +30,8 @@ def test_suggested_reference_then_a_gallery_reference(dash_duo, studio_app, phot
     upload(dash_duo, "welsh-upload", [photo])
 
     wait_for_count(dash_duo, ".photo-card", 1)
+    WebDriverWait(dash_duo.driver, 10).until(lambda driver: top_in_view(dash_duo, "#welsh-results"))
+    assert dash_duo.driver.execute_script("return window.scrollY;") > 0  # brought into view, below the choices
     found = library()
     if found is None:  # no library here: one gallery photo alike in lightness statistics
         dash_duo.wait_for_contains_text(".photo-card", "suggested for you")
@@ -40,8 +42,10 @@ def test_suggested_reference_then_a_gallery_reference(dash_duo, studio_app, phot
         assert len(buttons) == exemplar.SUGGESTED_COUNT
         picked = found.find(json.loads(buttons[1].get_attribute("id"))["name"])
         wait_for_images_loaded(dash_duo, "#welsh-results img")
+        tiles_before = tile_places(dash_duo)
         click_when_uncovered(dash_duo, buttons[1])
         dash_duo.wait_for_text_to_equal(".reference-used", picked.title, timeout=60)
+        assert tile_places(dash_duo)[:len(tiles_before)] == tiles_before  # the picked one is added; none moves
         dash_duo.wait_for_contains_text(".photo-card", "(chosen)")
         assert dash_duo.find_element("#welsh-reference .reference-picker-label-checked img").get_attribute("alt") == picked.title
         assert not dash_duo.find_elements(".photo-card .suggested-reference")
@@ -126,6 +130,13 @@ def test_own_reference_upload(dash_duo, studio_app, photo_files, colour_referenc
     upload(dash_duo, "welsh-upload", photo_files((90, 120)))
     wait_for_count(dash_duo, ".photo-card", 1)
     dash_duo.wait_for_text_to_equal(".reference-used", "my-reference.png", timeout=60)
+
+    # Another reference picked: what was said of the own references ("... coloured from all of them") goes.
+    chosen = gallery()[0]
+    click_when_uncovered(dash_duo, dash_duo.find_element(f"#welsh-reference label[for] img[alt='{chosen.title}']"))
+    dash_duo.wait_for_text_to_equal(".reference-used", chosen.title, timeout=60)
+    WebDriverWait(dash_duo.driver, 10).until(
+        lambda driver: not dash_duo.find_element("#welsh-reference-feedback").text.strip())
     assert dash_duo.get_logs() == []
 
 
@@ -195,6 +206,15 @@ def checked_method(dash_duo) -> str:
 def checked_reference(dash_duo) -> str:
     """The caption of the reference tile chosen."""
     return dash_duo.find_element("#welsh-reference .reference-picker-label-checked .reference-tile-caption").text
+
+
+def tile_places(dash_duo) -> list:
+    """Each reference tile's caption and place in the picker (relative to the picker, whatever the scroll)."""
+    return dash_duo.driver.execute_script(
+        "const picker = document.querySelector('#welsh-reference').getBoundingClientRect();"
+        "return [...document.querySelectorAll('#welsh-reference .reference-tile')].map(tile => {"
+        "  const box = tile.getBoundingClientRect();"
+        "  return [tile.textContent, Math.round(box.left - picker.left), Math.round(box.top - picker.top)]; });")
 
 
 def download_name(dash_duo) -> str:
