@@ -14,6 +14,15 @@ ACCEPTED_TYPES = "image/*,.png,.jpg,.jpeg,.webp,.gif,.tif,.tiff,.bmp"
 UPLOAD_AREA_CLASS = "upload-area"
 
 
+def zone_words(title: str) -> html.Div:
+    """A drop zone's title, then "drop here or browse" where a mouse can drop and "tap to choose" on touch screens
+    (which of the two shows is up to assets/home.css)."""
+    return html.Div([html.Strong(title), " — ",
+                     html.Span(["drop here or ", html.Span("browse", className="link-primary")],
+                               className="upload-words-pointer"),
+                     html.Span(html.Span("tap to choose", className="link-primary"), className="upload-words-touch")])
+
+
 def upload_area(component_id: str, title: str, hint: str, multiple: bool = True) -> html.Div:
     """A `dcc.Upload` drop zone; with `multiple` every dropped file arrives (as lists) in one callback."""
     return html.Div([_drop_zone(component_id, title, hint, multiple), upload_status(f"{component_id}-too-large")],
@@ -36,11 +45,7 @@ def _drop_zone(component_id: str, title: str, hint: str, multiple: bool) -> dcc.
         children=html.Div(
             [
                 html.Div("⇪", className="upload-zone-icon", **{"aria-hidden": "true"}),
-                html.Div([html.Strong(title), " — ",
-                          html.Span(["drop here or ", html.Span("browse", className="link-primary")],
-                                    className="upload-words-pointer"),
-                          html.Span(html.Span("tap to choose", className="link-primary"),
-                                    className="upload-words-touch")]),
+                zone_words(title),
                 html.Small(hint, className="text-body-secondary"),
             ]
         ),

@@ -19,7 +19,7 @@ from ..page_logic.video_page_logic import (
     clip_facts,
     shot_label,
 )
-from .upload_area import UPLOAD_AREA_CLASS, upload_status
+from .upload_area import UPLOAD_AREA_CLASS, upload_status, zone_words
 
 SHOT_BUTTON = "video-shot"  # pattern id type of the strip's shots: {"type": SHOT_BUTTON, "index": i}
 KEYFRAME_REMOVE = "video-keyframe-remove"  # {"type": KEYFRAME_REMOVE, "frame": n}
@@ -36,8 +36,7 @@ def clip_drop_zone(component_id: str, max_clip_bytes: int) -> html.Div:
         className_active="upload-zone upload-zone-active",
         children=html.Div([
             html.Div("⇪", className="upload-zone-icon", **{"aria-hidden": "true"}),
-            html.Div([html.Strong("A black-and-white clip"), " — drop here or ",
-                      html.Span("browse", className="link-primary")]),
+            zone_words("A black-and-white clip"),
             html.Small("MP4, WebM, MOV, MPEG, AVI or animated GIF.", className="text-body-secondary"),
         ]),
     )
