@@ -6,11 +6,16 @@
    a clean one is left as it is.
 2. Defects, bright and dark alike (a top-hat finds what is brighter than its surroundings and narrower than the
    structuring element, a black-hat what is darker; a step edge gives neither, as an opening keeps a step):
-   - a scratch: on the top-hat narrower than LINE_SIZE, the pixels that hold a straight segment of LINE_SEGMENT px
-     in one of LINE_ORIENTATIONS directions (an opening with that segment, a pixel's slack allowed) with contrast
-     LINE_CONTRAST, LINE_ISOLATION times their neighbourhood's mean (not busy texture) and EDGE_RATIO times the step
-     of the background across them (not a lit rim along an edge); pieces at least LINE_LONG long (or LINE_MIN_LENGTH
-     and stark) and at most LINE_MAX_WIDTH wide, then followed along their fainter stretches (LINE_GROWTH px);
+   - a scratch: a global line model. On the top-hat narrower than LINE_SIZE, the pixels that hold a straight
+     segment of LINE_SEGMENT px in one of LINE_ORIENTATIONS directions (an opening with that segment, a pixel's slack
+     allowed) give candidate straight segments two ways: probabilistic Hough lines through the faint ones
+     (FAINT_LINE_CONTRAST, LINE_ISOLATION times their neighbourhood's mean), which joins a scratch seen in pieces,
+     and the principal axis of each clear piece (LINE_CONTRAST, EDGE_RATIO times the step of the background) at
+     least LINE_MIN_LENGTH long and LINE_MAX_WIDTH wide. Every segment is then judged by its profile across it
+     (`_is_scratch`): supported along most of its length, narrow, with no steady step of the background across it
+     (a lit rim along an edge), no flank as strong beside it and no parallel line near it (text, a fence, a grid).
+     A kept segment is followed past both ends (TRACE_REACH px, a pixel's sideways drift a step, for a gently
+     curved scratch) and drawn LINE_MASK_WIDTH px wide;
    - dust: on the top-hat narrower than DEFECT_SIZE, specks of at most DUST_MAX_AREA px with contrast DUST_CONTRAST,
      DUST_ISOLATION times their neighbourhood's mean, and few other marks near them (texture is many marks).
    Every contrast rises by NOISE_FACTOR times the grain left after smoothing.
@@ -46,29 +51,51 @@ SCAN_GRAIN = 1.1
 DEFECT_SIZE = 9
 # Scratches are found narrower than this (px): 1-3 px wide lines, not the thin objects of a photo.
 LINE_SIZE = 5
-# Contrast (L*) of a scratch (along a straight segment of it), of dust, and of the soft sides a mark grows into;
-# all rise by NOISE_FACTOR times the grain left after smoothing.
+# Contrast (L*) of a clear piece of a scratch (along a straight segment of it), of dust, and of the soft sides a
+# speck grows into; all rise by NOISE_FACTOR times the grain left after smoothing.
 LINE_CONTRAST = 10.0
 DUST_CONTRAST = 14.0
 GROW_CONTRAST = 3.0
 NOISE_FACTOR = 3.0
-# A scratch holds a straight segment this long (px) in one of LINE_ORIENTATIONS directions, and is at least
-# LINE_MIN_LENGTH long in all (bounding box diagonal, px) and at most LINE_MAX_WIDTH wide (px; the widening by a
+# A scratch holds a straight segment this long (px) in one of LINE_ORIENTATIONS directions; a clear piece of one is
+# at least LINE_MIN_LENGTH long (bounding box diagonal, px) and at most LINE_MAX_WIDTH wide (px; the widening by a
 # pixel's slack included).
 LINE_SEGMENT = 17
 LINE_ORIENTATIONS = 12
 LINE_MIN_LENGTH = 18.0
-# Lines shorter than LINE_LONG (px) are kept only when clear (SHORT_LINE_CONTRAST, L*): a photo has short thin lines
-# of its own (window frames, halos along edges), old prints' scratches are long or stark.
-LINE_LONG = 40.0
-SHORT_LINE_CONTRAST = 35.0
 LINE_MAX_WIDTH = 5.0
 # Its contrast is LINE_ISOLATION times the mean contrast of its neighbourhood (a ridge of busy texture is not).
 LINE_ISOLATION = 2.5
-# ... and at least EDGE_RATIO times the step of the background across it (not a line along an edge).
+# ... and, for a clear piece, at least EDGE_RATIO times the step of the background around it.
 EDGE_RATIO = 1.5
-# How far (px) a scratch is followed along its fainter stretches (GROW_CONTRAST, as isolated).
-LINE_GROWTH = 30
+# The line model: Hough segments through the pixels above FAINT_LINE_CONTRAST (L*), at least LINE_VOTES of them on a
+# line, LINE_PIECE px long with gaps of up to LINE_GAP px (a scratch crossing a busy patch is seen in pieces).
+FAINT_LINE_CONTRAST = 6.0
+LINE_VOTES = 20
+LINE_PIECE = 25
+LINE_GAP = 6
+# A segment is a scratch when (medians along it, L*, against its ridge: the contrast within a pixel of it):
+# - its ridge is above FAINT_LINE_CONTRAST on LINE_SUPPORT of its length;
+# - at most RIDGE_MAX_WIDTH of the offsets -4..4 px across it hold half the ridge (1-3 px scratches; not a stem);
+# - the background SIDE_OFFSET px either side differs by at most EDGE_SHARE of the ridge (a lit rim along an edge
+#   has a steady step across it; a scratch crossing a photo has none on the whole);
+# - the contrast FLANK_OFFSET px beside it is at most FLANK_SHARE of the ridge (not part of a wider mark);
+# - no parallel line: the mean contrast at any offset of PARALLEL_OFFSETS px is at most PARALLEL_SHARE of the ridge's
+#   (text lines, fences, window grids are many parallel thin lines; a scratch is alone).
+LINE_SUPPORT = 0.7
+RIDGE_MAX_WIDTH = 4
+SIDE_OFFSET = 4
+EDGE_SHARE = 0.5
+FLANK_OFFSET = 3
+FLANK_SHARE = 0.3
+PARALLEL_OFFSETS = (5, 20)
+PARALLEL_SHARE = 0.3
+# A kept segment is followed past its ends for up to TRACE_REACH px while its ridge stays above TRACE_CONTRAST (L*),
+# over gaps of up to TRACE_GAP px; the scratch is masked LINE_MASK_WIDTH px wide (grown by MASK_GROWTH later).
+TRACE_REACH = 100
+TRACE_CONTRAST = 10.0
+TRACE_GAP = 4
+LINE_MASK_WIDTH = 3
 # Dust: at most this many pixels, with at most DUST_NEIGHBOURS other clear marks within the NEIGHBOURHOOD (px).
 DUST_MAX_AREA = 60
 DUST_NEIGHBOURS = 2
@@ -166,7 +193,7 @@ def defect_masks(levels: np.ndarray, residual_grain: float = 0.0) -> tuple[np.nd
         # rim, a halo) sits on a steep background, a scratch crosses one that is about level on both sides.
         background = cv2.subtract(levels, thin) if operation == cv2.MORPH_TOPHAT else cv2.add(levels, thin)
         step = cv2.morphologyEx(background, cv2.MORPH_GRADIENT, thin_element)
-        lines, line_count = _scratches(thin, noise, step)
+        lines, line_count = _scratches(thin, noise, step, background)
         specks, speck_count = _dust(cv2.morphologyEx(levels, operation, element), noise, lines)
         all_lines |= lines
         all_specks |= specks
@@ -187,42 +214,122 @@ def _line_elements() -> list[np.ndarray]:
     return elements
 
 
-def _scratches(contrast: np.ndarray, noise: float, step: np.ndarray) -> tuple[np.ndarray, int]:
+def _scratches(contrast: np.ndarray, noise: float, step: np.ndarray, background: np.ndarray) -> tuple[np.ndarray, int]:
     """Scratches of one polarity: uint8 0/255 (H, W) and their number (see the module's notes).
 
     contrast: the thin top-hat or black-hat, uint8 (H, W); noise: L* added to every contrast; step: the
-    morphological gradient of the background without the thin marks, uint8 (H, W)."""
+    morphological gradient of the background without the thin marks, uint8 (H, W); background: that background."""
     along = np.zeros_like(contrast)
     widened = cv2.dilate(contrast, np.ones((3, 3), np.uint8))  # a pixel's slack for how a line is drawn
     for element in _LINE_ELEMENTS:
         np.maximum(along, cv2.morphologyEx(widened, cv2.MORPH_OPEN, element), out=along)
     np.minimum(along, contrast, out=along)
-    core = along > (LINE_CONTRAST + noise) * LEVELS_PER_L
     # How busy the neighbourhood is: the mean contrast around (a lone line adds a tenth of its own; lines close
     # together, as a city's windows, add more).
     busy = cv2.blur(contrast.astype(np.float32), (NEIGHBOURHOOD, NEIGHBOURHOOD))
-    strong = (core & (along >= LINE_ISOLATION * busy) & (along >= EDGE_RATIO * step)).astype(np.uint8)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(strong, connectivity=8)
-    if count <= 1:
-        return np.zeros_like(contrast), 0
+    isolated = along >= LINE_ISOLATION * busy
+    faint = ((along > (FAINT_LINE_CONTRAST + noise) * LEVELS_PER_L) & isolated).astype(np.uint8)
+    hough = cv2.HoughLinesP(faint, 1, np.pi / 180, LINE_VOTES, minLineLength=LINE_PIECE, maxLineGap=LINE_GAP)
+    clear = (along > (LINE_CONTRAST + noise) * LEVELS_PER_L) & isolated & (along >= EDGE_RATIO * step)
+    segments = np.concatenate([np.zeros((0, 4), np.float32) if hough is None else hough[:, 0].astype(np.float32),
+                               _piece_segments(clear.astype(np.uint8))])
+    kept = np.array([segment for segment in segments if _is_scratch(segment, contrast, background, noise)],
+                    np.float32).reshape(-1, 4)
+    lines = np.zeros_like(contrast)
+    if not len(kept):
+        return lines, 0
+    first, last = kept[:, :2], kept[:, 2:]
+    before = _traced_end(first, first - last, contrast, (TRACE_CONTRAST + noise) * LEVELS_PER_L)
+    after = _traced_end(last, last - first, contrast, (TRACE_CONTRAST + noise) * LEVELS_PER_L)
+    for path in np.stack([before, first, last, after], axis=1):
+        cv2.polylines(lines, [np.round(path).astype(np.int32).reshape(-1, 1, 2)], False, 255, LINE_MASK_WIDTH)
+    return lines, cv2.connectedComponents((lines > 0).astype(np.uint8), connectivity=8)[0] - 1
+
+
+def _piece_segments(clear: np.ndarray) -> np.ndarray:
+    """Each clear piece of a line (uint8 0/1 (H, W), 8-connected) at least LINE_MIN_LENGTH long and at most
+    LINE_MAX_WIDTH wide, as the straight segment along its principal axis: float32 (N, 4) of x0, y0, x1, y1."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(clear, connectivity=8)
     length = np.hypot(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
     inscribed = np.zeros(count, np.float32)  # the largest inscribed disc's radius: half the width, plus a half
-    np.maximum.at(inscribed, labels.ravel(), cv2.distanceTransform(strong, cv2.DIST_L2, 3).ravel())
-    peak = np.zeros(count, np.float32)
-    np.maximum.at(peak, labels.ravel(), along.ravel().astype(np.float32))
-    clear = peak >= (SHORT_LINE_CONTRAST + noise) * LEVELS_PER_L
-    keep = (((length >= LINE_LONG) | (length >= LINE_MIN_LENGTH) & clear)
-            & (2.0 * inscribed - 1.0 <= LINE_MAX_WIDTH))
-    keep[0] = False
-    if not keep.any():
-        return np.zeros_like(contrast), 0
-    lines = keep[labels].astype(np.uint8)
-    # The line's fainter stretches (GROW_CONTRAST along it), followed for up to LINE_GROWTH px from the clear ones.
-    faint = ((along > (GROW_CONTRAST + noise) * LEVELS_PER_L) & (along >= LINE_ISOLATION * busy)).astype(np.uint8)
-    neighbours = np.ones((3, 3), np.uint8)
-    for _ in range(LINE_GROWTH):
-        lines = cv2.dilate(lines, neighbours) & faint | lines
-    return lines * 255, int(np.count_nonzero(keep))
+    np.maximum.at(inscribed, labels.ravel(), cv2.distanceTransform(clear, cv2.DIST_L2, 3).ravel())
+    pieces = (length >= LINE_MIN_LENGTH) & (2.0 * inscribed - 1.0 <= LINE_MAX_WIDTH)
+    pieces[0] = False
+    rows, columns = np.nonzero(pieces[labels])
+    if not len(rows):
+        return np.zeros((0, 4), np.float32)
+    ids = labels[rows, columns]
+    area = np.maximum(np.bincount(ids, minlength=count), 1)
+    mean_x, mean_y = np.bincount(ids, columns, count) / area, np.bincount(ids, rows, count) / area
+    dx, dy = columns - mean_x[ids], rows - mean_y[ids]
+    angle = 0.5 * np.arctan2(2 * np.bincount(ids, dx * dy, count),
+                             np.bincount(ids, dx * dx, count) - np.bincount(ids, dy * dy, count))
+    along = dx * np.cos(angle)[ids] + dy * np.sin(angle)[ids]
+    low, high = np.full(count, np.inf), np.full(count, -np.inf)
+    np.minimum.at(low, ids, along)
+    np.maximum.at(high, ids, along)
+    chosen = np.nonzero(pieces)[0]
+    ux, uy, x, y = np.cos(angle[chosen]), np.sin(angle[chosen]), mean_x[chosen], mean_y[chosen]
+    return np.stack([x + low[chosen] * ux, y + low[chosen] * uy, x + high[chosen] * ux, y + high[chosen] * uy],
+                    axis=1).astype(np.float32)
+
+
+def _is_scratch(segment: np.ndarray, contrast: np.ndarray, background: np.ndarray, noise: float) -> bool:
+    """Whether a straight segment (x0, y0, x1, y1) is a scratch, by its profile across (see the constants)."""
+    x0, y0, x1, y1 = (float(value) for value in segment)
+    length = float(np.hypot(x1 - x0, y1 - y0))
+    if length < 1.0:
+        return False
+    steps = np.linspace(0.0, 1.0, int(length) + 1)
+    normal = np.array([y0 - y1, x1 - x0]) / length
+    offsets = np.arange(-PARALLEL_OFFSETS[1], PARALLEL_OFFSETS[1] + 1)
+    centre = PARALLEL_OFFSETS[1]  # the row of offset 0
+    columns = np.rint(x0 + (x1 - x0) * steps[None, :] + normal[0] * offsets[:, None]).astype(int)
+    rows = np.rint(y0 + (y1 - y0) * steps[None, :] + normal[1] * offsets[:, None]).astype(int)
+    columns = np.clip(columns, 0, contrast.shape[1] - 1)
+    rows = np.clip(rows, 0, contrast.shape[0] - 1)
+    across = contrast[rows, columns].astype(np.float32)  # (offsets, samples along)
+    ridge = across[centre - 1:centre + 2].max(axis=0)
+    middle = float(np.median(ridge))
+    if np.mean(ridge > (FAINT_LINE_CONTRAST + noise) * LEVELS_PER_L) < LINE_SUPPORT or middle <= 0:
+        return False
+    width = np.median(np.sum(across[centre - 4:centre + 5] > 0.5 * ridge, axis=0))
+    side = background[rows[centre + SIDE_OFFSET], columns[centre + SIDE_OFFSET]].astype(np.float32)
+    other_side = background[rows[centre - SIDE_OFFSET], columns[centre - SIDE_OFFSET]].astype(np.float32)
+    edge = abs(float(np.median(side - other_side)))
+    flank = float(np.median(np.maximum(across[centre + FLANK_OFFSET], across[centre - FLANK_OFFSET])))
+    far = np.abs(offsets) >= PARALLEL_OFFSETS[0]
+    parallel = float(across[far].mean(axis=1).max()) / max(1.0, float(ridge.mean()))
+    return (width <= RIDGE_MAX_WIDTH and edge <= EDGE_SHARE * middle and flank <= FLANK_SHARE * middle
+            and parallel <= PARALLEL_SHARE)
+
+
+def _traced_end(ends: np.ndarray, outward: np.ndarray, contrast: np.ndarray, threshold: float) -> np.ndarray:
+    """Where each line (its end (N, 2) as x, y and the outward direction (N, 2)) stops: followed a pixel a step,
+    moving a pixel sideways onto its ridge where that is stronger, while the contrast stays above `threshold`
+    with gaps of at most TRACE_GAP px, for up to TRACE_REACH px. float (N, 2)."""
+    height, width = contrast.shape
+    direction = outward / np.maximum(np.linalg.norm(outward, axis=1, keepdims=True), 1e-6)
+    normal = np.stack([-direction[:, 1], direction[:, 0]], axis=1)
+    sideways = np.array([-1.0, 0.0, 1.0])
+    position, reached = ends.astype(np.float64), ends.astype(np.float64)
+    gap = np.zeros(len(ends), int)
+    going = np.ones(len(ends), bool)
+    for _ in range(TRACE_REACH):
+        position = position + direction
+        probes = position[:, None, :] + sideways[None, :, None] * normal[:, None, :]  # (N, 3, 2)
+        columns, rows = np.rint(probes[..., 0]).astype(int), np.rint(probes[..., 1]).astype(int)
+        inside = (columns >= 0) & (columns < width) & (rows >= 0) & (rows < height)
+        values = np.where(inside, contrast[rows.clip(0, height - 1), columns.clip(0, width - 1)], 0)
+        best = values.argmax(axis=1)
+        on = going & (values[np.arange(len(best)), best] > threshold)
+        position = np.where(on[:, None], position + sideways[best][:, None] * normal, position)
+        reached = np.where(on[:, None], position, reached)
+        gap = np.where(on, 0, gap + 1)
+        going &= (gap <= TRACE_GAP) & inside.any(axis=1)
+        if not going.any():
+            break
+    return reached
 
 
 def _dust(contrast: np.ndarray, noise: float, lines: np.ndarray) -> tuple[np.ndarray, int]:

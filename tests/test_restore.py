@@ -111,3 +111,38 @@ def test_the_photo_size_is_kept_for_odd_and_small_sizes():
 def test_anything_but_a_lightness_plane_is_refused(bad):
     with pytest.raises(ValueError):
         restore_lightness(bad)
+
+
+def textured_photo(height: int = 256, width: int = 320, seed: int = 3) -> np.ndarray:
+    """L float32: a busy, blotchy texture (foliage, gravel) around mid-gray, where a scratch is seen in pieces."""
+    rng = np.random.default_rng(seed)
+    texture = cv2.GaussianBlur(rng.normal(0.0, 1.0, (height, width)).astype(np.float32), (0, 0), 2.0)
+    return np.clip(50.0 + texture / texture.std() * 9.0, 0.0, 100.0).astype(np.float32)
+
+
+def test_a_long_scratch_across_a_busy_texture_is_repaired_along_its_whole_length():
+    truth = textured_photo()
+    scan = truth.copy()
+    pixels = np.zeros(truth.shape, np.uint8)
+    cv2.line(pixels, (15, 40), (300, 200), 1, 1)  # 327 px long, 1 px wide
+    pixels = pixels.astype(bool)
+    scan[pixels] = scan[pixels] * 0.2 + 18.0 * 0.8  # dark, over whatever lies beneath
+    scan = np.clip(scan + np.random.default_rng(4).normal(0.0, 2.5, truth.shape), 0, 100).astype(np.float32)
+    assert longest_left(pixels, False, scan, truth) > 200
+    restored, details = restore_lightness(scan)
+    assert longest_left(pixels, False, restored, truth) <= 20
+    assert details["scratches"] >= 1
+
+
+def test_real_thin_lines_and_straight_edges_are_kept():
+    """Ruled lines (parallel, as text, a fence or a grid) and a straight edge with a lit rim are the photo's own."""
+    height, width = 240, 320
+    truth = np.full((height, width), 60.0, np.float32)
+    for row in range(30, 120, 9):  # ruled lines, 1 px, dark
+        cv2.line(truth, (20, row), (300, row), 25.0, 1)
+    truth[150:, :] = 30.0  # a straight horizon with a bright rim on its lit side
+    cv2.line(truth, (0, 149), (width - 1, 149), 85.0, 1)
+    truth = cv2.GaussianBlur(truth, (0, 0), 0.6)
+    restored, details = restore_lightness(truth)
+    assert details["scratches"] == 0
+    assert np.abs(restored - truth).max() < 2.0
