@@ -3,6 +3,8 @@ viewer and downloads. Uploads join a per-session queue that a worker thread work
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
@@ -30,7 +32,7 @@ from dashboard.components.upload_area import upload_area
 from dashboard.page_logic.legacy import find_legacy_photo
 from dashboard.guards.session import current_session_id, existing_session_id
 from dashboard import settings
-from dashboard.studio import DEFAULT_STRENGTH, MAX_STRENGTH, StudioError, default_studio
+from dashboard.studio import DEFAULT_STRENGTH, MAX_STRENGTH, SessionView, Studio, StudioError, default_studio
 from dashboard.studio.model import checked_strength
 from dashboard.routes.uploads import uploaded_files
 from dashboard.routes.urls import studio_display_url, studio_original_url, studio_zip_url
@@ -64,6 +66,9 @@ def layout(legacy: str | None = None, **_query: str) -> html.Div:
     """`?legacy=<name>` opens a legacy photo. The session's newest row at the visit is noted: a row newer than it
     (an upload, the legacy photo) is scrolled into view when it appears."""
     session_id = existing_session_id()
+    studio = default_studio()
+    view = studio.view(session_id)
+    shown = rendered_rows(view, view.strength, studio)
     return html.Div(
         [
             dbc.Row(
@@ -74,13 +79,12 @@ def layout(legacy: str | None = None, **_query: str) -> html.Div:
                         dbc.Card(dbc.CardBody([
                             dbc.Label("Colour strength", html_for="compare-strength", class_name="fw-semibold mb-1"),
                             dcc.Slider(id="compare-strength", min=0, max=MAX_STRENGTH, step=5,
-                                       value=DEFAULT_STRENGTH, marks={0: "0%", 50: "50%", 100: "100%", 150: "150%"},
+                                       value=view.strength, marks={0: "0%", 50: "50%", 100: "100%", 150: "150%"},
                                        updatemode="mouseup", className="strength-slider"),
                             html.Small("Scales every result's colour without running the models again.",
                                        className="text-body-secondary d-block mb-2"),
-                            html.A("Download all results (zip)", id="compare-zip", href="#",
-                                   className="btn btn-outline-primary btn-sm disabled", role="button",
-                                   download="colorized-photos.zip"),
+                            html.A("Download all results (zip)", id="compare-zip", href=shown.zip_href,
+                                   className=shown.zip_class, role="button", download="colorized-photos.zip"),
                         ]), class_name="shadow-sm h-100"),
                         xs=12, lg=6,
                     ),
@@ -88,13 +92,16 @@ def layout(legacy: str | None = None, **_query: str) -> html.Div:
                 class_name="g-3 mb-3",
             ),
             html.Div(id="compare-feedback"),
-            html.Section([html.H2("Queue", className="h6 visually-hidden"), html.Div(id="compare-queue", **{"aria-live": "polite"})],
+            html.Section([html.H2("Queue", className="h6 visually-hidden"),
+                          html.Div(shown.queue, id="compare-queue", **{"aria-live": "polite"})],
                          className="compare-queue mb-3"),
-            html.Div(html.P("Each photo will appear here as a row: the original, then one column per model.",
-                            className="text-body-secondary results-placeholder"), id="compare-results"),
-            dcc.Interval(id="compare-poll", interval=POLL_MILLISECONDS, disabled=False),
-            dcc.Store(id="compare-rendered"),
-            dcc.Store(id="compare-newest", data=newest_row_id(default_studio().view(session_id)) if session_id else None),
+            html.Div(shown.cards or html.P("Each photo will appear here as a row: the original, then one column per "
+                                           "model.", className="text-body-secondary results-placeholder"),
+                     id="compare-results"),
+            # Polled while there is work (or a legacy photo to add): a visit to an idle page asks nothing more.
+            dcc.Interval(id="compare-poll", interval=POLL_MILLISECONDS, disabled=not (view.pending or legacy)),
+            dcc.Store(id="compare-rendered", data=shown.key),
+            dcc.Store(id="compare-newest", data=newest_row_id(view)),
             dcc.Store(id="compare-scroll"),
             dcc.Store(id="compare-legacy-request", data=legacy),
             dbc.Modal(
@@ -149,6 +156,7 @@ def queue_uploads(contents, filenames):
     State("compare-legacy-request", "data"),
     State("compare-rendered", "data"),
     State("compare-newest", "data"),
+    prevent_initial_call=True,  # the layout shows the rows as they are at the visit
 )
 @friendly_errors(output_count=8, alert_index=1)
 def show_rows(_ticks, strength, legacy_name, rendered, newest_shown):
@@ -161,18 +169,35 @@ def show_rows(_ticks, strength, legacy_name, rendered, newest_shown):
     if legacy_name:
         _open_legacy_photo(session_id, legacy_name)
     view = studio.view(session_id)
-    # Queue places change as other sessions' photos are worked on, without this session changing.
-    key = f"{view.version}:{strength}:" + ",".join(str(row.queue_position) for row in view.rows if row.queue_position)
-    if key == rendered:
+    if view_key(view, strength) == rendered:
         return no_update, no_update, no_update, not view.pending, no_update, no_update, no_update, no_update
+    shown = rendered_rows(view, strength, studio)
+    newest = newest_row_id(view)
+    scroll = scroll_target(f'.studio-row[data-row="{newest}"]') if newest and newest != newest_shown else no_update
+    return (shown.queue, shown.cards or no_update, shown.key, not view.pending, shown.zip_href, shown.zip_class,
+            newest, scroll)
+
+
+class RenderedRows(NamedTuple):
+    queue: html.Component
+    cards: list
+    key: str  # what was drawn: the page redraws only when it changes
+    zip_href: str
+    zip_class: str
+
+
+def view_key(view: SessionView, strength: int) -> str:
+    # Queue places change as other sessions' photos are worked on, without this session changing.
+    return f"{view.version}:{strength}:" + ",".join(str(row.queue_position) for row in view.rows if row.queue_position)
+
+
+def rendered_rows(view: SessionView, strength: int, studio: Studio) -> RenderedRows:
+    """The queue and the rows (newest first) at `strength`, and the zip link (disabled until there is a result)."""
     photos = gallery()
     cards = [row_card(row, strength, studio, photos) for row in reversed(view.rows)]
     has_results = any(cell.result_id for row in view.rows for cell in row.cells)
     zip_class = "btn btn-outline-primary btn-sm" + ("" if has_results else " disabled")
-    newest = newest_row_id(view)
-    scroll = scroll_target(f'.studio-row[data-row="{newest}"]') if newest and newest != newest_shown else no_update
-    return (queue_list(view.rows), cards or no_update, key, not view.pending, studio_zip_url(strength),
-            zip_class, newest, scroll)
+    return RenderedRows(queue_list(view.rows), cards, view_key(view, strength), studio_zip_url(strength), zip_class)
 
 
 register_scroll("compare-scroll")
@@ -301,6 +326,7 @@ clientside_callback(
     Output("compare-reveal-after", "style"),
     Output("compare-reveal-handle", "style"),
     Input("compare-reveal", "value"),
+    prevent_initial_call=True,  # `viewer_body` starts at 50%
 )
 
 

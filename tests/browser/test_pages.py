@@ -46,6 +46,19 @@ def test_no_request_leaves_the_server(dash_duo, studio_app):
     assert dash_duo.get_logs() == []
 
 
+def test_a_first_visit_asks_no_callback_of_the_server(dash_duo, studio_app):
+    """The pages' layouts come drawn as they are (Compare's rows, its idle poll off): nothing is asked at load,
+    which keeps a phone's main thread free as the page starts."""
+    dash_duo.start_server(studio_app)
+    for path in ("/", "/compare", "/welsh"):
+        dash_duo.wait_for_page(f"{dash_duo.server_url}{path}")
+        dash_duo.wait_for_element(".upload-zone")
+        dash_duo.driver.execute_script("return new Promise(resolve => setTimeout(resolve, 1500));")  # polls, if any
+        callbacks = [url for url in resource_urls(dash_duo) if "_dash-update-component" in url]
+        assert callbacks == [], path
+    assert dash_duo.get_logs() == []
+
+
 def _fits_width(dash_duo) -> bool:
     """No horizontal scrolling: the layout fits the window."""
     return dash_duo.driver.execute_script(
