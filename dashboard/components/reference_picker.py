@@ -28,7 +28,9 @@ METHOD_HINTS = {
 
 
 def _tile(picture: html.Component, caption: str) -> html.Div:
-    return html.Div([picture, html.Div(caption, className="reference-tile-caption")], className="reference-tile")
+    # The caption is the tile's own text, not a component of its own: a gallery of tiles is drawn in the page's
+    # first render, where each component costs a phone's main thread.
+    return html.Div([picture, caption], className="reference-tile")
 
 
 def reference_options(photos: list[GalleryPhoto], own_reference_src: str | None = None,

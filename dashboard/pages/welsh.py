@@ -79,6 +79,9 @@ dash.register_page(
 )
 
 RESULTS_TARGET = scroll_target("#welsh-results")
+# Gallery tiles drawn at first; the rest on "Show all" (every tile is drawn in the page's first render, on a phone's
+# main thread too).
+FIRST_TILES = 8
 PLACEHOLDER = html.P("Your coloured photos will appear here.", className="text-body-secondary results-placeholder")
 
 
@@ -118,7 +121,10 @@ def layout(**_query: str) -> html.Div:
                                 [
                                     html.H2("2. Choose where the colours come from", className="h5"),
                                     method_picker("welsh-method", reference_methods(), checked_method(None)),
-                                    reference_picker("welsh-reference", photos),
+                                    reference_picker("welsh-reference", photos[:FIRST_TILES]),
+                                    html.Button(f"Show all {len(photos)} gallery photos", id="welsh-gallery-more",
+                                                n_clicks=0, hidden=len(photos) <= FIRST_TILES,
+                                                className="btn btn-link btn-sm px-0 gallery-more"),
                                     html.Div(
                                         upload_area("welsh-reference-upload", "My own references",
                                                     f"Up to {MAX_OWN_REFERENCES} colour photos to take colours "
@@ -212,14 +218,32 @@ def forget_own_reference_words(choice):
     return None
 
 
-def _picker_options(session_id: str, own_references: list | None, choice: str | None = None) -> list[dict]:
+def _picker_options(session_id: str, own_references: list | None, choice: str | None = None,
+                    whole_gallery: bool = False) -> list[dict]:
     """The picker's options for this session's own references, keeping a library photo picked from the
-    suggestions (`choice`) as a tile of its own."""
+    suggestions (`choice`) as a tile of its own unless its gallery tile is shown; the first FIRST_TILES gallery
+    photos or, once "Show all" was used (`whole_gallery`), every one."""
     own = own_references_from_state(own_references, session_id, default_store())
+    photos = gallery() if whole_gallery else gallery()[:FIRST_TILES]
     picked = library_photo(choice) if choice and choice not in (AUTO_REFERENCE, OWN_REFERENCE) else None
-    if picked is not None and choice in {photo.name for photo in gallery()}:
+    if picked is not None and choice in {photo.name for photo in photos}:
         picked = None
-    return own_reference_options(gallery(), own, picked)
+    return own_reference_options(photos, own, picked)
+
+
+@callback(
+    Output("welsh-reference", "options", allow_duplicate=True),
+    Output("welsh-gallery-more", "hidden"),
+    Input("welsh-gallery-more", "n_clicks"),
+    State("welsh-own-references", "data"),
+    State("welsh-reference", "value"),
+    prevent_initial_call=True,
+)
+def show_whole_gallery(clicks, own_references, choice):
+    """"Show all": every gallery photo as a tile (the one chosen stays chosen)."""
+    if not clicks:
+        raise PreventUpdate
+    return _picker_options(current_session_id(), own_references, choice, whole_gallery=True), True
 
 
 @callback(
@@ -227,9 +251,10 @@ def _picker_options(session_id: str, own_references: list | None, choice: str | 
     Output("welsh-reference", "value", allow_duplicate=True),
     Input({"type": "welsh-suggested-reference", "key": ALL, "name": ALL}, "n_clicks"),
     State("welsh-own-references", "data"),
+    State("welsh-gallery-more", "hidden"),
     prevent_initial_call=True,
 )
-def use_suggested_reference(clicks, own_references):
+def use_suggested_reference(clicks, own_references, whole_gallery):
     """A click on one of the suggested references makes it the reference: the photos are coloured from it alone."""
     trigger = ctx.triggered_id
     if not isinstance(trigger, dict) or not any(clicks) or not ctx.triggered[0].get("value"):
@@ -237,7 +262,7 @@ def use_suggested_reference(clicks, own_references):
     picked = library_photo(trigger["name"])
     if picked is None:
         raise PreventUpdate
-    return _picker_options(current_session_id(), own_references, picked.name), picked.name
+    return _picker_options(current_session_id(), own_references, picked.name, bool(whole_gallery)), picked.name
 
 
 @callback(
@@ -250,10 +275,11 @@ def use_suggested_reference(clicks, own_references):
     State("welsh-reference-upload", "filename"),
     State("welsh-own-references", "data"),
     State("welsh-reference", "value"),
+    State("welsh-gallery-more", "hidden"),
     prevent_initial_call=True,
 )
 @friendly_errors(output_count=5, alert_index=3)
-def add_references(contents, filenames, own_references, choice):
+def add_references(contents, filenames, own_references, choice, whole_gallery):
     """Keep the user's colour photos (up to MAX_OWN_REFERENCES in all), show them and select "my own"."""
     session_id = current_session_id()
     files = uploaded_files(contents, filenames)  # bounded by the request's size; at most five are decoded
@@ -269,7 +295,7 @@ def add_references(contents, filenames, own_references, choice):
                                        f"{MAX_OWN_REFERENCES}); the photos are coloured from all of them."],
                                       className="text-success d-block mb-2"))
         data = [record.to_json() for record in records]
-        return data, _picker_options(session_id, data, choice), OWN_REFERENCE, feedback, None
+        return data, _picker_options(session_id, data, choice, bool(whole_gallery)), OWN_REFERENCE, feedback, None
     return no_update, no_update, no_update, feedback, None
 
 
@@ -291,10 +317,11 @@ def _joined(parts: list) -> list:
     Input({"type": OWN_REFERENCE_REMOVE, "image": ALL}, "n_clicks"),
     State("welsh-own-references", "data"),
     State("welsh-reference", "value"),
+    State("welsh-gallery-more", "hidden"),
     prevent_initial_call=True,
 )
 @friendly_errors(output_count=4, alert_index=3)
-def remove_reference(clicks, own_references, choice):
+def remove_reference(clicks, own_references, choice, whole_gallery):
     """The × under one of the user's references forgets it; with none left, "Suggest for me" is chosen instead."""
     trigger = ctx.triggered_id
     if not isinstance(trigger, dict) or not any(clicks) or not ctx.triggered[0].get("value"):
@@ -306,7 +333,7 @@ def remove_reference(clicks, own_references, choice):
         raise PreventUpdate
     data = [record.to_json() for record in records]
     value = AUTO_REFERENCE if not records and choice == OWN_REFERENCE else no_update
-    return data, _picker_options(session_id, data, choice), value, None
+    return data, _picker_options(session_id, data, choice, bool(whole_gallery)), value, None
 
 
 @callback(Output("welsh-own-references-list", "children"), Input("welsh-own-references", "data"),

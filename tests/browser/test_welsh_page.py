@@ -50,8 +50,15 @@ def test_suggested_reference_then_a_gallery_reference(dash_duo, studio_app, phot
         assert dash_duo.find_element("#welsh-reference .reference-picker-label-checked img").get_attribute("alt") == picked.title
         assert not dash_duo.find_elements(".photo-card .suggested-reference")
 
+    # The gallery's first tiles only, then all of them on "Show all" (the reference chosen stays chosen).
+    assert len(dash_duo.find_elements("#welsh-reference .reference-tile")) < len(gallery())
+    checked = checked_reference(dash_duo)
+    click_when_uncovered(dash_duo, dash_duo.find_element("#welsh-gallery-more"))
+    wait_for_count(dash_duo, "#welsh-reference img.reference-tile-image", len(gallery()) + (found is not None))
+    assert not dash_duo.find_element("#welsh-gallery-more").is_displayed()
+    assert checked_reference(dash_duo) == checked
     chosen = gallery()[-1]
-    dash_duo.find_element(f"#welsh-reference label[for] img[alt='{chosen.title}']").click()
+    click_when_uncovered(dash_duo, dash_duo.find_element(f"#welsh-reference label[for] img[alt='{chosen.title}']"))
     dash_duo.wait_for_text_to_equal(".reference-used", chosen.title, timeout=60)
     dash_duo.wait_for_contains_text(".photo-card", "(chosen)")
     wait_for_images_loaded(dash_duo, "#welsh-results img")
@@ -205,7 +212,9 @@ def checked_method(dash_duo) -> str:
 
 def checked_reference(dash_duo) -> str:
     """The caption of the reference tile chosen."""
-    return dash_duo.find_element("#welsh-reference .reference-picker-label-checked .reference-tile-caption").text
+    return dash_duo.driver.execute_script(  # the tile's caption: its text after the picture
+        "return document.querySelector('#welsh-reference .reference-picker-label-checked .reference-tile')"
+        "  .lastChild.textContent;")
 
 
 def tile_places(dash_duo) -> list:
