@@ -42,6 +42,18 @@ def test_studio_views_render_every_state(models):
     assert sorted(node.id["type"] for node in controls) == ["row-own-reference", "row-reference"]
     assert "Reference for Welsh transfer and Match by content" in text
 
+    # What Compare draws: the rows newest first, the zip link on once a result exists, and a key that changes
+    # with the strength (the page redraws only then).
+    from dashboard.components.studio_views import rendered_rows, view_key
+
+    shown = rendered_rows(view, 60, studio)
+    assert [card.to_plotly_json()["props"]["data-row"] for card in shown.cards] == [
+        row.row_id for row in reversed(view.rows)]
+    assert "disabled" not in shown.zip_class and shown.zip_href.endswith("strength=60")
+    assert shown.key == view_key(view, 60) != view_key(view, 100)
+    empty = rendered_rows(studio.view(None), 100, studio)
+    assert empty.cards == [] and "disabled" in empty.zip_class
+
 
 def _nodes(component):
     """Every component in a layout tree."""

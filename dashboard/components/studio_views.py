@@ -4,15 +4,16 @@ reference controls and the before/after viewer. Built from `dashboard.studio` sn
 from __future__ import annotations
 
 import json
+from typing import NamedTuple
 
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from colorizers.references import GalleryPhoto
+from colorizers.references import GalleryPhoto, gallery
 
 from ..jobs.photos import AUTO_REFERENCE, OWN_REFERENCE, library_photo
 from ..studio import DONE, ERROR, QUEUED, WORKING, CellView, RowView, SessionView, Studio
-from ..routes.urls import studio_display_url, studio_download_url, studio_original_url
+from ..routes.urls import studio_display_url, studio_download_url, studio_original_url, studio_zip_url
 from .result_views import suggested_references, upload_note
 from .touchup_editor import edit_button
 from .upload_area import ACCEPTED_TYPES, upload_status
@@ -55,6 +56,28 @@ def queue_list(rows: tuple[RowView, ...]) -> html.Div | html.Ol:
 def newest_row_id(view: SessionView) -> str | None:
     """The session's newest row (shown first), None without rows."""
     return view.rows[-1].row_id if view.rows else None
+
+
+class RenderedRows(NamedTuple):
+    queue: html.Component
+    cards: list
+    key: str  # what was drawn: the page redraws only when it changes
+    zip_href: str
+    zip_class: str
+
+
+def view_key(view: SessionView, strength: int) -> str:
+    # Queue places change as other sessions' photos are worked on, without this session changing.
+    return f"{view.version}:{strength}:" + ",".join(str(row.queue_position) for row in view.rows if row.queue_position)
+
+
+def rendered_rows(view: SessionView, strength: int, studio: Studio) -> RenderedRows:
+    """The queue and the rows (newest first) at `strength`, and the zip link (disabled until there is a result)."""
+    photos = gallery()
+    cards = [row_card(row, strength, studio, photos) for row in reversed(view.rows)]
+    has_results = any(cell.result_id for row in view.rows for cell in row.cells)
+    zip_class = "btn btn-outline-primary btn-sm" + ("" if has_results else " disabled")
+    return RenderedRows(queue_list(view.rows), cards, view_key(view, strength), studio_zip_url(strength), zip_class)
 
 
 def progress_bar(percent: int, status: str, name: str) -> html.Div:

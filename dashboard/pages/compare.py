@@ -3,18 +3,15 @@ viewer and downloads. Uploads join a per-session queue that a worker thread work
 """
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from colorizers import ColorizerError, available_models
-from colorizers.references import gallery
 from dashboard.guards.callback_guard import friendly_errors
 from dashboard.components.result_views import file_alert
-from dashboard.components.studio_views import COMPARE_TOUCHUP, newest_row_id, queue_list, row_card, viewer_body
+from dashboard.components.studio_views import COMPARE_TOUCHUP, newest_row_id, rendered_rows, view_key, viewer_body
 from dashboard.components.touchup_editor import (
     DEFAULT_BRUSH,
     DEFAULT_COLOUR,
@@ -32,10 +29,10 @@ from dashboard.components.upload_area import upload_area
 from dashboard.page_logic.legacy import find_legacy_photo
 from dashboard.guards.session import current_session_id, existing_session_id
 from dashboard import settings
-from dashboard.studio import DEFAULT_STRENGTH, MAX_STRENGTH, SessionView, Studio, StudioError, default_studio
+from dashboard.studio import DEFAULT_STRENGTH, MAX_STRENGTH, StudioError, default_studio
 from dashboard.studio.model import checked_strength
 from dashboard.routes.uploads import uploaded_files
-from dashboard.routes.urls import studio_display_url, studio_original_url, studio_zip_url
+from dashboard.routes.urls import studio_display_url, studio_original_url
 
 def intro() -> list:
     """Written out on the server (`dashboard.components.document`), per visit: the models installed now."""
@@ -63,8 +60,8 @@ POLL_MILLISECONDS = 350
 
 
 def layout(legacy: str | None = None, **_query: str) -> html.Div:
-    """`?legacy=<name>` opens a legacy photo. The session's newest row at the visit is noted: a row newer than it
-    (an upload, the legacy photo) is scrolled into view when it appears."""
+    """The session's rows as they are at the visit (polled only while there is work). `?legacy=<name>` opens a legacy
+    photo. The newest row at the visit is noted: a newer one (an upload, the legacy photo) is scrolled into view."""
     session_id = existing_session_id()
     studio = default_studio()
     view = studio.view(session_id)
@@ -176,28 +173,6 @@ def show_rows(_ticks, strength, legacy_name, rendered, newest_shown):
     scroll = scroll_target(f'.studio-row[data-row="{newest}"]') if newest and newest != newest_shown else no_update
     return (shown.queue, shown.cards or no_update, shown.key, not view.pending, shown.zip_href, shown.zip_class,
             newest, scroll)
-
-
-class RenderedRows(NamedTuple):
-    queue: html.Component
-    cards: list
-    key: str  # what was drawn: the page redraws only when it changes
-    zip_href: str
-    zip_class: str
-
-
-def view_key(view: SessionView, strength: int) -> str:
-    # Queue places change as other sessions' photos are worked on, without this session changing.
-    return f"{view.version}:{strength}:" + ",".join(str(row.queue_position) for row in view.rows if row.queue_position)
-
-
-def rendered_rows(view: SessionView, strength: int, studio: Studio) -> RenderedRows:
-    """The queue and the rows (newest first) at `strength`, and the zip link (disabled until there is a result)."""
-    photos = gallery()
-    cards = [row_card(row, strength, studio, photos) for row in reversed(view.rows)]
-    has_results = any(cell.result_id for row in view.rows for cell in row.cells)
-    zip_class = "btn btn-outline-primary btn-sm" + ("" if has_results else " disabled")
-    return RenderedRows(queue_list(view.rows), cards, view_key(view, strength), studio_zip_url(strength), zip_class)
 
 
 register_scroll("compare-scroll")
