@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8050
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: install install-serve install-test browser redis run run-scaled test bench bench-memory load load-scaled data library showcase train-cnn train-cgan export evaluate evaluate-video evaluate-restore evaluate-faces lint npm-tools audit
+.PHONY: install install-serve install-test browser redis run run-scaled test bench bench-memory load load-scaled data library showcase train-cnn train-cgan train-scratches export evaluate evaluate-video evaluate-restore evaluate-faces lint npm-tools audit
 
 $(SERVE_VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(SERVE_VENV)
@@ -94,6 +94,11 @@ train-cnn: install
 # Phase 1 (per-pixel) until the foreign split stops improving, then the adversarial phase: see weights/MODEL_CARD.md.
 train-cgan: install
 	$(PY) -m colorizers.training.train_cgan
+
+# Restore's learned scratch detector (weights/scratch_detector.onnx): a tiny U-Net trained on synthetic scratches and
+# dust drawn over train-split photos (about 30 minutes on 2 cores; checkpoints/scratches/): see weights/MODEL_CARD.md.
+train-scratches: install
+	$(PY) -m colorizers.training.train_scratches
 
 # The reference library for "Suggest for me" and the blend (assets/library/), from the training photos and the CNN.
 library: install

@@ -1,4 +1,5 @@
-"""Restore an old print's lightness before colouring: dust, thin scratches and grain removed (classical methods).
+"""Restore an old print's lightness before colouring: dust, thin scratches and grain removed (classical methods,
+and a tiny learned scratch detector where its weights are there).
 
 1. Grain: its level is measured on the whole photo (Immerkaer's operator, whose response to flat noise of standard
    deviation s has a spread of 6 s; the median of its magnitude is taken so that edges count little). A grainy
@@ -19,6 +20,10 @@
    - dust: on the top-hat narrower than DEFECT_SIZE, specks of at most DUST_MAX_AREA px with contrast DUST_CONTRAST,
      DUST_ISOLATION times their neighbourhood's mean, and few other marks near them (texture is many marks).
    Every contrast rises by NOISE_FACTOR times the grain left after smoothing.
+   When the learned detector (`colorizers.scratch_detector`, weights/scratch_detector.onnx: a tiny U-Net trained
+   on synthetic scratches and dust over train-split photos) is there, its masks replace the hand-made finder's
+   (`learned_masks`; see the LEARNED_* constants): on the scans of the evaluation it leaves far fewer scratches and
+   marks far less of a clean photo. Without the file the hand-made finder above is used.
 3. The marks, grown by a pixel, are filled from their surroundings (`cv2.inpaint`, Telea's method).
 
 Everything runs on 8-bit lightness (L* x 2.55) at the photo's full size; the changes are added to the float input,
@@ -32,6 +37,8 @@ import logging
 
 import cv2
 import numpy as np
+
+from . import scratch_detector
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +111,18 @@ NEIGHBOURHOOD = 31
 # Inpainting radius (px) and how far (px) the marks are grown first (a scratch's soft border).
 INPAINT_RADIUS = 3
 MASK_GROWTH = 1
+# The learned detector (`colorizers.scratch_detector`), when its file is there, replaces the hand-made finder: a
+# scratch is a connected piece of pixels whose probability is above LEARNED_SCRATCH_LOW, holding at least one above
+# LEARNED_SCRATCH (hysteresis: a faint stretch is kept where it continues a clear one) and at least
+# LEARNED_MIN_LENGTH px long (bounding box diagonal), grown by LEARNED_GROWTH px more than MASK_GROWTH; dust is
+# where its probability is above LEARNED_DUST. Chosen on scans of the val split (docs/quality.md): adding the
+# hand-made lines or dust to it, wider masks and Navier-Stokes inpainting measured worse or no better; no low
+# threshold left more scratches, a lower one (0.1) fewer but cost more PSNR on scans and clean photos.
+LEARNED_SCRATCH = 0.5
+LEARNED_SCRATCH_LOW = 0.2
+LEARNED_MIN_LENGTH = 0.0
+LEARNED_GROWTH = 0
+LEARNED_DUST = 0.5
 
 
 def restore_lightness(lightness: np.ndarray) -> tuple[np.ndarray, dict]:
@@ -122,7 +141,8 @@ def restore_lightness(lightness: np.ndarray) -> tuple[np.ndarray, dict]:
         strength = float(DENOISE_STRENGTH * grain * LEVELS_PER_L)
         working = cv2.fastNlMeansDenoising(levels, None, h=strength, templateWindowSize=DENOISE_TEMPLATE,
                                            searchWindowSize=DENOISE_SEARCH)
-    mask, scratches, dust = defect_mask(working, residual_grain=grain / 3.0 if denoised else grain)
+    mask, scratches, dust = defect_mask(working, residual_grain=grain / 3.0 if denoised else grain,
+                                        learned=learned_masks(lightness))
     filled = int(np.count_nonzero(mask))
     if filled:
         working = cv2.inpaint(working, mask, INPAINT_RADIUS, cv2.INPAINT_TELEA)
@@ -165,18 +185,83 @@ def grain_level(levels: np.ndarray) -> float:
     return median / (0.6745 * 6.0) / LEVELS_PER_L
 
 
-def defect_mask(levels: np.ndarray, residual_grain: float = 0.0) -> tuple[np.ndarray, int, int]:
+def defect_mask(levels: np.ndarray, residual_grain: float = 0.0,
+                learned: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, int, int]:
     """The pixels to fill (uint8 0/255 (H, W), grown by MASK_GROWTH), the number of scratches and of dust specks.
 
     levels: 8-bit lightness (H, W) (L* x 2.55); residual_grain: the grain (L*) still in it, which raises the
-    contrasts a mark needs.
+    contrasts a mark needs; learned: the learned detector's scratch and dust masks (`learned_masks`), used
+    instead of the hand-made finder's, or None for the hand-made finder.
     """
-    lines, specks, scratches, dust = defect_masks(levels, residual_grain)
+    if learned is None:
+        lines, specks, scratches, dust = defect_masks(levels, residual_grain)
+    else:
+        lines, specks = learned
+        scratches = _scratch_count(lines)
+        dust = cv2.connectedComponents(((specks > 0) & (lines == 0)).astype(np.uint8), connectivity=8)[0] - 1
     mask = lines | specks
     if MASK_GROWTH and scratches + dust:
         size = 2 * MASK_GROWTH + 1
         mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
     return mask, scratches, dust
+
+
+def learned_masks(lightness: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The learned detector's scratches and dust (uint8 0/255 (H, W) each, the scratches grown by LEARNED_GROWTH),
+    or None when its file is missing. lightness: L float32 (H, W) in [0, 100], as scanned (grain included)."""
+    probabilities = scratch_detector.defect_probabilities(lightness)
+    if probabilities is None:
+        return None
+    scratch, dust = probabilities
+    lines = (scratch > LEARNED_SCRATCH_LOW).astype(np.uint8)
+    if lines.any():
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
+        peak = np.zeros(count, np.float32)
+        np.maximum.at(peak, labels.ravel(), scratch.ravel())
+        keep = (peak > LEARNED_SCRATCH) & (np.hypot(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
+                                           >= LEARNED_MIN_LENGTH)
+        keep[0] = False
+        lines = keep[labels].astype(np.uint8)
+    if LEARNED_GROWTH and lines.any():
+        size = 2 * LEARNED_GROWTH + 1
+        lines = cv2.dilate(lines, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+    return lines * np.uint8(255), (dust > LEARNED_DUST).astype(np.uint8) * np.uint8(255)
+
+
+def _scratch_count(lines: np.ndarray) -> int:
+    """How many scratches a mask (uint8 (H, W), non-zero on them) holds: each connected piece counts half its
+    skeleton's ends, at least one (two scratches that cross are one piece with four ends)."""
+    count, labels = cv2.connectedComponents((lines > 0).astype(np.uint8), connectivity=8)
+    if count <= 1:
+        return 0
+    skeleton = _thinned(lines > 0)
+    neighbours = cv2.filter2D(skeleton.astype(np.float32), -1, np.ones((3, 3), np.float32),
+                              borderType=cv2.BORDER_CONSTANT) - skeleton
+    ends = np.bincount(labels[(skeleton > 0) & (neighbours == 1)], minlength=count)[1:]
+    return int(np.sum(np.maximum(1, np.ceil(ends / 2))))
+
+
+def _thinned(mask: np.ndarray) -> np.ndarray:
+    """The one-pixel skeleton (uint8 0/1 (H, W)) of a boolean mask: Zhang and Suen's thinning (1984)."""
+    image = np.pad(mask.astype(np.uint8), 1)
+    shifts = [(1, 0), (1, -1), (0, -1), (-1, -1), (-1, 0), (-1, 1), (0, 1), (1, 1)]  # P2..P9, clockwise from north
+    changed = True
+    while changed:
+        changed = False
+        for first in (True, False):
+            p2, p3, p4, p5, p6, p7, p8, p9 = (np.roll(image, shift, axis=(0, 1)) for shift in shifts)
+            ring = [p2, p3, p4, p5, p6, p7, p8, p9, p2]
+            filled = sum(value.astype(np.int32) for value in ring[:8])
+            transitions = sum(((ring[index] == 0) & (ring[index + 1] == 1)).astype(np.int32) for index in range(8))
+            if first:
+                side = ((p2 & p4 & p6) == 0) & ((p4 & p6 & p8) == 0)
+            else:
+                side = ((p2 & p4 & p8) == 0) & ((p2 & p6 & p8) == 0)
+            remove = (image == 1) & (filled >= 2) & (filled <= 6) & (transitions == 1) & side
+            if remove.any():
+                image[remove] = 0
+                changed = True
+    return image[1:-1, 1:-1]
 
 
 def defect_masks(levels: np.ndarray, residual_grain: float = 0.0) -> tuple[np.ndarray, np.ndarray, int, int]:

@@ -146,3 +146,44 @@ def test_real_thin_lines_and_straight_edges_are_kept():
     restored, details = restore_lightness(truth)
     assert details["scratches"] == 0
     assert np.abs(restored - truth).max() < 2.0
+
+
+def test_the_learned_detector_finds_a_scratch_drawn_at_test_time():
+    from colorizers import scratch_detector
+
+    if not scratch_detector.is_available():
+        pytest.skip("weights/scratch_detector.onnx is not there (make train-scratches)")
+    rng = np.random.default_rng(7)
+    truth = textured_photo(seed=int(rng.integers(1000)))
+    start = (int(rng.integers(10, 60)), int(rng.integers(10, 240)))
+    end = (int(rng.integers(260, 310)), int(rng.integers(10, 240)))
+    pixels = np.zeros(truth.shape, np.uint8)
+    cv2.line(pixels, start, end, 1, 1)
+    pixels = pixels.astype(bool)
+    scan = truth.copy()
+    scan[pixels] = scan[pixels] * 0.15 + 95.0 * 0.85  # bright: the emulsion gone
+    scan = np.clip(scan + rng.normal(0.0, 3.0, truth.shape), 0, 100).astype(np.float32)
+    probabilities = scratch_detector.defect_probabilities(scan)
+    assert probabilities is not None
+    scratch, dust = probabilities
+    assert scratch.shape == dust.shape == truth.shape and scratch.dtype == np.float32
+    assert np.mean(scratch[pixels] > 0.5) > 0.8  # found along most of its length
+    far = cv2.dilate(pixels.astype(np.uint8), np.ones((7, 7), np.uint8)) == 0
+    assert np.mean(scratch[far] > 0.5) < 0.005  # and little else
+    restored, details = restore_lightness(scan)
+    assert details["scratches"] >= 1
+    assert longest_left(pixels, True, restored, truth) <= 20
+
+
+def test_restore_works_without_the_learned_detector(monkeypatch, tmp_path):
+    from colorizers import restore, scratch_detector, settings
+
+    monkeypatch.setattr(settings, "WEIGHTS_DIR", tmp_path)  # an empty weights folder
+    assert not scratch_detector.is_available() and restore.learned_masks(clean_photo()) is None
+    truth = clean_photo()
+    scan, scratches = scratched(truth, grain=3.0)
+    restored, details = restore_lightness(scan)
+    assert details["scratches"] >= 4
+    for pixels, bright in scratches:
+        assert longest_left(pixels, bright, restored, truth) <= 20
+    assert psnr(restored, truth) >= psnr(scan, truth) + 3.0

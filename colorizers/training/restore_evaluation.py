@@ -73,10 +73,14 @@ class Scan:
     lightness: np.ndarray  # the scan's L float32 (H, W), read back from rgb
     scratches: list[Scratch]
     tint: str  # "sepia" or "gray", as made
+    dust: np.ndarray | None = None  # bool (H, W): where dust was drawn
 
 
 def make_scan(name: str, photo: np.ndarray, sepia: bool) -> Scan:
-    """The photo (sRGB uint8 (H, W, 3)) as a scanned old print, with the same defects every run (seeded by name)."""
+    """The photo (sRGB uint8 (H, W, 3)) as a scanned old print, with the same defects every run (seeded by name).
+
+    Also the generator of the learned scratch detector's training pairs (`train_scratches`, on train-split photos
+    under other names): the scan's lightness in, its scratches' and dust's pixels as the target."""
     rng = np.random.default_rng(zlib.crc32(name.encode()))
     clean = rgb_to_lightness(photo)
     height, width = clean.shape
@@ -90,6 +94,7 @@ def make_scan(name: str, photo: np.ndarray, sepia: bool) -> Scan:
         damaged[pixels] = damaged[pixels] * (1 - opacity) + value * opacity
         scratches.append(Scratch(pixels, bright))
     dust = np.zeros((height, width), np.uint8)
+    specks = np.zeros((height, width), bool)
     for _ in range(rng.integers(DUST_PER_PHOTO[0], DUST_PER_PHOTO[1] + 1)):
         centre = (int(rng.integers(0, width)), int(rng.integers(0, height)))
         axes = (int(rng.integers(DUST_RADII[0], DUST_RADII[1] + 1)), int(rng.integers(DUST_RADII[0], DUST_RADII[1] + 1)))
@@ -98,6 +103,7 @@ def make_scan(name: str, photo: np.ndarray, sepia: bool) -> Scan:
         speck = dust.astype(bool)
         value = rng.uniform(*(BRIGHT_SCRATCH_L if rng.random() < 0.6 else DARK_SCRATCH_L))
         damaged[speck] = value
+        specks |= speck
     grain = cv2.GaussianBlur(rng.normal(0.0, 1.0, (height, width)).astype(np.float32), (0, 0), GRAIN_BLUR)
     damaged += grain / grain.std() * rng.uniform(*GRAIN_SIGMA)
     damaged = np.clip(damaged, 0.0, 100.0).astype(np.float32)
@@ -106,7 +112,7 @@ def make_scan(name: str, photo: np.ndarray, sepia: bool) -> Scan:
         rgb = lab_to_rgb(np.stack([damaged, SEPIA[0] * strength, SEPIA[1] * strength], axis=-1))
     else:
         rgb = gray_rgb(damaged)
-    return Scan(name, clean, rgb, rgb_to_lightness(rgb), scratches, "sepia" if sepia else "gray")
+    return Scan(name, clean, rgb, rgb_to_lightness(rgb), scratches, "sepia" if sepia else "gray", specks)
 
 
 def _scratch_pixels(rng: np.random.Generator, height: int, width: int) -> np.ndarray:

@@ -1,0 +1,257 @@
+"""Train the scratch detector on this CPU: `python -m colorizers.training.train_scratches` (`make train-scratches`).
+
+Training pairs come from the Restore evaluation's own generator (`restore_evaluation.make_scan`: thin straight or
+slightly curved scratches 1-3 px wide, bright or dark, dust, clumped grain, half the prints sepia) drawn over
+**train-split** photos (long side LONG_SIDES px), each photo scanned SCANS_PER_PHOTO times under other names than
+the evaluation's (so other defects), cut into square crops (most around a scratch, the rest anywhere). The input is
+the scan's lightness as read back from its sRGB pixels; the targets are the pixels where scratches and dust were
+drawn. The foreign split (the evaluation's photos) is never read. Every `--eval-every` steps the network is scored
+on whole scans of the **val** split (precision and recall of the scratch and dust pixels at a probability of 0.5)
+and saved; at the end the snapshot with the best scratch F1 on val is exported to weights/scratch_detector.onnx.
+Re-running resumes from the latest checkpoint; everything is logged to checkpoints/scratches/train.log.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .. import settings
+from ..restore import LEVELS_PER_L
+from ..scratch_detector import SIZE_MULTIPLE, WEIGHTS_FILE
+from .data import load_photo, split_files
+from .loop import cached, log_to, show_progress
+from .restore_evaluation import MAX_SIDE, make_scan
+
+log = logging.getLogger("colorizers.training.train_scratches")
+
+LONG_SIDES = (400, 640)  # the photos' long side (px) before scanning, uniform in this range
+SCANS_PER_PHOTO = 3
+CROPS_PER_SCAN = 6
+NEAR_SCRATCH_SHARE = 2 / 3  # of the crops, centred on a pixel of a scratch (when the scan's part holds one)
+SCRATCH_BIT, DUST_BIT = 1, 2
+_ARGUMENT_TYPES = {"int": int, "float": float, "Path": Path}
+
+
+@dataclass
+class Settings:
+    crop: int = 128
+    steps: int = 1200
+    batch: int = 16
+    learning_rate: float = 2e-3
+    positive_weight: float = 4.0  # a defect pixel's weight in the cross-entropy (they are about 2% of the pixels)
+    eval_every: int = 200
+    seed: int = 0
+    out: Path = settings.REPO_ROOT / "checkpoints" / "scratches"
+
+
+def scan_crops(photo: np.ndarray, name: str, sepia: bool, crop: int, count: int,
+               rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """`count` square crops of the photo's scan (made under `name`): lightness as 8-bit levels (count, crop, crop)
+    uint8 and the targets (count, crop, crop) uint8 (SCRATCH_BIT where a scratch was drawn, DUST_BIT dust)."""
+    scan = make_scan(name, photo, sepia)
+    levels = np.clip(scan.lightness * LEVELS_PER_L + 0.5, 0, 255).astype(np.uint8)
+    scratches = np.zeros(levels.shape, bool)
+    for scratch in scan.scratches:
+        scratches |= scratch.pixels
+    targets = scratches.astype(np.uint8) * SCRATCH_BIT + scan.dust.astype(np.uint8) * DUST_BIT
+    height, width = levels.shape
+    pad = ((0, max(0, crop - height)), (0, max(0, crop - width)))
+    levels, targets = np.pad(levels, pad, mode="symmetric"), np.pad(targets, pad, mode="symmetric")
+    height, width = levels.shape
+    rows, columns = np.nonzero(scratches)
+    inputs, outputs = [], []
+    for _ in range(count):
+        if len(rows) and rng.random() < NEAR_SCRATCH_SHARE:
+            pick = rng.integers(len(rows))
+            top = int(np.clip(rows[pick] - rng.integers(crop // 4, 3 * crop // 4), 0, height - crop))
+            left = int(np.clip(columns[pick] - rng.integers(crop // 4, 3 * crop // 4), 0, width - crop))
+        else:
+            top, left = int(rng.integers(0, height - crop + 1)), int(rng.integers(0, width - crop + 1))
+        inputs.append(levels[top:top + crop, left:left + crop])
+        outputs.append(targets[top:top + crop, left:left + crop])
+    return np.stack(inputs), np.stack(outputs)
+
+
+def training_pairs(paths: list[Path], crop: int, seed: int) -> dict[str, np.ndarray]:
+    """Crops of synthetic scans of the (train-split) photos: {"levels", "targets"}, uint8 (N, crop, crop) each."""
+    rng = np.random.default_rng(seed)
+    inputs, outputs = [], []
+    for index, path in enumerate(paths):
+        for scan in range(SCANS_PER_PHOTO):
+            photo = load_photo(path, int(rng.integers(LONG_SIDES[0], LONG_SIDES[1] + 1)))
+            levels, targets = scan_crops(photo, f"train:{path.name}:{seed}:{scan}", bool(rng.random() < 0.5), crop,
+                                         CROPS_PER_SCAN, rng)
+            inputs.append(levels)
+            outputs.append(targets)
+        if (index + 1) % 50 == 0:
+            log.info("training pairs: %d of %d photos", index + 1, len(paths))
+    return {"levels": np.concatenate(inputs), "targets": np.concatenate(outputs)}
+
+
+def validation_scans(paths: list[Path]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Whole scans of the (val-split) photos at the evaluation's size: (lightness float32 (H, W), targets uint8)."""
+    scans = []
+    for index, path in enumerate(paths):
+        scan = make_scan(f"val:{path.name}", load_photo(path, MAX_SIDE), sepia=index % 2 == 1)
+        scratches = np.zeros(scan.lightness.shape, bool)
+        for scratch in scan.scratches:
+            scratches |= scratch.pixels
+        scans.append((scan.lightness, scratches.astype(np.uint8) * SCRATCH_BIT + scan.dust.astype(np.uint8) * DUST_BIT))
+    return scans
+
+
+def make_loss(positive_weight: float):
+    import tensorflow as tf
+
+    def loss(targets, logits):
+        """Cross-entropy of both outputs, a defect pixel weighted `positive_weight` times."""
+        return tf.reduce_mean(tf.nn.weighted_cross_entropy_with_logits(targets, logits, positive_weight))
+
+    return loss
+
+
+def make_train_step(model, optimizer, loss_fn):
+    import tensorflow as tf
+
+    @tf.function
+    def train_step(lightness, targets):
+        with tf.GradientTape() as tape:
+            loss = loss_fn(targets, model(lightness, training=True))
+        gradients = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+        return loss
+
+    return train_step
+
+
+def batch_of(pairs: dict[str, np.ndarray], chosen: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Lightness (B, S, S, 1) float32 in [0, 100] and targets (B, S, S, 2) float32, each crop turned a random
+    quarter and perhaps mirrored (a scratch runs any way)."""
+    lightness, targets = [], []
+    for index in chosen:
+        turns, mirror = int(rng.integers(4)), bool(rng.random() < 0.5)
+        levels, target = np.rot90(pairs["levels"][index], turns), np.rot90(pairs["targets"][index], turns)
+        if mirror:
+            levels, target = levels[:, ::-1], target[:, ::-1]
+        lightness.append(levels.astype(np.float32) / LEVELS_PER_L)
+        targets.append(np.stack([(target & SCRATCH_BIT) > 0, (target & DUST_BIT) > 0], axis=-1))
+    return np.stack(lightness)[..., None], np.stack(targets).astype(np.float32)
+
+
+def predict(model, lightness: np.ndarray) -> np.ndarray:
+    """Probabilities (H, W, 2) for a whole lightness (H, W), padded to SIZE_MULTIPLE as served."""
+    height, width = lightness.shape
+    padded = np.pad(lightness, ((0, -height % SIZE_MULTIPLE), (0, -width % SIZE_MULTIPLE)), mode="symmetric")
+    logits = model.predict_on_batch(padded[None, :, :, None].astype(np.float32))[0, :height, :width]
+    return 1.0 / (1.0 + np.exp(-logits))
+
+
+def score(model, scans: list[tuple[np.ndarray, np.ndarray]]) -> dict:
+    """Precision, recall and F1 of the scratch and dust pixels at a probability of 0.5, over all the scans."""
+    counts = np.zeros((2, 3))  # per output: true positives, predicted, actual
+    for lightness, targets in scans:
+        probability = predict(model, lightness)
+        for index, bit in enumerate((SCRATCH_BIT, DUST_BIT)):
+            predicted, actual = probability[..., index] > 0.5, (targets & bit) > 0
+            counts[index] += (np.count_nonzero(predicted & actual), np.count_nonzero(predicted), np.count_nonzero(actual))
+    scores = {}
+    for index, name in enumerate(("scratch", "dust")):
+        hits, predicted, actual = counts[index]
+        precision, recall = hits / max(predicted, 1), hits / max(actual, 1)
+        scores |= {f"{name}_precision": float(precision), f"{name}_recall": float(recall),
+                   f"{name}_f1": float(2 * precision * recall / max(precision + recall, 1e-9))}
+    return scores
+
+
+def train(config: Settings, train_paths: list[Path], val_paths: list[Path]) -> dict:
+    """Run (or resume) training; returns the chosen record (best scratch F1 on val). Writes under config.out."""
+    import keras
+    import tensorflow as tf
+
+    from .scratch_model import build_scratch_detector
+
+    keras.utils.set_random_seed(config.seed)
+    config.out.mkdir(parents=True, exist_ok=True)
+    pairs = cached(config.out / f"pairs_{config.crop}_seed{config.seed}.npz",
+                   lambda: training_pairs(train_paths, config.crop, config.seed))
+    scans = validation_scans(val_paths)
+    log.info("%d training crops of %d px from %d train photos; %d val scans", len(pairs["levels"]), config.crop,
+             len(train_paths), len(scans))
+    model = build_scratch_detector()
+    schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, config.steps, alpha=0.05)
+    optimizer = keras.optimizers.Adam(schedule)
+    step = tf.Variable(0, dtype=tf.int64)
+    checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, step=step)
+    manager = tf.train.CheckpointManager(checkpoint, config.out / "resume", max_to_keep=2)
+    if manager.latest_checkpoint:
+        checkpoint.restore(manager.latest_checkpoint)
+        log.info("resumed from %s at step %d", manager.latest_checkpoint, int(step))
+    train_step = make_train_step(model, optimizer, make_loss(config.positive_weight))
+    records_path = config.out / "validation.jsonl"
+    records = [json.loads(line) for line in records_path.read_text().splitlines()] if records_path.exists() else []
+    rng = np.random.default_rng(config.seed + int(step))
+    started, losses = time.perf_counter(), []
+    while int(step) < config.steps:
+        lightness, targets = batch_of(pairs, rng.integers(0, len(pairs["levels"]), config.batch), rng)
+        losses.append(float(train_step(tf.constant(lightness), tf.constant(targets))))
+        step.assign_add(1)
+        current = int(step)
+        if current % 10 == 0:
+            show_progress(current, config.steps, 10 * config.batch / (time.perf_counter() - started),
+                          loss=float(np.mean(losses[-10:])))
+            started = time.perf_counter()
+        if current % config.eval_every == 0 or current == config.steps:
+            snapshot = config.out / f"detector_step{current:05d}.weights.h5"
+            model.save_weights(snapshot)
+            manager.save()
+            record = {"step": current, "loss": float(np.mean(losses[-config.eval_every:])), "snapshot": snapshot.name,
+                      **score(model, scans)}
+            records.append(record)
+            records_path.write_text("".join(json.dumps(item) + "\n" for item in records))
+            log.info("step %d loss %.4f val: scratch P %.3f R %.3f F1 %.3f; dust P %.3f R %.3f F1 %.3f", current,
+                     record["loss"], record["scratch_precision"], record["scratch_recall"], record["scratch_f1"],
+                     record["dust_precision"], record["dust_recall"], record["dust_f1"])
+    best = max(records, key=lambda item: item["scratch_f1"])
+    (config.out / "chosen.json").write_text(json.dumps({"chosen": best, "split": "val"}, indent=2))
+    log.info("chosen on the val split: %s", best)
+    return best
+
+
+def export(config: Settings, chosen: dict, destination: Path = settings.WEIGHTS_DIR / WEIGHTS_FILE) -> Path:
+    """The chosen snapshot as the ONNX file Restore runs (probabilities, see `colorizers.scratch_detector`)."""
+    from .export_onnx import export_function
+    from .scratch_model import build_scratch_detector, serving_function
+
+    model = build_scratch_detector()
+    model.load_weights(config.out / chosen["snapshot"])
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    export_function(serving_function(model), destination)
+    log.info("exported %s (step %d, %.0f kB)", destination, chosen["step"], destination.stat().st_size / 1e3)
+    return destination
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    for field in dataclasses.fields(Settings):
+        parser.add_argument(f"--{field.name.replace('_', '-')}", type=_ARGUMENT_TYPES[field.type],
+                            default=field.default)
+    parser.add_argument("--no-export", action="store_true", help="train and choose, but leave weights/ alone")
+    arguments = vars(parser.parse_args(argv))
+    export_chosen = not arguments.pop("no_export")
+    config = Settings(**arguments)
+    log_to(config.out)
+    chosen = train(config, split_files("train"), split_files("val"))  # never the foreign split
+    if export_chosen:
+        export(config, chosen)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
