@@ -14,6 +14,10 @@
  *
  * A file that is not what the zone takes (a PDF dropped, or chosen with the dialog's "All files") is told by name in
  * the status line, whole, at once; the others still go up. What a zone takes is its file input's `accept`.
+ *
+ * What was uploaded then comes into view: `dash_clientside.page.scrollIntoView` is the clientside callback
+ * (dashboard/components/scrolling.py) that brings a new result to the window's top once Dash has drawn it; its input
+ * is {selector} (or null: nothing to do). It lives here rather than in a file of its own: one script less to fetch.
  */
 (function () {
     "use strict";
@@ -244,4 +248,23 @@
         endDrag(zone);
         send(zone, zone.querySelector("input[type=file]"), files);
     }, true);
+}());
+
+(function () {
+    "use strict";
+    window.dash_clientside = window.dash_clientside || {};
+    window.dash_clientside.page = {
+        scrollIntoView: function (target) {
+            if (target && target.selector) {
+                // After the frame in which Dash draws the callback's other outputs (the result itself).
+                window.requestAnimationFrame(function () {
+                    const element = document.querySelector(target.selector);
+                    if (element) {
+                        element.scrollIntoView({block: "start", behavior: "instant"});
+                    }
+                });
+            }
+            return window.dash_clientside.no_update;
+        },
+    };
 }());

@@ -1,5 +1,5 @@
 """Bringing a new result into view: a page's callback writes a target into a Store; `register_scroll` makes the
-browser scroll to it (assets/scroll_into_view.js) once Dash has drawn it."""
+browser scroll to it (`dash_clientside.page.scrollIntoView`, in assets/uploads.js) once Dash has drawn it."""
 from __future__ import annotations
 
 from dash import ClientsideFunction, Input, clientside_callback
