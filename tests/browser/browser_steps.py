@@ -13,7 +13,7 @@ def upload(dash_duo, upload_id: str, paths: list[Path]) -> None:
     site's assets/uploads.js takes them from there to POST /uploads, as it does a user's.
     The input is emptied first (without an event), as a browser's file dialog does: chromedriver would add the new
     files to those of an earlier upload to the same input."""
-    file_input = dash_duo.find_element(f"#{upload_id} input[type=file]")
+    file_input = dash_duo.wait_for_element(f"#{upload_id} input[type=file]")  # Dash draws it after the page
     dash_duo.driver.execute_script("arguments[0].value = '';", file_input)
     file_input.send_keys("\n".join(str(path) for path in paths))
 

@@ -16,6 +16,14 @@ from dashboard.guards.session import COOKIE_NAME
 IMAGE = ".first-photo img.first-photo-image"
 
 
+def open_home_page(dash_duo, studio_app) -> None:
+    """Start the site and wait until Dash has drawn the upload (the heading above it is written on the server, so
+    it is there before any script has run)."""
+    dash_duo.start_server(studio_app)
+    dash_duo.wait_for_contains_text("h1", "colour")
+    dash_duo.wait_for_element("#home-upload input[type=file]")
+
+
 def _inside_viewport(dash_duo, selector: str) -> bool:
     """Whether the element's whole box lies inside the window (seen without scrolling)."""
     return dash_duo.driver.execute_script(
@@ -38,8 +46,7 @@ def test_home_upload_shows_a_coloured_result_in_view_and_downloads_it(
 ):
     """Saves test-artifacts/home-first-photo-<width>.png: what the visitor sees once the result is in."""
     dash_duo.driver.set_window_size(width, height)
-    dash_duo.start_server(studio_app)
-    dash_duo.wait_for_contains_text("h1", "colour")
+    open_home_page(dash_duo, studio_app)
     [path] = photo_files((300, 400))
     upload(dash_duo, "home-upload", [path])
     dash_duo.wait_for_element(IMAGE, timeout=RESULT_TIMEOUT)
@@ -73,8 +80,7 @@ def test_home_upload_shows_a_coloured_result_in_view_and_downloads_it(
 
 
 def test_a_pdf_dropped_on_the_home_page_is_told_whole(dash_duo, studio_app, three_models):
-    dash_duo.start_server(studio_app)
-    dash_duo.wait_for_contains_text("h1", "colour")
+    open_home_page(dash_duo, studio_app)
     # A drop as the browser makes it (a DataTransfer holding a PDF file), on the zone's inner text.
     dash_duo.driver.execute_script(
         "const transfer = new DataTransfer();"
@@ -100,8 +106,7 @@ def test_a_pdf_dropped_on_the_home_page_is_told_whole(dash_duo, studio_app, thre
 def test_a_one_pixel_png_gets_its_whole_message_beside_the_upload(dash_duo, studio_app, three_models, tmp_path):
     path = tmp_path / "dot.png"
     Image.new("L", (1, 1)).save(path)
-    dash_duo.start_server(studio_app)
-    dash_duo.wait_for_contains_text("h1", "colour")
+    open_home_page(dash_duo, studio_app)
     upload(dash_duo, "home-upload", [path])
     dash_duo.wait_for_contains_text("#home-feedback .file-alert", "dot.png")
     text = dash_duo.find_element("#home-feedback .file-alert").text
@@ -121,8 +126,7 @@ def test_restore_is_on_for_a_grainy_scan_with_a_before_after_and_can_be_turned_o
     scan = np.clip(rows + rng.normal(0, 9, rows.shape), 0, 255).astype(np.uint8)  # a grainy gray print
     path = tmp_path / "grainy-scan.png"
     Image.fromarray(scan, mode="L").save(path)
-    dash_duo.start_server(studio_app)
-    dash_duo.wait_for_contains_text("h1", "colour")
+    open_home_page(dash_duo, studio_app)
     upload(dash_duo, "home-upload", [path])
     dash_duo.wait_for_element(".restore-before-after", timeout=RESULT_TIMEOUT)
     wait_for_images_loaded(dash_duo, ".first-photo img")
@@ -142,8 +146,7 @@ def test_restore_is_on_for_a_grainy_scan_with_a_before_after_and_can_be_turned_o
 
 
 def test_compare_all_models_opens_the_photo_on_compare(dash_duo, studio_app, three_models, photo_files):
-    dash_duo.start_server(studio_app)
-    dash_duo.wait_for_contains_text("h1", "colour")
+    open_home_page(dash_duo, studio_app)
     [path] = photo_files((120, 160))
     upload(dash_duo, "home-upload", [path])
     dash_duo.wait_for_element(IMAGE, timeout=RESULT_TIMEOUT)

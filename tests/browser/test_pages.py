@@ -14,6 +14,7 @@ def test_home_page_renders_with_its_example_and_links(dash_duo, studio_app):
     dash_duo.start_server(studio_app)
     dash_duo.wait_for_contains_text("h1", "colour")
     wait_for_images_loaded(dash_duo, ".showcase img")
+    dash_duo.wait_for_element(".models-list li")  # drawn by Dash, after the heading written on the server
     nav_links = [link.get_attribute("href") for link in dash_duo.find_elements(".site-navbar .nav-link")]
     assert [link.removeprefix(dash_duo.server_url) for link in nav_links] == [
         "/compare", "/legacy", "/welsh", "/video", "/models", "/"]
