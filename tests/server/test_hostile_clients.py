@@ -187,7 +187,8 @@ def test_a_90_mb_callback_body_is_refused_at_once_and_costs_little_memory(live_s
 
 def _welsh_callback(inputs: list[dict], states: list[dict], changed: str) -> dict:
     """The request Dash's renderer sends for the Reference transfer page's (path /welsh) colouring callback."""
-    outputs = [("welsh-results", "children"), ("welsh-uploads", "data"), ("welsh-upload", "contents")]
+    outputs = [("welsh-results", "children"), ("welsh-uploads", "data"), ("welsh-upload", "contents"),
+               ("welsh-scroll", "data")]
     return {
         "output": ".." + "...".join(f"{id_}.{prop}" for id_, prop in outputs) + "..",
         "outputs": [{"id": id_, "property": prop} for id_, prop in outputs],
