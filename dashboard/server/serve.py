@@ -94,6 +94,9 @@ def _serve(listener: socket.socket | None = None) -> None:
         del options["host"], options["port"]
         options["sockets"] = [listener]
     start_warming()  # in this process, after any fork; /readyz answers 503 until it is done
+    # Dash finishes setting itself up on its first request (its callback map, the pages' router). Two first requests
+    # on two threads at once raced there ("dictionary changed size during iteration"): one is made here, alone.
+    server.test_client().get("/healthz")
     serve(server, **options)
 
 
