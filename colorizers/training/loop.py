@@ -135,3 +135,19 @@ def command_line(
     if export_chosen:
         export(config, chosen)
     return 0
+
+
+def make_train_step(model, optimizer, loss_fn):
+    """One compiled step of gradient descent on `loss_fn(targets, model(inputs))`; returns the loss."""
+    import tensorflow as tf  # training only: serving never imports this module's callers
+
+    @tf.function
+    def train_step(inputs, targets):
+        with tf.GradientTape() as tape:
+            loss = loss_fn(targets, model(inputs, training=True))
+        gradients = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+        return loss
+
+    return train_step
+

@@ -26,7 +26,7 @@ from ..chroma_bins import gamut_bins, nearest_bin, rebalancing_weights, SOFT_NEI
 from ..cnn import INPUT_SIZE
 from .cnn_model import build_colorizer_model, build_decoder, build_encoder
 from .features import half_size, held_out_splits, training_features
-from .loop import command_line, record_choice, score_chroma, show_progress
+from .loop import command_line, make_train_step, record_choice, score_chroma, show_progress
 
 log = logging.getLogger("colorizers.training.train_cnn")
 
@@ -73,18 +73,6 @@ def make_loss(bins: np.ndarray, weights: np.ndarray):
         return tf.reduce_mean(pixel_weight * cross_entropy)
 
     return loss
-
-
-def make_train_step(decoder: keras.Model, optimizer: keras.optimizers.Optimizer, loss_fn):
-    @tf.function
-    def train_step(features, chroma):
-        with tf.GradientTape() as tape:
-            loss = loss_fn(chroma, decoder(features, training=True))
-        gradients = tape.gradient(loss, decoder.trainable_variables)
-        optimizer.apply_gradients(zip(gradients, decoder.trainable_variables))
-        return loss
-
-    return train_step
 
 
 def decodings() -> list[tuple[float, float]]:

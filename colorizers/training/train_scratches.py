@@ -26,7 +26,7 @@ from .. import settings
 from ..restore import LEVELS_PER_L
 from ..scratch_detector import SIZE_MULTIPLE, WEIGHTS_FILE
 from .data import load_photo, split_files
-from .loop import cached, log_to, show_progress
+from .loop import cached, log_to, make_train_step, show_progress
 from .restore_evaluation import MAX_SIDE, make_scan
 
 log = logging.getLogger("colorizers.training.train_scratches")
@@ -115,20 +115,6 @@ def make_loss(positive_weight: float):
         return tf.reduce_mean(tf.nn.weighted_cross_entropy_with_logits(targets, logits, positive_weight))
 
     return loss
-
-
-def make_train_step(model, optimizer, loss_fn):
-    import tensorflow as tf
-
-    @tf.function
-    def train_step(lightness, targets):
-        with tf.GradientTape() as tape:
-            loss = loss_fn(targets, model(lightness, training=True))
-        gradients = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(gradients, model.trainable_variables))
-        return loss
-
-    return train_step
 
 
 def batch_of(pairs: dict[str, np.ndarray], chosen: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
