@@ -24,6 +24,7 @@ from .server.readiness import register_health_routes
 from .components.document import (
     INDEX_TEMPLATE,
     SCRIPT_LOADER,
+    core_parts,
     framed_entry,
     page_container_at,
     page_title,
@@ -61,9 +62,10 @@ class StudioDash(Dash):
 
     def index(self, *args, **kwargs) -> str:
         document = super().index(*args, **kwargs)
-        if is_static(page_for_path(dash.page_registry.values(), flask.request.path)):
+        page = page_for_path(dash.page_registry.values(), flask.request.path)
+        if is_static(page):
             return without_scripts(document)
-        return scripts_loaded_after_page(document)
+        return scripts_loaded_after_page(document, core_parts(page))
 
     def interpolate_index(self, **kwargs) -> str:
         pages = list(dash.page_registry.values())

@@ -306,8 +306,9 @@ def test_interactive_pages_list_their_scripts_and_allow_the_loader(client, path)
     sources = _page_scripts(tree)
     assert any("dash_renderer" in source for source in sources)
     assert any("/dash/dcc/dash_core_components." in source for source in sources)
-    eager = [source for source in sources if "async-upload" in source or "async-slider" in source]
-    assert len(eager) == 2
+    # The drop zone's code comes with the rest; the slider's only where one is there at once (Compare's strength).
+    eager = {part for source in sources for part in ("async-upload", "async-slider") if f"/dcc/{part}." in source}
+    assert eager == ({"async-upload", "async-slider"} if path == "/compare" else {"async-upload"})
     for source in sources:
         answer = client.get(source)
         assert answer.status_code == 200, source
@@ -324,6 +325,30 @@ def test_interactive_pages_list_their_scripts_and_allow_the_loader(client, path)
     for node in inline:
         digest = base64.b64encode(hashlib.sha256(node.text().encode()).digest()).decode()
         assert f"'sha256-{digest}'" in allowed, node.text()[:200]
+
+
+def test_home_page_writes_its_ways_to_other_pages_after_dash_s_part(dashboard_app, client):
+    """The page cards and the model list need no callback: they are in the HTML, below the entry point (Dash's
+    layout holds only the upload), as plain links (full page loads, like the navigation)."""
+    from colorizers import available_models
+
+    _, document = _document(client, "/")
+    tree = parse(document)
+    [main] = tree.root.find_all("main")
+    assert "with-outro" in main.attrs.get("class", "").split()
+    [entry] = [node for node in tree.order if node.attrs.get("id") == "react-entry-point"]
+    [outro] = [node for node in tree.order if "page-outro" in node.attrs.get("class", "").split()]
+    assert main in outro.ancestors() and tree.order.index(entry) < tree.order.index(outro)
+    cards = [link.attrs["href"] for link in outro.find_all("a") if "btn" in link.attrs.get("class", "").split()]
+    assert cards == ["/compare", "/legacy", "/welsh", "/video", "/models"]
+    text = " ".join(outro.text().split())
+    assert all(model.title in text for model in available_models())
+    content = _by_id(_layout(client, "http://localhost/"), "_pages_content")
+    assert not {"Card", "Button", "Ul"} & {component["type"] for component in _components(content)}
+    assert "home-upload" in _ids(_components(content))
+    # Every other page keeps a screen's height for Dash's part, without an outro.
+    for path in ("/compare", "/welsh", "/video"):
+        assert "page-outro" not in _document(client, path)[1]
 
 
 def test_home_page_preloads_its_largest_picture(client):

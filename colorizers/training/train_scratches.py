@@ -2,7 +2,7 @@
 
 Training pairs come from the Restore evaluation's own generator (`restore_evaluation.make_scan`: thin straight or
 slightly curved scratches 1-3 px wide, bright or dark, dust, clumped grain, half the prints sepia) drawn over
-**train-split** photos (long side LONG_SIDES px), each photo scanned SCANS_PER_PHOTO times under other names than
+**train-split** photos (long side LONG_SIDES px), each photo scanned `--scans-per-photo` times under other names than
 the evaluation's (so other defects), cut into square crops (most around a scratch, the rest anywhere). The input is
 the scan's lightness as read back from its sRGB pixels; the targets are the pixels where scratches and dust were
 drawn. The foreign split (the evaluation's photos) is never read. Every `--eval-every` steps the network is scored
@@ -32,7 +32,6 @@ from .restore_evaluation import MAX_SIDE, make_scan
 log = logging.getLogger("colorizers.training.train_scratches")
 
 LONG_SIDES = (400, 640)  # the photos' long side (px) before scanning, uniform in this range
-SCANS_PER_PHOTO = 3
 CROPS_PER_SCAN = 6
 NEAR_SCRATCH_SHARE = 2 / 3  # of the crops, centred on a pixel of a scratch (when the scan's part holds one)
 SCRATCH_BIT, DUST_BIT = 1, 2
@@ -42,6 +41,7 @@ _ARGUMENT_TYPES = {"int": int, "float": float, "Path": Path}
 @dataclass
 class Settings:
     crop: int = 128
+    scans_per_photo: int = 3
     steps: int = 1200
     batch: int = 16
     learning_rate: float = 2e-3
@@ -79,12 +79,12 @@ def scan_crops(photo: np.ndarray, name: str, sepia: bool, crop: int, count: int,
     return np.stack(inputs), np.stack(outputs)
 
 
-def training_pairs(paths: list[Path], crop: int, seed: int) -> dict[str, np.ndarray]:
+def training_pairs(paths: list[Path], crop: int, seed: int, scans_per_photo: int) -> dict[str, np.ndarray]:
     """Crops of synthetic scans of the (train-split) photos: {"levels", "targets"}, uint8 (N, crop, crop) each."""
     rng = np.random.default_rng(seed)
     inputs, outputs = [], []
     for index, path in enumerate(paths):
-        for scan in range(SCANS_PER_PHOTO):
+        for scan in range(scans_per_photo):
             photo = load_photo(path, int(rng.integers(LONG_SIDES[0], LONG_SIDES[1] + 1)))
             levels, targets = scan_crops(photo, f"train:{path.name}:{seed}:{scan}", bool(rng.random() < 0.5), crop,
                                          CROPS_PER_SCAN, rng)
@@ -165,8 +165,8 @@ def train(config: Settings, train_paths: list[Path], val_paths: list[Path]) -> d
 
     keras.utils.set_random_seed(config.seed)
     config.out.mkdir(parents=True, exist_ok=True)
-    pairs = cached(config.out / f"pairs_{config.crop}_seed{config.seed}.npz",
-                   lambda: training_pairs(train_paths, config.crop, config.seed))
+    pairs = cached(config.out / f"pairs_{config.crop}_seed{config.seed}_scans{config.scans_per_photo}.npz",
+                   lambda: training_pairs(train_paths, config.crop, config.seed, config.scans_per_photo))
     scans = validation_scans(val_paths)
     log.info("%d training crops of %d px from %d train photos; %d val scans", len(pairs["levels"]), config.crop,
              len(train_paths), len(scans))

@@ -5,6 +5,11 @@ A page registers its introduction with `dash.register_page(..., intro=<function 
 its heading and the words and pictures that need no callback. They arrive in the first response and are painted at
 once; Dash's layout (everything interactive) renders below them when the scripts have run. The entry point keeps at
 least a screen's height, so that the footer below it never jumps into view while the page renders.
+
+A page may also register an `outro` (same kind of function): what needs no callback below its interactive part (the
+home page's ways to the other pages). Every component written here is one Dash's scripts do not render on a phone.
+The entry point of such a page keeps the room of Dash's first render instead of a screen's height (the page's
+stylesheet sets it for `.with-outro`), so that the outro does not move when Dash renders above it.
 """
 from __future__ import annotations
 
@@ -54,8 +59,9 @@ SCRIPT_LOADER = (
 )
 # Dash's core components load these parts only when a component that needs them first renders (the drop zones, the
 # sliders): loaded with the rest instead, they are there at the first render, so nothing below them moves when they
-# arrive. Named like the core bundle, with its version (a year's cache).
-EAGER_CORE_PARTS = ("async-upload", "async-slider")
+# arrive. Named like the core bundle, with its version (a year's cache). Every page Dash draws has a drop zone; a page
+# with more at its first render says so: `dash.register_page(..., core_parts=(...))`.
+DEFAULT_CORE_PARTS = ("async-upload",)
 _CORE_BUNDLE = re.compile(r"(.*/dash/dcc/)dash_core_components(\.v[^/]*?)\.js$")
 EMPTY_ENTRY = '<div id="react-entry-point" hidden></div>'
 
@@ -75,14 +81,16 @@ def framed_entry(app_entry: str, pages: Iterable[dict], page: dict | None) -> st
     """The body of `page` (None: a path that is no page): header, <main> holding the page's introduction and Dash's
     entry point (none on a static page), footer."""
     intro = page.get("intro") if page else None
+    outro = page.get("outro") if page else None
     if is_static(page):
         app_entry = EMPTY_ENTRY
     current = page["path"] if page else None
     return "".join([
         to_html(site_header(pages, current)),
-        '<main id="main" tabindex="-1">',
+        '<main id="main" tabindex="-1" class="with-outro">' if outro else '<main id="main" tabindex="-1">',
         f'<div class="container-lg page-intro">{to_html(intro())}</div>' if intro else "",
         app_entry,
+        f'<div class="container-lg page-outro">{to_html(outro())}</div>' if outro else "",
         "</main>",
         to_html(site_footer()),
     ])
@@ -115,17 +123,22 @@ def without_unused_scripts(scripts: str) -> str:
     return "\n".join(line for line in scripts.split("\n") if not any(part in line for part in UNUSED_SCRIPTS))
 
 
-def scripts_loaded_after_page(document: str) -> str:
+def core_parts(page: dict | None) -> tuple[str, ...]:
+    """The parts of Dash's core components the page renders at once (DEFAULT_CORE_PARTS unless it says)."""
+    return tuple(page.get("core_parts", DEFAULT_CORE_PARTS)) if page else DEFAULT_CORE_PARTS
+
+
+def scripts_loaded_after_page(document: str, eager_parts: Iterable[str] = DEFAULT_CORE_PARTS) -> str:
     """The document with its script files listed in the JSON block SCRIPT_LOADER reads, where the first of them was
-    (Dash checks its index for its own script tags before this runs); inline scripts (Dash's client-side callbacks
-    only define functions) stay as they are."""
+    (Dash checks its index for its own script tags before this runs), with the core components' `eager_parts`;
+    inline scripts (Dash's client-side callbacks only define functions) stay as they are."""
     tag = re.compile(r'[ \t]*<script src="([^"]+)"></script>\n?')
     sources = tag.findall(document)
     if not sources:
         return document
     core = next((match for source in sources if (match := _CORE_BUNDLE.match(source))), None)
     if core is not None:
-        sources += [f"{core.group(1)}{part}{core.group(2)}.js" for part in EAGER_CORE_PARTS]
+        sources += [f"{core.group(1)}{part}{core.group(2)}.js" for part in eager_parts]
     listed = json.dumps(sources).replace("</", "<\\/")
     block = f'<script type="application/json" id="{PAGE_SCRIPTS_ID}">{listed}</script>\n'
     first = tag.search(document)

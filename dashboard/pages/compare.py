@@ -54,6 +54,7 @@ dash.register_page(
     order=0,
     description="Colour photos with every model at once, side by side: colourfulness, time, strength, downloads.",
     intro=intro,
+    core_parts=("async-upload", "async-slider"),  # the strength slider is there at once
 )
 
 POLL_MILLISECONDS = 350

@@ -122,18 +122,19 @@ def intro() -> list:
     ]
 
 
+def outro() -> list:
+    """Written out on the server after the upload (`dashboard.components.document`), per visit, so that models
+    installed since start-up are listed: none of it needs a callback, so Dash's scripts do not render it."""
+    return [
+        _page_cards(),
+        html.H2("Models available here", className="h5"),
+        html.Ul([html.Li([html.Strong(model.title), " — ", model.summary]) for model in available_models()],
+                className="models-list"),
+    ]
+
+
 def layout(**_query: str) -> html.Div:
-    """Built per visit, so models installed since start-up are listed."""
-    models = available_models()
-    return html.Div(
-        [
-            _first_photo(),
-            _page_cards(),
-            html.H2("Models available here", className="h5"),
-            html.Ul([html.Li([html.Strong(model.title), " — ", model.summary]) for model in models],
-                    className="models-list"),
-        ]
-    )
+    return html.Div(_first_photo())
 
 
 dash.register_page(
@@ -143,6 +144,7 @@ dash.register_page(
     order=4,
     description="Bring colour back to black-and-white photos.",
     intro=intro,
+    outro=outro,
     preload_image=lambda: showcase_picture_attributes("before"),  # the page's largest picture, fetched first
 )
 

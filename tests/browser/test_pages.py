@@ -14,13 +14,50 @@ def test_home_page_renders_with_its_example_and_links(dash_duo, studio_app):
     dash_duo.start_server(studio_app)
     dash_duo.wait_for_contains_text("h1", "colour")
     wait_for_images_loaded(dash_duo, ".showcase img")
-    dash_duo.wait_for_element(".models-list li")  # drawn by Dash, after the heading written on the server
+    dash_duo.wait_for_element(".upload-zone")  # drawn by Dash, between the introduction and the outro
     nav_links = [link.get_attribute("href") for link in dash_duo.find_elements(".site-navbar .nav-link")]
     assert [link.removeprefix(dash_duo.server_url) for link in nav_links] == [
         "/compare", "/legacy", "/welsh", "/video", "/models", "/"]
     brand = dash_duo.find_element(".site-navbar .navbar-brand").get_attribute("href")
     assert brand.removeprefix(dash_duo.server_url) == "/compare"  # the studio's main page
     assert dash_duo.find_elements(".models-list li")
+    assert dash_duo.get_logs() == []
+
+
+# The layout shifts recorded since the page began to load (PerformanceObserver's buffer), as a list of
+# [value, names of the elements that moved].
+LAYOUT_SHIFTS = """
+const done = arguments[arguments.length - 1];
+new PerformanceObserver((list, observer) => {
+    observer.disconnect();
+    done(list.getEntries().filter(entry => !entry.hadRecentInput).map(entry => [
+        entry.value, entry.sources.map(source => source.node ? source.node.className || source.node.id : "")]));
+}).observe({type: "layout-shift", buffered: true});
+setTimeout(() => done([]), 1000);  // none recorded: the observer is never called
+"""
+
+
+def test_home_page_outro_stays_put_while_dash_renders(dash_duo, studio_app):
+    """The ways to the other pages are written on the server below Dash's part: the room kept for Dash's first
+    render (assets/home.css) is exactly what it takes, at both widths, so they do not move (no layout shift)."""
+    dash_duo.start_server(studio_app)
+    for width in (PHONE_WIDTH, DESKTOP_WIDTH):
+        dash_duo.driver.set_window_size(width, 900)
+        dash_duo.wait_for_page(f"{dash_duo.server_url}/")
+        dash_duo.wait_for_element(".upload-zone")
+        dash_duo.driver.execute_script("return new Promise(resolve => setTimeout(resolve, 500));")
+        shifts = dash_duo.driver.execute_async_script(LAYOUT_SHIFTS)
+        moved = [names for value, names in shifts if any("page-outro" in name or "card" in name for name in names)]
+        assert moved == [], width
+        assert sum(value for value, _ in shifts) < 0.005, (width, shifts)
+        kept, drawn = dash_duo.driver.execute_script(
+            "const entry = document.getElementById('react-entry-point');"
+            "const kept = entry.getBoundingClientRect().height; entry.style.minHeight = '0';"
+            "return [kept, entry.getBoundingClientRect().height];")
+        assert abs(kept - drawn) <= 1, (width, kept, drawn)
+        cards = [link.get_attribute("href").removeprefix(dash_duo.server_url)
+                 for link in dash_duo.find_elements("main .page-outro .card a.btn")]
+        assert cards == ["/compare", "/legacy", "/welsh", "/video", "/models"], cards
     assert dash_duo.get_logs() == []
 
 
