@@ -44,18 +44,19 @@ INDEX_TEMPLATE = """<!DOCTYPE html>
 # Dash serves these to every page; none is needed here: Babel's polyfill is for browsers without ES2015 (which Dash
 # 4's own bundles no longer run on) and the data table is not used.
 UNUSED_SCRIPTS = ("/deps/polyfill@", "/dash/dash_table/")
-# Dash's scripts are fetched once the page has loaded (its introduction painted, its largest picture in), all at
-# once and run in order; the renderer starts after the last. Their URLs are in a JSON block (PAGE_SCRIPTS_ID), so
-# that this loader is one fixed inline script, allowed by its hash like Dash's own (`Dash.csp_hashes`).
+# Dash's scripts are fetched once the page has loaded (its largest picture in) and a frame has been painted after
+# that (its introduction on screen: on a slow phone the load event can come first), all at once and run in order;
+# the renderer starts after the last. Their URLs are in a JSON block (PAGE_SCRIPTS_ID), so that this loader is one
+# fixed inline script, allowed by its hash like Dash's own (`Dash.csp_hashes`).
 PAGE_SCRIPTS_ID = "page-scripts"
 SCRIPT_LOADER = (
-    'window.addEventListener("load", function () {'
+    'window.addEventListener("load", function () { requestAnimationFrame(function () { setTimeout(function () {'
     ' var sources = JSON.parse(document.getElementById("' + PAGE_SCRIPTS_ID + '").textContent), last;'
     ' sources.forEach(function (source) {'
     ' last = document.createElement("script"); last.src = source; last.async = false;'
     ' document.body.appendChild(last); });'
     ' last.addEventListener("load", function () {'
-    ' new DashRenderer(); }); });'
+    ' new DashRenderer(); }); }, 0); }); });'
 )
 # Dash's core components load these parts only when a component that needs them first renders (the drop zones, the
 # sliders): loaded with the rest instead, they are there at the first render, so nothing below them moves when they
