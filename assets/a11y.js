@@ -9,8 +9,8 @@
  * - a link drawn as a disabled button (`a.btn.disabled`) is aria-disabled and out of the Tab order;
  * - Enter in a slider's number box sets the value (Dash's Slider otherwise takes it only when the box loses focus).
  *
- * Dash draws and redraws components at any time (pages, modals, rows), so this runs again on every change to the
- * document, touching only elements that still lack a name.
+ * Dash draws and redraws components at any time (pages, modals, rows), so this runs again after changes to the
+ * document (once per frame), touching only elements that still lack a name.
  */
 (function () {
     "use strict";
@@ -95,8 +95,19 @@
     });
 
     // New elements need names, and a link's `disabled` class comes and goes (the attributes set here are not
-    // watched: they do not call this again).
-    new MutationObserver(nameAll).observe(document.documentElement,
-                                          {childList: true, subtree: true, attributes: true, attributeFilter: ["class"]});
+    // watched: they do not call this again). Once per frame at most, after the change: Dash's first render is then
+    // not made longer by it (on a phone, one long task less to wait for).
+    let pending = false;
+    function nameAllSoon() {
+        if (!pending) {
+            pending = true;
+            requestAnimationFrame(function () {
+                pending = false;
+                nameAll();
+            });
+        }
+    }
+    new MutationObserver(nameAllSoon).observe(document.documentElement,
+                                              {childList: true, subtree: true, attributes: true, attributeFilter: ["class"]});
     nameAll();
 }());
