@@ -108,21 +108,25 @@ DUST_MAX_AREA = 60
 DUST_NEIGHBOURS = 2
 DUST_ISOLATION = 6.0
 NEIGHBOURHOOD = 31
-# Inpainting radius (px) and how far (px) the marks are grown first (a scratch's soft border).
+# The hand-made finder's marks: the inpainting radius (px, Telea) and how far (px) they are grown first (a
+# scratch's soft border).
 INPAINT_RADIUS = 3
 MASK_GROWTH = 1
 # The learned detector (`colorizers.scratch_detector`), when its file is there, replaces the hand-made finder: a
 # scratch is a connected piece of pixels whose probability is above LEARNED_SCRATCH_LOW, holding at least one above
 # LEARNED_SCRATCH (hysteresis: a faint stretch is kept where it continues a clear one) and at least
-# LEARNED_MIN_LENGTH px long (bounding box diagonal), grown by LEARNED_GROWTH px more than MASK_GROWTH; dust is
-# where its probability is above LEARNED_DUST. Chosen on scans of the val split (docs/quality.md): adding the
-# hand-made lines or dust to it, wider masks and Navier-Stokes inpainting measured worse or no better; no low
-# threshold left more scratches, a lower one (0.1) fewer but cost more PSNR on scans and clean photos.
+# LEARNED_MIN_LENGTH px long (bounding box diagonal); dust is where its probability is above LEARNED_DUST. Its marks
+# are not grown (MASK_GROWTH is the hand-made finder's) and are filled by Navier-Stokes inpainting with a radius of
+# LEARNED_INPAINT_RADIUS px. Chosen on scans of the val split (docs/quality.md): with the detector trained for 3,600
+# steps, growing its marks by 1 px left as many scratches (2 of 227) and cost 0.5 dB (30.64 against 31.16 dB);
+# a low threshold of 0.3 gave 31.30 dB, 0.2 31.16 and 0.4 31.39 with a longer scratch left (42 px); Telea with a
+# radius of 3 px left 2 scratches, Navier-Stokes with a radius of 1 px 1 (31.35 dB). Adding the hand-made lines or
+# dust measured worse.
 LEARNED_SCRATCH = 0.5
-LEARNED_SCRATCH_LOW = 0.2
+LEARNED_SCRATCH_LOW = 0.3
 LEARNED_MIN_LENGTH = 0.0
-LEARNED_GROWTH = 0
 LEARNED_DUST = 0.5
+LEARNED_INPAINT_RADIUS = 1
 
 
 def restore_lightness(lightness: np.ndarray) -> tuple[np.ndarray, dict]:
@@ -141,11 +145,12 @@ def restore_lightness(lightness: np.ndarray) -> tuple[np.ndarray, dict]:
         strength = float(DENOISE_STRENGTH * grain * LEVELS_PER_L)
         working = cv2.fastNlMeansDenoising(levels, None, h=strength, templateWindowSize=DENOISE_TEMPLATE,
                                            searchWindowSize=DENOISE_SEARCH)
-    mask, scratches, dust = defect_mask(working, residual_grain=grain / 3.0 if denoised else grain,
-                                        learned=learned_masks(lightness))
+    learned = learned_masks(lightness)
+    mask, scratches, dust = defect_mask(working, residual_grain=grain / 3.0 if denoised else grain, learned=learned)
     filled = int(np.count_nonzero(mask))
     if filled:
-        working = cv2.inpaint(working, mask, INPAINT_RADIUS, cv2.INPAINT_TELEA)
+        working = (cv2.inpaint(working, mask, INPAINT_RADIUS, cv2.INPAINT_TELEA) if learned is None
+                   else cv2.inpaint(working, mask, LEARNED_INPAINT_RADIUS, cv2.INPAINT_NS))
     details = {"scratches": scratches, "dust": dust, "grain": round(grain, 2), "denoised": bool(denoised),
                "filled_share": round(filled / mask.size, 5)}
     if working is levels:
@@ -187,7 +192,8 @@ def grain_level(levels: np.ndarray) -> float:
 
 def defect_mask(levels: np.ndarray, residual_grain: float = 0.0,
                 learned: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, int, int]:
-    """The pixels to fill (uint8 0/255 (H, W), grown by MASK_GROWTH), the number of scratches and of dust specks.
+    """The pixels to fill (uint8 0/255 (H, W); the hand-made finder's grown by MASK_GROWTH), the number of scratches
+    and of dust specks.
 
     levels: 8-bit lightness (H, W) (L* x 2.55); residual_grain: the grain (L*) still in it, which raises the
     contrasts a mark needs; learned: the learned detector's scratch and dust masks (`learned_masks`), used
@@ -200,15 +206,14 @@ def defect_mask(levels: np.ndarray, residual_grain: float = 0.0,
         scratches = _scratch_count(lines)
         dust = cv2.connectedComponents(((specks > 0) & (lines == 0)).astype(np.uint8), connectivity=8)[0] - 1
     mask = lines | specks
-    if MASK_GROWTH and scratches + dust:
+    if learned is None and MASK_GROWTH and scratches + dust:
         size = 2 * MASK_GROWTH + 1
         mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
     return mask, scratches, dust
 
 
 def learned_masks(lightness: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """The learned detector's scratches and dust (uint8 0/255 (H, W) each, the scratches grown by LEARNED_GROWTH),
-    or None when its file is missing. lightness: L float32 (H, W) in [0, 100], as scanned (grain included)."""
+    """The learned detector's scratches and dust (uint8 0/255 (H, W) each), or None when its file is missing. lightness: L float32 (H, W) in [0, 100], as scanned (grain included)."""
     probabilities = scratch_detector.defect_probabilities(lightness)
     if probabilities is None:
         return None
@@ -222,9 +227,6 @@ def learned_masks(lightness: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None
                                            >= LEARNED_MIN_LENGTH)
         keep[0] = False
         lines = keep[labels].astype(np.uint8)
-    if LEARNED_GROWTH and lines.any():
-        size = 2 * LEARNED_GROWTH + 1
-        lines = cv2.dilate(lines, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
     return lines * np.uint8(255), (dust > LEARNED_DUST).astype(np.uint8) * np.uint8(255)
 
 
