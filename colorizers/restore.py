@@ -213,7 +213,8 @@ def defect_mask(levels: np.ndarray, residual_grain: float = 0.0,
 
 
 def learned_masks(lightness: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """The learned detector's scratches and dust (uint8 0/255 (H, W) each), or None when its file is missing. lightness: L float32 (H, W) in [0, 100], as scanned (grain included)."""
+    """The learned detector's scratches and dust (uint8 0/255 (H, W) each), or None when its file is missing.
+    lightness: L float32 (H, W) in [0, 100], as scanned (grain included)."""
     probabilities = scratch_detector.defect_probabilities(lightness)
     if probabilities is None:
         return None
