@@ -151,3 +151,26 @@ def make_train_step(model, optimizer, loss_fn):
 
     return train_step
 
+
+
+def resumable_optimizer(out: Path, learning_rate: float, steps: int, **trackables):
+    """Adam with cosine decay to 5% over `steps`, a step counter, and their checkpoint manager in out/resume (with
+    `trackables`, e.g. the model, under those names), restored from the latest checkpoint when there is one.
+    Returns (optimizer, step, manager)."""
+    import keras
+    import tensorflow as tf
+
+    optimizer = keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(learning_rate, steps, alpha=0.05))
+    step = tf.Variable(0, dtype=tf.int64)
+    checkpoint = tf.train.Checkpoint(optimizer=optimizer, step=step, **trackables)
+    manager = tf.train.CheckpointManager(checkpoint, out / "resume", max_to_keep=2)
+    if manager.latest_checkpoint:
+        checkpoint.restore(manager.latest_checkpoint)
+        logging.getLogger(__name__).info("resumed from %s at step %d", manager.latest_checkpoint, int(step))
+    return optimizer, step, manager
+
+
+def validation_records(out: Path) -> tuple[Path, list[dict]]:
+    """The path of out/validation.jsonl (one JSON record per scored snapshot) and the records already in it."""
+    path = out / "validation.jsonl"
+    return path, [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []

@@ -26,7 +26,8 @@ from ..chroma_bins import gamut_bins, nearest_bin, rebalancing_weights, SOFT_NEI
 from ..cnn import INPUT_SIZE
 from .cnn_model import build_colorizer_model, build_decoder, build_encoder
 from .features import half_size, held_out_splits, training_features
-from .loop import command_line, make_train_step, record_choice, score_chroma, show_progress
+from .loop import (command_line, make_train_step, record_choice, resumable_optimizer, score_chroma, show_progress,
+                   validation_records)
 
 log = logging.getLogger("colorizers.training.train_cnn")
 
@@ -123,18 +124,10 @@ def train(config: Settings, train_paths: list[Path], validation: dict[str, list[
     np.save(config.out / "rebalancing_weights.npy", weights)  # the export folds the chosen correction into a bias
 
     decoder = build_decoder(len(bins))
-    schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, config.steps, alpha=0.05)
-    optimizer = keras.optimizers.Adam(schedule)
-    step = tf.Variable(0, dtype=tf.int64)
-    checkpoint = tf.train.Checkpoint(decoder=decoder, optimizer=optimizer, step=step)
-    manager = tf.train.CheckpointManager(checkpoint, config.out / "resume", max_to_keep=2)
-    if manager.latest_checkpoint:
-        checkpoint.restore(manager.latest_checkpoint)
-        log.info("resumed from %s at step %d", manager.latest_checkpoint, int(step))
+    optimizer, step, manager = resumable_optimizer(config.out, config.learning_rate, config.steps, decoder=decoder)
     train_step = make_train_step(decoder, optimizer, make_loss(bins, weights))
 
-    records_path = config.out / "validation.jsonl"
-    records = [json.loads(line) for line in records_path.read_text().splitlines()] if records_path.exists() else []
+    records_path, records = validation_records(config.out)
     rng = np.random.default_rng(config.seed + int(step))
     example_count = len(train_cache["chroma"])
     started, losses = time.perf_counter(), []

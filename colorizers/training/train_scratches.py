@@ -26,7 +26,7 @@ from .. import settings
 from ..restore import LEVELS_PER_L
 from ..scratch_detector import SIZE_MULTIPLE, WEIGHTS_FILE
 from .data import load_photo, split_files
-from .loop import cached, log_to, make_train_step, show_progress
+from .loop import cached, log_to, make_train_step, resumable_optimizer, show_progress, validation_records
 from .restore_evaluation import MAX_SIDE, make_scan
 
 log = logging.getLogger("colorizers.training.train_scratches")
@@ -171,17 +171,9 @@ def train(config: Settings, train_paths: list[Path], val_paths: list[Path]) -> d
     log.info("%d training crops of %d px from %d train photos; %d val scans", len(pairs["levels"]), config.crop,
              len(train_paths), len(scans))
     model = build_scratch_detector()
-    schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, config.steps, alpha=0.05)
-    optimizer = keras.optimizers.Adam(schedule)
-    step = tf.Variable(0, dtype=tf.int64)
-    checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, step=step)
-    manager = tf.train.CheckpointManager(checkpoint, config.out / "resume", max_to_keep=2)
-    if manager.latest_checkpoint:
-        checkpoint.restore(manager.latest_checkpoint)
-        log.info("resumed from %s at step %d", manager.latest_checkpoint, int(step))
+    optimizer, step, manager = resumable_optimizer(config.out, config.learning_rate, config.steps, model=model)
     train_step = make_train_step(model, optimizer, make_loss(config.positive_weight))
-    records_path = config.out / "validation.jsonl"
-    records = [json.loads(line) for line in records_path.read_text().splitlines()] if records_path.exists() else []
+    records_path, records = validation_records(config.out)
     rng = np.random.default_rng(config.seed + int(step))
     started, losses = time.perf_counter(), []
     while int(step) < config.steps:
