@@ -96,7 +96,8 @@ train-cgan: install
 	$(PY) -m colorizers.training.train_cgan
 
 # Restore's learned scratch detector (weights/scratch_detector.onnx): a tiny U-Net trained on synthetic scratches and
-# dust drawn over train-split photos (about 30 minutes on 2 cores; checkpoints/scratches/): see weights/MODEL_CARD.md.
+# dust drawn over train-split photos (about 50 minutes on 2 cores; checkpoints/scratches/, resumable): see
+# weights/MODEL_CARD.md.
 train-scratches: install
 	$(PY) -m colorizers.training.train_scratches
 
