@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8050
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: install install-serve install-test browser redis run run-scaled test bench bench-memory load load-scaled data library showcase train-cnn train-cgan train-scratches export evaluate evaluate-video evaluate-restore evaluate-faces lint npm-tools audit
+.PHONY: install install-serve install-test browser redis run run-scaled test bench bench-memory load load-scaled data library showcase train-cnn train-cgan train-scratches train-scratch-filler export evaluate evaluate-video evaluate-restore evaluate-faces lint npm-tools audit
 
 $(SERVE_VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(SERVE_VENV)
@@ -100,6 +100,12 @@ train-cgan: install
 # weights/MODEL_CARD.md.
 train-scratches: install
 	$(PY) -m colorizers.training.train_scratches
+
+# Restore's learned filler (weights/scratch_filler.onnx): the same U-Net, taught to give what lies under the marks
+# the detector finds, from Restore's own steps on synthetic scans of train-split photos (about 30 minutes on 2
+# cores; checkpoints/scratch-filler/, resumable; run it again after train-scratches): see weights/MODEL_CARD.md.
+train-scratch-filler: install
+	$(PY) -m colorizers.training.train_scratch_filler
 
 # The reference library for "Suggest for me" and the blend (assets/library/), from the training photos and the CNN.
 library: install

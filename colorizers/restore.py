@@ -34,6 +34,7 @@ Conventions: L float32 (H, W) in [0, 100] in and out; sRGB uint8 (H, W, 3) where
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -138,6 +139,43 @@ def restore_lightness(lightness: np.ndarray) -> tuple[np.ndarray, dict]:
     """
     lightness = _checked_lightness(lightness)
     levels = _to_levels(lightness)
+    marks = found_marks(lightness)
+    working, mask = marks.working.astype(np.float32), marks.mask
+    filled = int(np.count_nonzero(mask))
+    if filled:
+        if marks.learned:
+            inpainted = cv2.inpaint(marks.working, mask, LEARNED_INPAINT_RADIUS, cv2.INPAINT_NS)
+            under = scratch_detector.filled_lightness(marks.working / LEVELS_PER_L, mask, inpainted / LEVELS_PER_L)
+            working = inpainted.astype(np.float32) if under is None else np.where(
+                mask > 0, under * LEVELS_PER_L, working)
+        else:
+            working = cv2.inpaint(marks.working, mask, INPAINT_RADIUS, cv2.INPAINT_TELEA).astype(np.float32)
+    details = {"scratches": marks.scratches, "dust": marks.dust, "grain": round(marks.grain, 2),
+               "denoised": marks.denoised, "filled_share": round(filled / mask.size, 5)}
+    if not (filled or marks.denoised):
+        return lightness.copy(), details
+    change = (working - levels.astype(np.float32)) / LEVELS_PER_L
+    return np.clip(lightness + change, 0.0, 100.0).astype(np.float32), details
+
+
+@dataclass
+class Marks:
+    """What Restore found on a scan before filling: `working` (8-bit lightness (H, W), grain smoothed when
+    `denoised`), `mask` (uint8 0/255 (H, W), the pixels to fill), the counts of scratches and dust, the grain
+    (L*) and whether the learned detector found them (or the hand-made finder)."""
+    working: np.ndarray
+    mask: np.ndarray
+    scratches: int
+    dust: int
+    grain: float
+    denoised: bool
+    learned: bool
+
+
+def found_marks(lightness: np.ndarray) -> Marks:
+    """Grain measured and smoothed, dust and scratches found (steps 1 and 2 of the module's notes) on L float32
+    (H, W) in [0, 100]. The learned filler's training (`train_scratch_filler`) starts from these too."""
+    levels = _to_levels(lightness)
     grain = grain_level(levels)
     working = levels
     denoised = grain >= GRAIN_MIN
@@ -147,16 +185,7 @@ def restore_lightness(lightness: np.ndarray) -> tuple[np.ndarray, dict]:
                                            searchWindowSize=DENOISE_SEARCH)
     learned = learned_masks(lightness)
     mask, scratches, dust = defect_mask(working, residual_grain=grain / 3.0 if denoised else grain, learned=learned)
-    filled = int(np.count_nonzero(mask))
-    if filled:
-        working = (cv2.inpaint(working, mask, INPAINT_RADIUS, cv2.INPAINT_TELEA) if learned is None
-                   else cv2.inpaint(working, mask, LEARNED_INPAINT_RADIUS, cv2.INPAINT_NS))
-    details = {"scratches": scratches, "dust": dust, "grain": round(grain, 2), "denoised": bool(denoised),
-               "filled_share": round(filled / mask.size, 5)}
-    if working is levels:
-        return lightness.copy(), details
-    change = (working.astype(np.float32) - levels.astype(np.float32)) / LEVELS_PER_L
-    return np.clip(lightness + change, 0.0, 100.0).astype(np.float32), details
+    return Marks(working, mask, scratches, dust, grain, bool(denoised), learned is not None)
 
 
 def looks_like_scan(rgb: np.ndarray, lightness: np.ndarray, tint: str | None) -> bool:

@@ -187,3 +187,39 @@ def test_restore_works_without_the_learned_detector(monkeypatch, tmp_path):
     for pixels, bright in scratches:
         assert longest_left(pixels, bright, restored, truth) <= 20
     assert psnr(restored, truth) >= psnr(scan, truth) + 3.0
+
+
+def dark_line_under_a_scratch(seed: int = 5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(truth, scan, scratch pixels): a thin dark line across a bright wall (a crack, a wire, the dark rim of an
+    object), and a bright scratch (85% opaque, 1 px) lying on it for its whole length, with grain. Filled from its
+    surroundings alone, the scratch takes the wall's tone and the line is gone."""
+    rng = np.random.default_rng(seed)
+    truth = textured_photo(seed=seed) * 0.2 + 56.0
+    rows, columns = np.mgrid[0:truth.shape[0], 0:truth.shape[1]]
+    line = np.abs(columns - (150 + 0.05 * rows)) < 1.0
+    truth = cv2.GaussianBlur(np.where(line, truth - 45.0, truth).astype(np.float32), (0, 0), 0.8)
+    pixels = np.zeros(truth.shape, np.uint8)
+    cv2.line(pixels, (150, 0), (162, 255), 1, 1)
+    pixels = pixels.astype(bool)
+    scan = truth.copy()
+    scan[pixels] = scan[pixels] * 0.15 + 95.0 * 0.85
+    scan = np.clip(scan + rng.normal(0.0, 2.5, truth.shape), 0, 100).astype(np.float32)
+    return truth, scan, pixels
+
+
+def test_the_learned_filler_keeps_a_thin_dark_line_a_scratch_lies_on(monkeypatch, tmp_path):
+    from colorizers import scratch_detector, settings
+
+    if not (scratch_detector.is_available() and scratch_detector.filler_path().exists()):
+        pytest.skip("weights/scratch_detector.onnx or scratch_filler.onnx is not there")
+    truth, scan, pixels = dark_line_under_a_scratch()
+    restored, details = restore_lightness(scan)
+    assert details["scratches"] >= 1
+    assert longest_left(pixels, True, restored, truth) <= 20
+    filled_error = float(np.abs(restored - truth)[pixels].mean())
+
+    (tmp_path / scratch_detector.WEIGHTS_FILE).symlink_to(scratch_detector.weights_path())
+    monkeypatch.setattr(settings, "WEIGHTS_DIR", tmp_path)  # the detector without the filler: inpainting alone
+    inpainted, _ = restore_lightness(scan)
+    assert longest_left(pixels, True, inpainted, truth) > 20
+    assert float(np.abs(inpainted - truth)[pixels].mean()) > 1.5 * filled_error

@@ -6,6 +6,7 @@ import dataclasses
 import json
 import logging
 import sys
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -174,3 +175,38 @@ def validation_records(out: Path) -> tuple[Path, list[dict]]:
     """The path of out/validation.jsonl (one JSON record per scored snapshot) and the records already in it."""
     path = out / "validation.jsonl"
     return path, [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def train_with_snapshots(model, config, loss_fn, next_batch: Callable, score: Callable[[Any], dict],
+                         describe: Callable[[dict], str], prefix: str) -> list[dict]:
+    """Run (or resume, from config.out/resume) config.steps steps of Adam on `loss_fn` over batches
+    `next_batch(rng)` -> (inputs, targets). Every config.eval_every steps and at the end the model is saved as
+    config.out/PREFIX_stepNNNNN.weights.h5 and scored (`score(model)`, a dict) into config.out/validation.jsonl,
+    logged as `describe(record)`. Returns every record in that file. config: steps, eval_every, batch,
+    learning_rate, seed, out."""
+    import tensorflow as tf
+
+    optimizer, step, manager = resumable_optimizer(config.out, config.learning_rate, config.steps, model=model)
+    train_step = make_train_step(model, optimizer, loss_fn)
+    records_path, records = validation_records(config.out)
+    rng = np.random.default_rng(config.seed + int(step))
+    started, losses = time.perf_counter(), []
+    while int(step) < config.steps:
+        inputs, targets = next_batch(rng)
+        losses.append(float(train_step(tf.constant(inputs), tf.constant(targets))))
+        step.assign_add(1)
+        current = int(step)
+        if current % 10 == 0:
+            show_progress(current, config.steps, 10 * config.batch / (time.perf_counter() - started),
+                          loss=float(np.mean(losses[-10:])))
+            started = time.perf_counter()
+        if current % config.eval_every == 0 or current == config.steps:
+            snapshot = config.out / f"{prefix}_step{current:05d}.weights.h5"
+            model.save_weights(snapshot)
+            manager.save()
+            record = {"step": current, "loss": float(np.mean(losses[-config.eval_every:])), "snapshot": snapshot.name,
+                      **score(model)}
+            records.append(record)
+            records_path.write_text("".join(json.dumps(item) + "\n" for item in records))
+            logging.getLogger(__name__).info("step %d loss %.4f val: %s", current, record["loss"], describe(record))
+    return records

@@ -12,11 +12,8 @@ Re-running resumes from the latest checkpoint; everything is logged to checkpoin
 """
 from __future__ import annotations
 
-import argparse
-import dataclasses
 import json
 import logging
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,8 +22,8 @@ import numpy as np
 from .. import settings
 from ..restore import LEVELS_PER_L
 from ..scratch_detector import SIZE_MULTIPLE, WEIGHTS_FILE
-from .data import load_photo, split_files
-from .loop import cached, log_to, make_train_step, resumable_optimizer, show_progress, validation_records
+from .data import load_photo
+from .loop import cached, command_line, train_with_snapshots
 from .restore_evaluation import MAX_SIDE, make_scan
 
 log = logging.getLogger("colorizers.training.train_scratches")
@@ -35,7 +32,6 @@ LONG_SIDES = (400, 640)  # the photos' long side (px) before scanning, uniform i
 CROPS_PER_SCAN = 6
 NEAR_SCRATCH_SHARE = 2 / 3  # of the crops, centred on a pixel of a scratch (when the scan's part holds one)
 SCRATCH_BIT, DUST_BIT = 1, 2
-_ARGUMENT_TYPES = {"int": int, "float": float, "Path": Path}
 
 
 @dataclass
@@ -156,10 +152,15 @@ def score(model, scans: list[tuple[np.ndarray, np.ndarray]]) -> dict:
     return scores
 
 
-def train(config: Settings, train_paths: list[Path], val_paths: list[Path]) -> dict:
-    """Run (or resume) training; returns the chosen record (best scratch F1 on val). Writes under config.out."""
+def describe(record: dict) -> str:
+    return ("scratch P {scratch_precision:.3f} R {scratch_recall:.3f} F1 {scratch_f1:.3f}; "
+            "dust P {dust_precision:.3f} R {dust_recall:.3f} F1 {dust_f1:.3f}").format(**record)
+
+
+def train(config: Settings, train_paths: list[Path], validation: dict[str, list[Path]]) -> dict:
+    """Run (or resume) training; returns the chosen record (best scratch F1 on val; the foreign split in
+    `validation` is never read). Writes under config.out."""
     import keras
-    import tensorflow as tf
 
     from .scratch_model import build_scratch_detector
 
@@ -167,35 +168,13 @@ def train(config: Settings, train_paths: list[Path], val_paths: list[Path]) -> d
     config.out.mkdir(parents=True, exist_ok=True)
     pairs = cached(config.out / f"pairs_{config.crop}_seed{config.seed}_scans{config.scans_per_photo}.npz",
                    lambda: training_pairs(train_paths, config.crop, config.seed, config.scans_per_photo))
-    scans = validation_scans(val_paths)
+    scans = validation_scans(validation["val"])
     log.info("%d training crops of %d px from %d train photos; %d val scans", len(pairs["levels"]), config.crop,
              len(train_paths), len(scans))
-    model = build_scratch_detector()
-    optimizer, step, manager = resumable_optimizer(config.out, config.learning_rate, config.steps, model=model)
-    train_step = make_train_step(model, optimizer, make_loss(config.positive_weight))
-    records_path, records = validation_records(config.out)
-    rng = np.random.default_rng(config.seed + int(step))
-    started, losses = time.perf_counter(), []
-    while int(step) < config.steps:
-        lightness, targets = batch_of(pairs, rng.integers(0, len(pairs["levels"]), config.batch), rng)
-        losses.append(float(train_step(tf.constant(lightness), tf.constant(targets))))
-        step.assign_add(1)
-        current = int(step)
-        if current % 10 == 0:
-            show_progress(current, config.steps, 10 * config.batch / (time.perf_counter() - started),
-                          loss=float(np.mean(losses[-10:])))
-            started = time.perf_counter()
-        if current % config.eval_every == 0 or current == config.steps:
-            snapshot = config.out / f"detector_step{current:05d}.weights.h5"
-            model.save_weights(snapshot)
-            manager.save()
-            record = {"step": current, "loss": float(np.mean(losses[-config.eval_every:])), "snapshot": snapshot.name,
-                      **score(model, scans)}
-            records.append(record)
-            records_path.write_text("".join(json.dumps(item) + "\n" for item in records))
-            log.info("step %d loss %.4f val: scratch P %.3f R %.3f F1 %.3f; dust P %.3f R %.3f F1 %.3f", current,
-                     record["loss"], record["scratch_precision"], record["scratch_recall"], record["scratch_f1"],
-                     record["dust_precision"], record["dust_recall"], record["dust_f1"])
+    records = train_with_snapshots(
+        build_scratch_detector(), config, make_loss(config.positive_weight),
+        lambda rng: batch_of(pairs, rng.integers(0, len(pairs["levels"]), config.batch), rng),
+        lambda model: score(model, scans), describe, "detector")
     best = max(records, key=lambda item: item["scratch_f1"])
     (config.out / "chosen.json").write_text(json.dumps({"chosen": best, "split": "val"}, indent=2))
     log.info("chosen on the val split: %s", best)
@@ -216,19 +195,7 @@ def export(config: Settings, chosen: dict, destination: Path = settings.WEIGHTS_
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    for field in dataclasses.fields(Settings):
-        parser.add_argument(f"--{field.name.replace('_', '-')}", type=_ARGUMENT_TYPES[field.type],
-                            default=field.default)
-    parser.add_argument("--no-export", action="store_true", help="train and choose, but leave weights/ alone")
-    arguments = vars(parser.parse_args(argv))
-    export_chosen = not arguments.pop("no_export")
-    config = Settings(**arguments)
-    log_to(config.out)
-    chosen = train(config, split_files("train"), split_files("val"))  # never the foreign split
-    if export_chosen:
-        export(config, chosen)
-    return 0
+    return command_line(Settings, train, export, __doc__.split("\n\n")[0], argv)
 
 
 if __name__ == "__main__":
