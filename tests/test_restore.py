@@ -207,19 +207,31 @@ def dark_line_under_a_scratch(seed: int = 5) -> tuple[np.ndarray, np.ndarray, np
     return truth, scan, pixels
 
 
-def test_the_learned_filler_keeps_a_thin_dark_line_a_scratch_lies_on(monkeypatch, tmp_path):
-    from colorizers import scratch_detector, settings
+def test_a_thin_dark_line_a_scratch_lies_on_is_kept(monkeypatch, tmp_path):
+    from colorizers import restore, scratch_detector, settings
 
-    if not (scratch_detector.is_available() and scratch_detector.filler_path().exists()):
-        pytest.skip("weights/scratch_detector.onnx or scratch_filler.onnx is not there")
+    if not scratch_detector.is_available():
+        pytest.skip("weights/scratch_detector.onnx is not there (make train-scratches)")
     truth, scan, pixels = dark_line_under_a_scratch()
     restored, details = restore_lightness(scan)
     assert details["scratches"] >= 1
     assert longest_left(pixels, True, restored, truth) <= 20
     filled_error = float(np.abs(restored - truth)[pixels].mean())
 
+    # Navier-Stokes alone (no Fourier inpainting, no learned filler), the fill before: the wall's tone over the line.
     (tmp_path / scratch_detector.WEIGHTS_FILE).symlink_to(scratch_detector.weights_path())
-    monkeypatch.setattr(settings, "WEIGHTS_DIR", tmp_path)  # the detector without the filler: inpainting alone
-    inpainted, _ = restore_lightness(scan)
+    monkeypatch.setattr(settings, "WEIGHTS_DIR", tmp_path)
+    monkeypatch.setattr(restore, "FOURIER_MAX_PIXELS", 0)
+    inpainted, details = restore_lightness(scan)
+    assert details["scratches"] >= 1
     assert longest_left(pixels, True, inpainted, truth) > 20
     assert float(np.abs(inpainted - truth)[pixels].mean()) > 1.5 * filled_error
+
+
+def test_the_learned_filler_only_takes_a_mark_further_from_its_own_tone():
+    from colorizers.restore import _beyond
+
+    marked = np.array([[90.0, 90.0, 10.0, 10.0]], np.float32)  # two pixels of a bright mark, two of a dark one
+    inpainted = np.array([[60.0, 60.0, 40.0, 40.0]], np.float32)
+    filler = np.array([[30.0, 75.0, 55.0, 20.0]], np.float32)
+    np.testing.assert_array_equal(_beyond(filler, inpainted, marked), [[30.0, 60.0, 55.0, 40.0]])
