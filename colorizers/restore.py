@@ -122,10 +122,12 @@ MASK_GROWTH = 1
 # LEARNED_SCRATCH (hysteresis: a faint stretch is kept where it continues a clear one) and at least
 # LEARNED_MIN_LENGTH px long (bounding box diagonal); dust is where its probability is above LEARNED_DUST. Its marks
 # are not grown (MASK_GROWTH is the hand-made finder's) and are filled by Navier-Stokes inpainting with a radius of
-# LEARNED_INPAINT_RADIUS px. Chosen on scans of the val split (docs/quality.md): with the detector trained for 3,600
-# steps, growing its marks by 1 px left as many scratches (2 of 227) and cost 0.5 dB (30.64 against 31.16 dB);
-# a low threshold of 0.3 gave 31.30 dB, 0.2 31.16 and 0.4 31.39 with a longer scratch left (42 px); Telea with a
-# radius of 3 px left 2 scratches, Navier-Stokes with a radius of 1 px 1 (31.35 dB). Adding the hand-made lines or
+# LEARNED_INPAINT_RADIUS px, then the scratches by Fourier inpainting and the learned filler (`_learned_fill`: on val
+# scans 2,537 of the scratches' showing pixels left against 3,965 with Navier-Stokes alone, 31.47 against 31.35 dB;
+# docs/quality.md has every fill tried). Chosen on scans of the val split (docs/quality.md): with the detector
+# trained for 3,600 steps, growing its marks by 1 px left as many scratches (2 of 227) and cost 0.5 dB (30.64
+# against 31.16 dB); a low threshold of 0.3 gave 31.30 dB, 0.2 31.16 and 0.4 31.39 with a longer scratch left
+# (42 px); Telea with a radius of 3 px left 2 scratches, Navier-Stokes with a radius of 1 px 1 (31.35 dB). Adding the hand-made lines or
 # dust measured worse.
 LEARNED_SCRATCH = 0.5
 LEARNED_SCRATCH_LOW = 0.3

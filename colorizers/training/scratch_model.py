@@ -1,11 +1,11 @@
-"""The scratch detector in Keras, for training and export (see `colorizers.scratch_detector`; serving runs its
-ONNX export).
+"""The scratch detector and filler in Keras, for training and export (see `colorizers.scratch_detector`; serving
+runs their ONNX exports).
 
-A small U-Net: lightness (H, W, 1) in [0, 100] -> logits of a scratch and of dust (H, W, 2). The filler
-(`build_scratch_filler`, served as `colorizers.scratch_filler`) is the same U-Net, given the scan, the marks and
-their inpainting, and gives what was under the marks. Three levels below
+A small U-Net: lightness (H, W, 1) in [0, 100] -> logits of a scratch and of dust (H, W, 2). Three levels below
 the full size (1/2, 1/4, 1/8) give it a view of about 100 px, enough to see that a thin mark runs on as a line
-where a photo's own thin things (a branch, a wire, a ruled line) are part of something larger.
+where a photo's own thin things (a branch, a wire, a ruled line) are part of something larger. The filler
+(`build_scratch_filler`, served by `scratch_detector.filled_lightness`) is the same U-Net, given the scan, the
+marks and their inpainting, and gives what was under the marks.
 """
 from __future__ import annotations
 

@@ -2,10 +2,9 @@
 (`make train-scratch-filler`).
 
 Restore fills the marks the detector finds. Inpainting fills them from their surroundings only, so where a scratch
-runs along an edge it takes one side's tone (on the evaluation's scans, the one scratch left was a suitcase's dark
-edge covered by the bright wall beside it). Under most scratches something of the photo still shows, and the
-filler learns to read it: from the lightness (grain smoothed, marks still there), the mask and the Navier-Stokes
-inpainting, it gives what was under the marks (`scratch_model.build_scratch_filler`, a correction to the
+lies on a dark line or edge it may take the tone beside it. Under most scratches something of the photo still
+shows, and the filler learns to read it: from the lightness (grain smoothed, marks still there), the mask and the
+Navier-Stokes inpainting, it gives what was under the marks (`scratch_model.build_scratch_filler`, a correction to the
 inpainting that starts at zero).
 
 Training pairs come from Restore's own steps on synthetic scans (`restore_evaluation.make_scan`) of **train-split**
@@ -14,7 +13,8 @@ by the shipped detector (`restore.found_marks`, so the masks are the ones the fi
 the inpainting, and the clean photo's lightness as the target, scored on the mask's pixels (mean absolute error,
 a pixel where a mark shows weighing DEFECT_WEIGHT more). Every `--eval-every` steps the filler is scored the same
 way on whole scans of the **val** split against the inpainting alone and saved; the snapshot with the lowest error
-there is exported to weights/scratch_filler.onnx. The foreign split is never read. Re-running resumes from the latest checkpoint; logs go to checkpoints/scratch-filler/train.log.
+there is exported to weights/scratch_filler.onnx. The foreign split is never read. Re-running resumes from the
+latest checkpoint; logs go to checkpoints/scratch-filler/train.log. How Restore uses the filler: `restore._beyond`.
 """
 from __future__ import annotations
 
