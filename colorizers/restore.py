@@ -25,10 +25,10 @@ and a tiny learned scratch detector where its weights are there).
    (`learned_masks`; see the LEARNED_* constants): on the scans of the evaluation it leaves far fewer scratches and
    marks far less of a clean photo. Without the file the hand-made finder above is used.
 3. The marks are filled. The hand-made finder's, grown by a pixel, from their surroundings (`cv2.inpaint`, Telea's
-   method). The learned detector's are inpainted (Navier-Stokes), and where the learned filler is there
-   (weights/scratch_filler.onnx, `scratch_detector.filled_lightness`) it gives what lies under them instead: it also
-   reads what still shows through a scratch, so a dark line or edge that a scratch lies on is kept where inpainting
-   takes the tone beside it.
+   method). The learned detector's (`_learned_fill`) by Navier-Stokes inpainting, then the scratches by Fourier
+   inpainting (OpenCV contrib's `xphoto`), which carries a line or an edge on across a scratch, and last by the
+   learned filler (weights/scratch_filler.onnx, `scratch_detector.filled_lightness`), which also reads what still
+   shows through a mark, where it takes the mark further from its own tone (`_beyond`).
 
 Everything runs on 8-bit lightness (L* x 2.55) at the photo's full size; the changes are added to the float input,
 so pixels that are neither smoothed nor filled keep their exact value.
@@ -127,8 +127,8 @@ MASK_GROWTH = 1
 # docs/quality.md has every fill tried). Chosen on scans of the val split (docs/quality.md): with the detector
 # trained for 3,600 steps, growing its marks by 1 px left as many scratches (2 of 227) and cost 0.5 dB (30.64
 # against 31.16 dB); a low threshold of 0.3 gave 31.30 dB, 0.2 31.16 and 0.4 31.39 with a longer scratch left
-# (42 px); Telea with a radius of 3 px left 2 scratches, Navier-Stokes with a radius of 1 px 1 (31.35 dB). Adding the hand-made lines or
-# dust measured worse.
+# (42 px); Telea with a radius of 3 px left 2 scratches, Navier-Stokes with a radius of 1 px 1 (31.35 dB). Adding
+# the hand-made lines or dust measured worse.
 LEARNED_SCRATCH = 0.5
 LEARNED_SCRATCH_LOW = 0.3
 LEARNED_MIN_LENGTH = 0.0
@@ -164,7 +164,7 @@ def restore_lightness(lightness: np.ndarray) -> tuple[np.ndarray, dict]:
     return np.clip(lightness + change, 0.0, 100.0).astype(np.float32), details
 
 
-def _learned_fill(marks: "Marks") -> np.ndarray:
+def _learned_fill(marks: Marks) -> np.ndarray:
     """The learned detector's marks filled in `marks.working`: float32 8-bit levels (H, W).
 
     Everything is inpainted (Navier-Stokes); then the scratches again with Fourier inpainting (`cv2.xphoto`, FSR,
