@@ -143,12 +143,15 @@ def _add_evaluate_restore_parser(commands) -> None:
              "writing DIR/metrics.json, table.md and before_after.png")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR")
     parser.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N photos")
+    parser.add_argument("--split", choices=("foreign", "val"), default="foreign",
+                        help="val: the split Restore's settings are chosen on (default: foreign, never chosen on)")
 
 
 def _evaluate_restore(arguments: argparse.Namespace) -> int:
     from .training import restore_evaluation  # lazily, as `evaluate`
 
-    return report_of(lambda: restore_evaluation.run_restore_evaluation(arguments.out, arguments.limit),
+    return report_of(lambda: restore_evaluation.run_restore_evaluation(arguments.out, arguments.limit,
+                                                                       split=arguments.split),
                      restore_evaluation.format_restore_table)
 
 

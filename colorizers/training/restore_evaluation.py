@@ -55,6 +55,7 @@ GRAIN_BLUR = 0.6
 SEPIA = (6.0, 16.0)  # a/b of the tint at L* 25, growing with the square root of lightness
 VISIBLE_LSTAR = 8.0
 MAX_RUN_PX = 20.0
+SHORT_RUN_PX = 10.0  # a finer count of what is left, for choosing among fills (docs/quality.md)
 ONE_MEGAPIXEL_SIDE = 1155  # 1155 x 866 is about one megapixel (when the photo is that large)
 PEAK = 100.0
 
@@ -136,16 +137,20 @@ def lightness_psnr(result: np.ndarray, truth: np.ndarray) -> float:
     return float("inf") if error == 0 else float(10 * np.log10(PEAK * PEAK / error))
 
 
-def longest_run(scratch: Scratch, result: np.ndarray, scan: Scan) -> float:
-    """Longest connected run (px, bounding box diagonal) of the scratch's pixels that were visible in the scan and
-    still are in `result`: off the clean lightness by more than VISIBLE_LSTAR in the scratch's direction."""
+def runs_left(scratch: Scratch, result: np.ndarray, scan: Scan) -> tuple[np.ndarray, int]:
+    """The scratch's pixels that were visible in the scan and still are in `result` (off the clean lightness by more
+    than VISIBLE_LSTAR in the scratch's direction): the lengths of their connected runs (px, bounding box diagonal)
+    and their number."""
     sign = 1.0 if scratch.bright else -1.0
     visible = scratch.pixels & (sign * (scan.lightness - scan.clean) > VISIBLE_LSTAR)
     left = (visible & (sign * (result - scan.clean) > VISIBLE_LSTAR)).astype(np.uint8)
     count, _, stats, _ = cv2.connectedComponentsWithStats(left, connectivity=8)
-    if count <= 1:
-        return 0.0
-    return float(np.max(np.hypot(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT])))
+    return np.hypot(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]), int(np.count_nonzero(left))
+
+
+def longest_run(scratch: Scratch, result: np.ndarray, scan: Scan) -> float:
+    """Longest run (px) of the scratch left in `result` (see `runs_left`), 0 when none is."""
+    return float(runs_left(scratch, result, scan)[0].max(initial=0.0))
 
 
 def evaluate_scans(photos: list[tuple[str, np.ndarray]]) -> tuple[dict, list[dict], Scan | None, np.ndarray | None]:
@@ -160,7 +165,8 @@ def evaluate_scans(photos: list[tuple[str, np.ndarray]]) -> tuple[dict, list[dic
         seconds = time.perf_counter() - started
         clean_restored, clean_details = restore_lightness(scan.clean)
         runs_before = [longest_run(scratch, scan.lightness, scan) for scratch in scan.scratches]
-        runs_after = [longest_run(scratch, restored, scan) for scratch in scan.scratches]
+        left = [runs_left(scratch, restored, scan) for scratch in scan.scratches]
+        runs_after = [float(runs.max(initial=0.0)) for runs, _ in left]
         rows.append({
             "photo": name, "print": scan.tint,
             "psnr_scan": lightness_psnr(scan.lightness, scan.clean),
@@ -170,6 +176,9 @@ def evaluate_scans(photos: list[tuple[str, np.ndarray]]) -> tuple[dict, list[dic
             "longest_run_restored_px": max(runs_after, default=0.0),
             "scratches_drawn": len(scan.scratches),
             "scratches_left_over_20px": sum(run > MAX_RUN_PX for run in runs_after),
+            "scratches_left_over_10px": sum(run > SHORT_RUN_PX for run in runs_after),
+            "scratch_pixels_showing": sum(runs_left(scratch, scan.lightness, scan)[1] for scratch in scan.scratches),
+            "scratch_pixels_left": sum(pixels for _, pixels in left),
             "seconds_per_mp": seconds / (scan.clean.size / 1e6),
             "scan_called_scan": looks_like_scan(scan.rgb, scan.lightness, print_tint(scan.rgb)),
             "clean_called_scan": looks_like_scan(gray_rgb(scan.clean), scan.clean, None),
@@ -193,6 +202,9 @@ def evaluate_scans(photos: list[tuple[str, np.ndarray]]) -> tuple[dict, list[dic
         "longest_run_scan_px": float(max(row["longest_run_scan_px"] for row in rows)),
         "longest_run_restored_px": float(max(row["longest_run_restored_px"] for row in rows)),
         "scratches_left_over_20px": int(sum(row["scratches_left_over_20px"] for row in rows)),
+        "scratches_left_over_10px": int(sum(row["scratches_left_over_10px"] for row in rows)),
+        "scratch_pixels_showing": int(sum(row["scratch_pixels_showing"] for row in rows)),
+        "scratch_pixels_left": int(sum(row["scratch_pixels_left"] for row in rows)),
         "median_psnr_clean_restored": float(np.median([row["psnr_clean_restored"] for row in rows])),
         "clean_unchanged": int(sum(row["psnr_clean_restored"] == float("inf") for row in rows)),
         "min_psnr_clean_restored": float(np.min([row["psnr_clean_restored"] for row in rows])),
@@ -228,16 +240,16 @@ def before_after(scan: Scan, restored: np.ndarray, crop: int = 256) -> Image.Ima
 
 
 def run_restore_evaluation(out_dir: Path, limit: int | None = None, manifest_path: Path = DEFAULT_MANIFEST,
-                           photos_dir: Path = DEFAULT_PHOTOS_DIR) -> dict:
-    """Scans of the foreign split's photos restored and scored; writes metrics.json, table.md and before_after.png
-    to `out_dir` and returns the metrics."""
-    photos = validation_photos(manifest_path, photos_dir, MAX_SIDE, limit, FOREIGN_SPLIT)
+                           photos_dir: Path = DEFAULT_PHOTOS_DIR, split: str = FOREIGN_SPLIT) -> dict:
+    """Scans of the split's photos (the foreign one, or val, where Restore's settings are chosen) restored and
+    scored; writes metrics.json, table.md and before_after.png to `out_dir` and returns the metrics."""
+    photos = validation_photos(manifest_path, photos_dir, MAX_SIDE, limit, split)
     summary, rows, example, restored = evaluate_scans(photos)
-    name, large = validation_photos(manifest_path, photos_dir, ONE_MEGAPIXEL_SIDE, 2, FOREIGN_SPLIT)[1]
+    name, large = validation_photos(manifest_path, photos_dir, ONE_MEGAPIXEL_SIDE, 2, split)[1]
     summary["seconds_per_mp_at_1mp"], summary["megapixels_timed"] = time_one_megapixel(name, large)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    report = {"split": FOREIGN_SPLIT, "max_side": MAX_SIDE, "visible_lstar": VISIBLE_LSTAR, "summary": summary,
+    report = {"split": split, "max_side": MAX_SIDE, "visible_lstar": VISIBLE_LSTAR, "summary": summary,
               "rows": [{key: _finite(value) for key, value in row.items()} for row in rows], "example": example.name}
     (out_dir / "metrics.json").write_text(json.dumps(report, indent=2, default=_plain) + "\n")
     (out_dir / "table.md").write_text(format_restore_table(report))
@@ -264,6 +276,9 @@ def format_restore_table(report: dict) -> str:
         f"| longest scratch run, scan | {summary['longest_run_scan_px']:.1f} px |",
         f"| longest scratch run left after Restore | {summary['longest_run_restored_px']:.1f} px |",
         f"| scratches left longer than 20 px | {summary['scratches_left_over_20px']} of {summary['scratches']} |",
+        f"| scratches left longer than 10 px | {summary['scratches_left_over_10px']} of {summary['scratches']} |",
+        f"| scratch pixels left (of those visible in the scans) | {summary['scratch_pixels_left']} of "
+        f"{summary['scratch_pixels_showing']} |",
         f"| clean photo restored vs itself: median / min PSNR | {summary['median_psnr_clean_restored']:.2f} / "
         f"{summary['min_psnr_clean_restored']:.2f} dB ({summary['clean_unchanged']} left exactly as they were) |",
         f"| scans that look like scans | {summary['scans_called_scan']} of {summary['photos']} |",
