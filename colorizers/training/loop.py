@@ -210,3 +210,23 @@ def train_with_snapshots(model, config, loss_fn, next_batch: Callable, score: Ca
             records_path.write_text("".join(json.dumps(item) + "\n" for item in records))
             logging.getLogger(__name__).info("step %d loss %.4f val: %s", current, record["loss"], describe(record))
     return records
+
+
+def record_val_choice(out: Path, best: dict) -> dict:
+    """The record chosen on the val split, written to out/chosen.json and logged."""
+    (out / "chosen.json").write_text(json.dumps({"chosen": best, "split": "val"}, indent=2))
+    logging.getLogger(__name__).info("chosen on the val split: %s", best)
+    return best
+
+
+def export_snapshot(model, config, chosen: dict, serving_function: Callable, destination: Path) -> Path:
+    """The chosen snapshot (config.out / chosen["snapshot"]) loaded into `model` and written as ONNX to
+    `destination` through `serving_function(model)`."""
+    from .export_onnx import export_function
+
+    model.load_weights(config.out / chosen["snapshot"])
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    export_function(serving_function(model), destination)
+    logging.getLogger(__name__).info("exported %s (step %d, %.0f kB)", destination, chosen["step"],
+                                     destination.stat().st_size / 1e3)
+    return destination

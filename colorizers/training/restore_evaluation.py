@@ -164,8 +164,9 @@ def evaluate_scans(photos: list[tuple[str, np.ndarray]]) -> tuple[dict, list[dic
         restored, details = restore_lightness(scan.lightness)
         seconds = time.perf_counter() - started
         clean_restored, clean_details = restore_lightness(scan.clean)
-        runs_before = [longest_run(scratch, scan.lightness, scan) for scratch in scan.scratches]
+        showing = [runs_left(scratch, scan.lightness, scan) for scratch in scan.scratches]
         left = [runs_left(scratch, restored, scan) for scratch in scan.scratches]
+        runs_before = [float(runs.max(initial=0.0)) for runs, _ in showing]
         runs_after = [float(runs.max(initial=0.0)) for runs, _ in left]
         rows.append({
             "photo": name, "print": scan.tint,
@@ -177,7 +178,7 @@ def evaluate_scans(photos: list[tuple[str, np.ndarray]]) -> tuple[dict, list[dic
             "scratches_drawn": len(scan.scratches),
             "scratches_left_over_20px": sum(run > MAX_RUN_PX for run in runs_after),
             "scratches_left_over_10px": sum(run > SHORT_RUN_PX for run in runs_after),
-            "scratch_pixels_showing": sum(runs_left(scratch, scan.lightness, scan)[1] for scratch in scan.scratches),
+            "scratch_pixels_showing": sum(pixels for _, pixels in showing),
             "scratch_pixels_left": sum(pixels for _, pixels in left),
             "seconds_per_mp": seconds / (scan.clean.size / 1e6),
             "scan_called_scan": looks_like_scan(scan.rgb, scan.lightness, print_tint(scan.rgb)),

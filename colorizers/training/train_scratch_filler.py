@@ -30,9 +30,10 @@ from .. import settings
 from ..restore import LEARNED_INPAINT_RADIUS, LEVELS_PER_L, found_marks
 from ..scratch_detector import FILLER_FILE, MARGIN, padded
 from .data import load_photo
-from .loop import cached, command_line, train_with_snapshots, validation_records
+from .loop import (cached, command_line, export_snapshot, record_val_choice, train_with_snapshots,
+                   validation_records)
 from .restore_evaluation import MAX_SIDE, VISIBLE_LSTAR, make_scan
-from .train_scratches import LONG_SIDES
+from .train_scratches import LONG_SIDES, square_crops
 
 log = logging.getLogger("colorizers.training.train_scratch_filler")
 
@@ -66,24 +67,6 @@ def fill_planes(photo: np.ndarray, name: str, sepia: bool) -> np.ndarray:
     return np.stack([marks.working, (marks.mask > 0).astype(np.uint8), inpainted, clean], axis=-1)
 
 
-def crops_of(planes: np.ndarray, crop: int, count: int, rng: np.random.Generator) -> np.ndarray:
-    """`count` square crops (count, crop, crop, 4) of one scan's planes, most centred near a pixel of its mask."""
-    height, width = planes.shape[:2]
-    planes = np.pad(planes, ((0, max(0, crop - height)), (0, max(0, crop - width)), (0, 0)), mode="symmetric")
-    height, width = planes.shape[:2]
-    rows, columns = np.nonzero(planes[..., 1])
-    chosen = []
-    for _ in range(count):
-        if len(rows) and rng.random() < NEAR_MARK_SHARE:
-            pick = rng.integers(len(rows))
-            top = int(np.clip(rows[pick] - rng.integers(crop // 4, 3 * crop // 4), 0, height - crop))
-            left = int(np.clip(columns[pick] - rng.integers(crop // 4, 3 * crop // 4), 0, width - crop))
-        else:
-            top, left = int(rng.integers(0, height - crop + 1)), int(rng.integers(0, width - crop + 1))
-        chosen.append(planes[top:top + crop, left:left + crop])
-    return np.stack(chosen)
-
-
 def training_pairs(paths: list[Path], crop: int, seed: int, scans_per_photo: int) -> dict[str, np.ndarray]:
     """{"planes": uint8 (N, crop, crop, 4)}: crops of the (train-split) photos' scans through Restore."""
     rng = np.random.default_rng(seed)
@@ -92,7 +75,7 @@ def training_pairs(paths: list[Path], crop: int, seed: int, scans_per_photo: int
         for scan in range(scans_per_photo):
             photo = load_photo(path, int(rng.integers(LONG_SIDES[0], LONG_SIDES[1] + 1)))
             planes = fill_planes(photo, f"filler:{path.name}:{seed}:{scan}", bool(rng.random() < 0.5))
-            crops.append(crops_of(planes, crop, CROPS_PER_SCAN, rng))
+            crops.append(square_crops(planes, planes[..., 1] > 0, crop, CROPS_PER_SCAN, NEAR_MARK_SHARE, rng))
         if (index + 1) % 50 == 0:
             log.info("training pairs: %d of %d photos", index + 1, len(paths))
     return {"planes": np.concatenate(crops)}
@@ -176,26 +159,18 @@ def train(config: Settings, train_paths: list[Path], validation: dict[str, list[
         model, config, weighted_l1, lambda rng: batch_of(pairs[rng.integers(0, len(pairs), config.batch)], rng),
         lambda model: score(model, examples), describe, "filler")
     best = min(records, key=lambda item: item["filler_mae"])
-    (config.out / "chosen.json").write_text(json.dumps({"chosen": best, "split": "val"}, indent=2))
-    log.info("chosen on the val split: %s", best)
-    return best
+    return record_val_choice(config.out, best)
 
 
 def export(config: Settings, chosen: dict, destination: Path = settings.WEIGHTS_DIR / FILLER_FILE) -> Path | None:
     """The chosen snapshot as the ONNX file Restore runs (`scratch_detector.filled_lightness`); nothing when the
     inpainting alone measured best."""
-    from .export_onnx import export_function
     from .scratch_model import build_scratch_filler, filler_serving_function
 
     if chosen["snapshot"] is None:
         log.info("the inpainting alone measured best on val: nothing exported")
         return None
-    model = build_scratch_filler()
-    model.load_weights(config.out / chosen["snapshot"])
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    export_function(filler_serving_function(model), destination)
-    log.info("exported %s (step %d, %.0f kB)", destination, chosen["step"], destination.stat().st_size / 1e3)
-    return destination
+    return export_snapshot(build_scratch_filler(), config, chosen, filler_serving_function, destination)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,7 +12,6 @@ Re-running resumes from the latest checkpoint; everything is logged to checkpoin
 """
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,7 @@ from .. import settings
 from ..restore import LEVELS_PER_L
 from ..scratch_detector import SIZE_MULTIPLE, WEIGHTS_FILE
 from .data import load_photo
-from .loop import cached, command_line, train_with_snapshots
+from .loop import cached, command_line, export_snapshot, record_val_choice, train_with_snapshots
 from .restore_evaluation import MAX_SIDE, make_scan
 
 log = logging.getLogger("colorizers.training.train_scratches")
@@ -57,22 +56,29 @@ def scan_crops(photo: np.ndarray, name: str, sepia: bool, crop: int, count: int,
     for scratch in scan.scratches:
         scratches |= scratch.pixels
     targets = scratches.astype(np.uint8) * SCRATCH_BIT + scan.dust.astype(np.uint8) * DUST_BIT
-    height, width = levels.shape
-    pad = ((0, max(0, crop - height)), (0, max(0, crop - width)))
-    levels, targets = np.pad(levels, pad, mode="symmetric"), np.pad(targets, pad, mode="symmetric")
-    height, width = levels.shape
-    rows, columns = np.nonzero(scratches)
-    inputs, outputs = [], []
+    crops = square_crops(np.stack([levels, targets], axis=-1), scratches, crop, count, NEAR_SCRATCH_SHARE, rng)
+    return crops[..., 0], crops[..., 1]
+
+
+def square_crops(planes: np.ndarray, near: np.ndarray, crop: int, count: int, share: float,
+                 rng: np.random.Generator) -> np.ndarray:
+    """`count` square crops (count, crop, crop, ...) of planes (H, W, ...), mirrored out to at least `crop` px;
+    about `share` of them hold a pixel of `near` (bool (H, W)) a quarter to three quarters of the way in."""
+    height, width = planes.shape[:2]
+    pad = ((0, max(0, crop - height)), (0, max(0, crop - width))) + ((0, 0),) * (planes.ndim - 2)
+    planes = np.pad(planes, pad, mode="symmetric")
+    height, width = planes.shape[:2]
+    rows, columns = np.nonzero(near)
+    chosen = []
     for _ in range(count):
-        if len(rows) and rng.random() < NEAR_SCRATCH_SHARE:
+        if len(rows) and rng.random() < share:
             pick = rng.integers(len(rows))
             top = int(np.clip(rows[pick] - rng.integers(crop // 4, 3 * crop // 4), 0, height - crop))
             left = int(np.clip(columns[pick] - rng.integers(crop // 4, 3 * crop // 4), 0, width - crop))
         else:
             top, left = int(rng.integers(0, height - crop + 1)), int(rng.integers(0, width - crop + 1))
-        inputs.append(levels[top:top + crop, left:left + crop])
-        outputs.append(targets[top:top + crop, left:left + crop])
-    return np.stack(inputs), np.stack(outputs)
+        chosen.append(planes[top:top + crop, left:left + crop])
+    return np.stack(chosen)
 
 
 def training_pairs(paths: list[Path], crop: int, seed: int, scans_per_photo: int) -> dict[str, np.ndarray]:
@@ -176,22 +182,14 @@ def train(config: Settings, train_paths: list[Path], validation: dict[str, list[
         lambda rng: batch_of(pairs, rng.integers(0, len(pairs["levels"]), config.batch), rng),
         lambda model: score(model, scans), describe, "detector")
     best = max(records, key=lambda item: item["scratch_f1"])
-    (config.out / "chosen.json").write_text(json.dumps({"chosen": best, "split": "val"}, indent=2))
-    log.info("chosen on the val split: %s", best)
-    return best
+    return record_val_choice(config.out, best)
 
 
 def export(config: Settings, chosen: dict, destination: Path = settings.WEIGHTS_DIR / WEIGHTS_FILE) -> Path:
     """The chosen snapshot as the ONNX file Restore runs (probabilities, see `colorizers.scratch_detector`)."""
-    from .export_onnx import export_function
     from .scratch_model import build_scratch_detector, serving_function
 
-    model = build_scratch_detector()
-    model.load_weights(config.out / chosen["snapshot"])
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    export_function(serving_function(model), destination)
-    log.info("exported %s (step %d, %.0f kB)", destination, chosen["step"], destination.stat().st_size / 1e3)
-    return destination
+    return export_snapshot(build_scratch_detector(), config, chosen, serving_function, destination)
 
 
 def main(argv: list[str] | None = None) -> int:
